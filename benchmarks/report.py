@@ -1,0 +1,210 @@
+"""Reporting for benchmark rows: terminal table, JSON file, ratio plot, run-to-run compare.
+
+Rows are the dicts returned by :func:`benchmarks.harness.run_case`.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+
+__all__ = ["fmt_value", "format_table", "write_json", "load_json", "compare_rows",
+           "format_compare", "plot_ratios"]
+
+JSON_VERSION = 1
+
+
+def fmt_value(x: float, unit: str = "s") -> str:
+    """Human form of a measurement: seconds as ns/us/ms/s, bytes-like units as given."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if unit == "s":
+        a = abs(x)
+        if a < 1e-6:
+            return f"{x * 1e9:.0f} ns"
+        if a < 1e-3:
+            return f"{x * 1e6:.3g} us"
+        if a < 1:
+            return f"{x * 1e3:.3g} ms"
+        return f"{x:.3g} s"
+    return f"{x:.3g} {unit}"
+
+
+def _spread_pct(side: dict) -> str:
+    med = side["median"]
+    if not med:
+        return ""
+    return f" ±{50 * (side['q3'] - side['q1']) / abs(med):.0f}%"
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for row in rows:
+        for name in row.get("sides", {}):
+            if name != "ours" and name not in cols:
+                cols.append(name)
+    return cols
+
+
+def format_table(rows: list[dict], machine_line: str | None = None) -> str:
+    """Fixed-width table: one line per row, footnotes for skip reasons, errors and notes.
+
+    Columns: ``ours`` = median ±half the interquartile range in percent of the median,
+    ``compile`` = first call minus median (JIT compilation etc.), then each reference as
+    ``median (ours/ref ratio)``. A ratio below 1.0 means ours is faster (or smaller).
+    """
+    refs = _columns(rows)
+    notes: list[str] = []
+
+    def note(text: str) -> str:
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
+    header = ["benchmark", "ours", "compile"] + [f"{r} (ratio)" for r in refs]
+    lines = []
+    for row in rows:
+        name = row["name"]
+        if row["status"] != "ok":
+            tag = "skipped" if row["status"] == "skipped" else "FAIL"
+            lines.append([name, f"{tag} ({row['reason']})"])
+            continue
+        unit = row.get("unit", "s")
+        sides = row["sides"]
+        ours = sides["ours"]
+        cell = fmt_value(ours["median"], unit) + _spread_pct(ours)
+        if row.get("flops") and "gflops" in ours:
+            cell += f" {ours['gflops']:.1f}GF/s"
+        if row.get("notes"):
+            cell += " " + note(row["notes"])
+        comp = fmt_value(ours["compile"], "s") if "compile" in ours else "-"
+        cells = [name, cell, comp]
+        for ref in refs:
+            side = sides.get(ref)
+            if side is None:
+                cells.append("")
+            elif side.get("status") == "ok":
+                c = fmt_value(side["median"], unit) + _spread_pct(side)
+                if "ratio" in side:
+                    c += f" ({side['ratio']:.2f}x)"
+                cells.append(c)
+            else:
+                cells.append(f"{side['status']} {note(f'{ref}: ' + side['reason'])}")
+        lines.append(cells)
+    widths = [len(h) for h in header]
+    for cells in lines:
+        if len(cells) == len(header):
+            widths = [max(w, len(c)) for w, c in zip(widths, cells)]
+    out = []
+    if machine_line:
+        out.append(machine_line)
+    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    for cells in lines:
+        if len(cells) == len(header):
+            out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        else:  # whole-row skip / FAIL: name then the reason across the rest
+            out.append(cells[0].ljust(widths[0]) + "  " + cells[1])
+    out.append("ratio = ours / reference (median); below 1.00x ours is faster. "
+               "±x% = half the interquartile range over repeats.")
+    for i, text in enumerate(notes, 1):
+        out.append(f"[{i}] {text}")
+    return "\n".join(out)
+
+
+def write_json(path: str, rows: list[dict], machine: dict, settings: dict) -> None:
+    """Write a run to ``path`` (tracebacks included for FAIL rows)."""
+    doc = {"version": JSON_VERSION,
+           "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "machine": machine, "settings": settings, "rows": rows}
+    with open(path, "w") as fh:
+        json.dump(doc, fh, indent=1, default=float)
+
+
+def load_json(path: str) -> dict:
+    with open(path) as fh:
+        doc = json.load(fh)
+    if "rows" not in doc:
+        raise ValueError(f"{path}: not a benchmark JSON file (no 'rows')")
+    return doc
+
+
+def compare_rows(old_rows: list[dict], new_rows: list[dict]) -> list[dict]:
+    """Per row: change of our median and whether it lies beyond the measured spread.
+
+    A row is a ``regression`` when the new lower quartile is above the old upper quartile
+    (the two interquartile ranges do not overlap and the new one is slower/larger), an
+    ``improvement`` in the mirror case, else ``same``. Rows missing or not ok on one side
+    are reported with their status.
+    """
+    old = {r["name"]: r for r in old_rows}
+    new = {r["name"]: r for r in new_rows}
+    out = []
+    for name in list(old) + [n for n in new if n not in old]:
+        o, n = old.get(name), new.get(name)
+        item = {"name": name}
+        if o is None or n is None:
+            item["flag"] = "new row" if o is None else "removed"
+        elif o["status"] != "ok" or n["status"] != "ok":
+            item["flag"] = f"{o['status']} -> {n['status']}"
+        else:
+            a, b = o["sides"]["ours"], n["sides"]["ours"]
+            item.update(old=a["median"], new=b["median"], unit=n.get("unit", "s"),
+                        change=(b["median"] - a["median"]) / a["median"] if a["median"] else float("nan"))
+            if b["q1"] > a["q3"]:
+                item["flag"] = "REGRESSION"
+            elif b["q3"] < a["q1"]:
+                item["flag"] = "improvement"
+            else:
+                item["flag"] = "same"
+        out.append(item)
+    return out
+
+
+def format_compare(items: list[dict]) -> str:
+    w = max([len(i["name"]) for i in items] + [9])
+    lines = [f"{'benchmark'.ljust(w)}  {'old':>10}  {'new':>10}  {'change':>8}  flag",
+             "-" * (w + 40)]
+    for i in items:
+        if "old" in i:
+            lines.append(f"{i['name'].ljust(w)}  {fmt_value(i['old'], i['unit']):>10}  "
+                         f"{fmt_value(i['new'], i['unit']):>10}  {100 * i['change']:+7.1f}%  {i['flag']}")
+        else:
+            lines.append(f"{i['name'].ljust(w)}  {'':>10}  {'':>10}  {'':>8}  {i['flag']}")
+    n_reg = sum(i["flag"] == "REGRESSION" for i in items)
+    lines.append(f"{n_reg} regression(s) beyond the measured spread (interquartile ranges do not overlap)")
+    return "\n".join(lines)
+
+
+def plot_ratios(rows: list[dict], path: str, title: str = "") -> int:
+    """Horizontal bar chart of ours/ref ratios on a log axis with a line at 1.0; returns bars drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    refs = _columns(rows)
+    labels, values, colors = [], [], []
+    palette = {"numpy": "tab:blue", "torch": "tab:orange", "micrograd": "tab:green"}
+    for row in rows:
+        if row["status"] != "ok":
+            continue
+        for ref in refs:
+            side = row["sides"].get(ref)
+            if side and "ratio" in side and side["ratio"] > 0:
+                labels.append(f"{row['name']} vs {ref}")
+                values.append(side["ratio"])
+                colors.append(palette.get(ref, "tab:gray"))
+    fig, ax = plt.subplots(figsize=(9, 0.3 * max(len(values), 4) + 1.2))
+    ys = range(len(values))
+    ax.barh(list(ys), values, color=colors)
+    ax.set_yticks(list(ys), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_xlabel("ours / reference time (log scale; left of 1.0 = ours faster)")
+    ax.set_title(title or "benchmarks: ratio ours / reference")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return len(values)
