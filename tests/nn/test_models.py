@@ -1,0 +1,166 @@
+"""Tests for the course's classic models in nn.models (small and fast)."""
+
+import numpy as np
+import pytest
+
+from nn.data import generated
+from nn.data.text import build_vocab
+from nn.models.adaline import Adaline
+from nn.models.perceptron import Perceptron
+from nn.models.word2vec import Word2Vec, keep_probability, subsample
+
+
+# ---------------------------------------------------------------- perceptron
+@pytest.mark.parametrize("activation", ["unipolar", "bipolar"])
+@pytest.mark.parametrize("gate", ["and", "or"])
+def test_perceptron_learns_separable_gates(activation, gate):
+    X, y = generated.truth_table(gate, bipolar=activation == "bipolar")
+    p = Perceptron(2, activation=activation, lr=0.1, seed=1)
+    errors = p.fit(X, y, max_epochs=100)
+    assert errors[-1] == 0 and len(errors) < 100
+    np.testing.assert_array_equal(p.predict(X), y)
+
+
+@pytest.mark.parametrize("activation", ["unipolar", "bipolar"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptron_never_separates_xor(activation, seed):
+    X, y = generated.xor_gate(bipolar=activation == "bipolar")
+    p = Perceptron(2, activation=activation, lr=0.1, seed=seed)
+    errors = p.fit(X, y, max_epochs=200)
+    assert len(errors) == 200 and min(errors) >= 1
+    # and whatever weights it ends with, at least one of the 4 points is wrong
+    assert np.sum(p.predict(X) != y) >= 1
+
+
+def test_perceptron_update_rule_by_hand():
+    p = Perceptron(2, activation="unipolar", lr=0.5, seed=0)
+    p.weight[:] = [0.0, 0.0]
+    p.bias = -0.25
+    # pattern (1, 1) desired 1, output step(-0.25) = 0 -> w += 0.5 * (1 - 0) * x
+    p.fit(np.array([[1.0, 1.0]]), np.array([1.0]), max_epochs=1)
+    np.testing.assert_allclose(p.weight, [0.5, 0.5])
+    assert p.bias == pytest.approx(0.25)
+
+
+def test_perceptron_errors():
+    with pytest.raises(ValueError, match="activation"):
+        Perceptron(2, activation="sigmoid")
+    p = Perceptron(2)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\), got \(4, 3\)"):
+        p.predict(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="values in"):
+        p.fit(np.zeros((2, 2)), np.array([-1.0, 1.0]))
+
+
+# ---------------------------------------------------------------- adaline
+def test_adaline_converges_to_least_squares():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    d = X @ np.array([0.5, -1.0, 2.0]) + 0.3 + rng.normal(0.0, 0.2, size=200)
+    model = Adaline(3, mu=0.01, seed=0)
+    history = model.fit(X, d, epochs=60, mu_decay=0.2)
+    A = np.hstack([X, np.ones((200, 1))])
+    w_ls, *_ = np.linalg.lstsq(A, d, rcond=None)
+    np.testing.assert_allclose(np.append(model.weight, model.bias), w_ls, atol=5e-3)
+    mse_ls = np.mean((A @ w_ls - d) ** 2)
+    assert history[0] > history[-1] and history[-1] == pytest.approx(mse_ls, rel=1e-3)
+
+
+def test_adaline_single_lms_step_by_hand():
+    model = Adaline(2, mu=0.1)
+    model.weight[:] = [1.0, -1.0]
+    model.bias = 0.5
+    # y = 1*2 + (-1)*1 + 0.5 = 1.5, d = 0.5 -> eps = -1 -> w += 2*0.1*(-1)*x
+    model.fit(np.array([[2.0, 1.0]]), np.array([0.5]), epochs=1, shuffle=False)
+    np.testing.assert_allclose(model.weight, [0.6, -1.2])
+    assert model.bias == pytest.approx(0.3)
+
+
+def test_adaline_classifies_bipolar_and_and_diverges_loudly():
+    X, y = generated.and_gate(bipolar=True)
+    model = Adaline(2, mu=0.05, seed=0)
+    model.fit(X, y, epochs=100, mu_decay=0.1)
+    np.testing.assert_array_equal(model.predict(X), y)
+    with pytest.raises(FloatingPointError, match="diverged in epoch"):
+        Adaline(2, mu=50.0).fit(X * 100, y, epochs=20)
+
+
+# ---------------------------------------------------------------- word2vec
+def test_keep_probability_matches_course_formula():
+    # hand values: z = 0.001 -> (1 + 1) * 1 = 2 -> capped 1; z = 0.004 -> (2 + 1) * 0.25 = 0.75
+    # z = 0.01 -> (sqrt(10) + 1) * 0.1 = 0.41623; z = 0.1 -> (10 + 1) * 0.01 = 0.11
+    z = np.array([1e-6, 1e-3, 4e-3, 1e-2, 1e-1])
+    np.testing.assert_allclose(keep_probability(z), [1.0, 1.0, 0.75, 0.4162278, 0.11], rtol=1e-6)
+    np.testing.assert_allclose(keep_probability(0.09, sample=0.01), (3 + 1) * 0.01 / 0.09)
+    with pytest.raises(ValueError, match="in \\(0, 1\\]"):
+        keep_probability([0.0])
+
+
+def test_subsample_keeps_rare_and_drops_frequent_at_the_right_rate():
+    counts = np.array([9000, 1000])          # z = 0.9 and 0.1
+    idx = np.concatenate([np.zeros(90000, np.int64), np.ones(10000, np.int64)])
+    keep = subsample(idx, counts, sample=1e-3, rng=0)
+    rate0, rate1 = keep[idx == 0].mean(), keep[idx == 1].mean()
+    assert rate0 == pytest.approx(keep_probability(0.9), abs=0.01)
+    assert rate1 == pytest.approx(keep_probability(0.1), abs=0.01)
+
+
+def _toy_corpus(seed=0):
+    rng = np.random.default_rng(seed)
+    sentences = []
+    for _ in range(200):
+        a, b = rng.choice(["cat", "dog", "kitten"]), rng.choice(["car", "truck", "bus"])
+        sentences.append(f"the {a} eats food and the {a} sleeps")
+        sentences.append(f"a {b} drives on road with a {b} engine")
+    return sentences
+
+
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+def test_word2vec_puts_cooccurring_words_nearer(mode):
+    model, sents = Word2Vec.from_text(_toy_corpus(), min_count=1, dim=16, mode=mode, sample=0,
+                                      seed=0)
+    history = model.fit(sents, epochs=4 if mode == "skipgram" else 10, lr=0.05, batch_size=64)
+    assert history[-1] < history[0]
+    for a, b, other in [("cat", "dog", "car"), ("truck", "bus", "kitten"), ("dog", "kitten", "bus")]:
+        assert model.similarity(a, b) > model.similarity(a, other) + 0.1
+    assert {w for w, _ in model.nearest("cat", 2)} == {"dog", "kitten"}
+    word, _ = model.analogy("cat", "dog", "truck", k=1)[0]
+    assert word in {"car", "bus"}
+
+
+def test_word2vec_loss_gradient_matches_finite_differences():
+    vocab = build_vocab(["a", "b", "c", "d", "a"])
+    model = Word2Vec(vocab, dim=3, negative=2, sample=0, seed=0)
+    model.W_out = np.random.default_rng(1).normal(size=model.W_out.shape).astype(np.float32)
+    model.W_in = model.W_in.astype(np.float64)
+    model.W_out = model.W_out.astype(np.float64)
+    inputs, targets = np.array([0]), np.array([1])
+    state = model.rng.bit_generator.state
+
+    def loss_at(w_in):
+        model.rng.bit_generator.state = state
+        saved = (model.W_in.copy(), model.W_out.copy())
+        model.W_in = w_in.copy()
+        value = model._step(inputs, targets, lr=0.0)
+        model.W_in, model.W_out = saved
+        return value
+
+    before, before_out = model.W_in.copy(), model.W_out.copy()
+    model.rng.bit_generator.state = state
+    model._step(inputs, targets, lr=1.0)      # W_in -= grad
+    analytic = before - model.W_in
+    model.W_out = before_out
+    numeric = np.zeros_like(before)
+    for j in range(before.shape[1]):
+        e = np.zeros_like(before)
+        e[0, j] = 1e-6
+        numeric[0, j] = (loss_at(before + e) - loss_at(before - e)) / 2e-6
+    np.testing.assert_allclose(analytic, numeric, atol=1e-6)
+
+
+def test_word2vec_errors():
+    with pytest.raises(ValueError, match="mode must be"):
+        Word2Vec(build_vocab(["a", "b"]), mode="glove")
+    model, _ = Word2Vec.from_text("one two", min_count=1)
+    with pytest.raises(KeyError, match="'three' is not in the vocabulary"):
+        model.nearest("three")
