@@ -164,10 +164,10 @@ class Word2Vec:
         np.add.at(self.W_out, targets, (-lr * g_pos[:, None] * h).astype(self.W_out.dtype))
         np.add.at(self.W_out, neg, (-lr * g_neg[..., None] * h[:, None, :]).astype(self.W_out.dtype))
         if self.mode == "skipgram":
-            np.add.at(self.W_in, inputs, (-lr * grad_h).astype(self.W_out.dtype))
+            np.add.at(self.W_in, inputs, (-lr * grad_h).astype(self.W_in.dtype))
         else:
             share = (-lr * grad_h / count)[:, None, :] * mask[..., None]
-            np.add.at(self.W_in, np.maximum(inputs, 0), share.astype(self.W_out.dtype))
+            np.add.at(self.W_in, np.maximum(inputs, 0), share.astype(self.W_in.dtype))
         return float(loss.mean())
 
     def fit(self, sentences, epochs: int = 5, lr: float = 0.025, batch_size: int = 256,
