@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="short run (few repeats, short samples)")
     p.add_argument("--filter", metavar="SUBSTR", help="only rows whose name contains SUBSTR")
     p.add_argument("--repeat", type=int, metavar="N", help="timed rounds per row (default 15, quick 3)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads for BLAS, torch and numba alike (default: numpy's BLAS count)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--plot", metavar="PATH", help="bar chart of ratios (PNG/SVG/PDF)")
     p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two JSON runs and exit")
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{reg.name}  ({reg.group}, {reg.module})")
         return 0
 
-    threads = harness.set_threads()
+    threads = harness.set_threads(args.threads)
     machine = harness.machine_info(threads)
     line = harness.machine_line(machine)
     print(line, flush=True)

@@ -92,6 +92,8 @@ class Case:
         flops: floating point operations of one call; adds GFLOP/s to the output.
         number: calls per timed sample; None sizes it automatically.
         repeat: rounds for this case (overrides the run's repeat; for slow cases).
+        warmup: untimed calls after the first one (0 is fine for pure-Python code
+            with a fixed ``number``).
         notes: shown under the table, e.g. what exactly is measured.
     """
 
@@ -105,6 +107,7 @@ class Case:
     flops: float | None = None
     number: int | None = None
     repeat: int | None = None
+    warmup: int = 1
     notes: str = ""
 
 
@@ -311,7 +314,9 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
     number: dict[str, int] = {}
     if case.kind == "time":
         for name, fn in live.items():
-            t = _timed(fn, 1)
+            t = first[name]
+            for _ in range(case.warmup):
+                t = _timed(fn, 1)
             number[name] = case.number or max(1, min(100_000, int(min_sample / max(t, 1e-9))))
     else:  # the first call already returned a valid measurement: keep it
         for name in live:
@@ -406,10 +411,25 @@ def _blas() -> dict:
         return {"name": "unknown", "version": None, "threads": None, "source": None}
 
 
-def set_threads() -> dict:
-    """Give torch and numba the same thread count as numpy's BLAS; return what was set."""
+_LIMITS = []  # keeps a threadpoolctl limit alive for the whole run
+
+
+def set_threads(n: int | None = None) -> dict:
+    """Give BLAS, torch and numba the same thread count; return what was set.
+
+    Args:
+        n: thread count for every side; None keeps numpy's BLAS count and matches the others to it.
+    """
+    if n is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            _LIMITS.append(threadpool_limits(limits=n, user_api="blas"))
+        except ImportError:
+            pass
     blas = _blas()
-    n = blas["threads"]
+    if n is None:
+        n = blas["threads"]
     if not n:
         n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     n = int(n or 1)
