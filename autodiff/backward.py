@@ -1,0 +1,218 @@
+"""The one backward engine: iterative topological order, gradient accumulation, hooks, create_graph."""
+import numpy as np
+
+from . import mode
+from .function import Function
+
+
+def _count_dependencies(roots):
+    """How many consumers inside the graph each node has (iterative walk, no recursion)."""
+    deps = {}
+    stack = list(roots)
+    seen = set()
+    for r in roots:
+        deps.setdefault(r, 0)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._freed:
+            node.saved_tensors  # raises the retain_graph error
+        for e in node.edges:
+            if type(e) is tuple:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if id(child) not in seen:
+                    stack.append(child)
+    return deps
+
+
+def _zeros(meta, like_tensor):
+    shape, dtype = meta
+    z = np.zeros(shape, dtype)
+    if like_tensor:
+        from .tensor import Tensor
+        return Tensor(z)
+    return z
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
+    """Back-propagate ``grad_outputs`` from ``outputs`` through the recorded graph.
+
+    With ``inputs=None`` gradients accumulate into the ``.grad`` of leaves (and of tensors that called
+    ``retain_grad``). With a list of ``inputs`` the gradients with respect to them are returned instead
+    and no ``.grad`` is touched.
+    """
+    from .tensor import Tensor
+
+    # gradients waiting for each node, per output index
+    buffers = {}
+    leaf_grads = {}
+    leaf_order = []
+    roots = []
+    for t, g in zip(outputs, grad_outputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                "backward: element of outputs does not require grad and has no grad_fn "
+                f"(shape {tuple(t.shape)})")
+        g = g if create_graph else (g.data if isinstance(g, Tensor) else g)
+        if t._node is None:
+            _acc_leaf(leaf_grads, leaf_order, t, g)
+            continue
+        buf = buffers.get(t._node)
+        if buf is None:
+            buf = buffers[t._node] = [None] * len(t._node.output_meta)
+            roots.append(t._node)
+        buf[t._out_idx] = _add(buf[t._out_idx], g)
+
+    capture = None
+    captured = None
+    if inputs is not None:
+        capture = {}
+        captured = [None] * len(inputs)
+        for k, t in enumerate(inputs):
+            if t._node is not None:
+                capture.setdefault((id(t._node), t._out_idx), []).append(k)
+
+    deps = _count_dependencies(roots)
+    ready = [n for n in roots if deps[n] == 0]
+    grad_ctx = mode.enable_grad() if create_graph else mode.no_grad()
+    with grad_ctx:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            for i, g in enumerate(grads):
+                if g is None:
+                    continue
+                if node._tensor_hooks and i in node._tensor_hooks:
+                    for hook in node._tensor_hooks[i]:
+                        new = hook(g if create_graph else Tensor(g))
+                        if new is not None:
+                            g = new if create_graph else (new.data if isinstance(new, Tensor) else new)
+                    grads[i] = g
+                if capture is not None:
+                    for k in capture.get((id(node), i), ()):
+                        captured[k] = g
+                elif node._retained and i in node._retained:
+                    t = node._retained[i]()
+                    if t is not None:
+                        _set_grad(t, g, create_graph)
+            _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready)
+            if not retain_graph:
+                node.release()
+
+    for leaf in leaf_order:
+        g = leaf_grads[id(leaf)]
+        if leaf._hooks:
+            for hook in leaf._hooks:
+                new = hook(g if create_graph else Tensor(g))
+                if new is not None:
+                    g = new if create_graph else (new.data if isinstance(new, Tensor) else new)
+        if capture is not None:
+            for k, t in enumerate(inputs):
+                if t is leaf:
+                    captured[k] = g
+        else:
+            _set_grad(leaf, g, create_graph)
+    return captured
+
+
+def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready):
+    from .tensor import Tensor
+    n_out = len(grads)
+    tensor_mode = create_graph and not node.fn.once_differentiable
+    for i in range(n_out):
+        if grads[i] is None:
+            grads[i] = _zeros(node.output_meta[i], tensor_mode)
+        elif create_graph and not tensor_mode and isinstance(grads[i], Tensor):
+            grads[i] = grads[i].data
+    node._as_tensors = tensor_mode
+    result = node.fn.backward(node, *grads)
+    node._as_tensors = False
+    if type(result) is not tuple:
+        result = (result,)
+    edges = node.edges
+    if len(result) < len(edges) and all(e is None for e in edges[len(result):]):
+        result = result + (None,) * (len(edges) - len(result))
+    if len(result) != len(edges):
+        raise RuntimeError(
+            f"{node.name}: backward returned {len(result)} gradients but the op has {len(edges)} inputs")
+    for e, g, meta in zip(edges, result, node.input_meta):
+        if e is None or g is None:
+            continue
+        shape, dtype = meta
+        if g.shape != shape:
+            if isinstance(g, np.ndarray) and g.size == np.prod(shape) and not g.shape:
+                g = np.full(shape, g, dtype)
+            else:
+                raise RuntimeError(
+                    f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
+                    f"for an input of shape {tuple(shape)}")
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        if create_graph and not tensor_mode:
+            g = _not_twice_differentiable(node.name, g)
+        if type(e) is tuple:
+            child, idx = e
+            buf = buffers.get(child)
+            if buf is None:
+                buf = buffers[child] = [None] * len(child.output_meta)
+            buf[idx] = _add(buf[idx], g)
+            d = deps[child] - 1
+            deps[child] = d
+            if d == 0:
+                ready.append(child)
+        else:
+            _acc_leaf(leaf_grads, leaf_order, e, g)
+
+
+def _acc_leaf(leaf_grads, leaf_order, leaf, g):
+    key = id(leaf)
+    old = leaf_grads.get(key)
+    if old is None:
+        leaf_grads[key] = g
+        leaf_order.append(leaf)
+    else:
+        leaf_grads[key] = old + g
+
+
+def _set_grad(t, g, create_graph):
+    from .tensor import Tensor
+    if create_graph:
+        gt = g if isinstance(g, Tensor) else Tensor(g)
+        t.grad = gt if t.grad is None else t.grad + gt
+        return
+    if t.grad is None:
+        t.grad = Tensor(np.array(g, dtype=t.data.dtype, copy=True))
+    elif t.grad.data.flags.writeable:
+        t.grad.data += g
+    else:
+        t.grad.data = t.grad.data + g
+
+
+class _NotTwiceDifferentiable(Function):
+    """Identity that stands for the gradient of a once-differentiable op in a create_graph pass."""
+
+    name = "not_twice_differentiable"
+
+    @staticmethod
+    def forward(ctx, g, op_name):
+        ctx.op_name = op_name
+        return g
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            f"{ctx.op_name}: its backward is computed by a kernel and is not differentiable twice; "
+            "create_graph=True cannot go through this op")
+
+
+def _not_twice_differentiable(name, g):
+    """Wrap a gradient made by a once-differentiable op so a second backward through it fails clearly."""
+    from .tensor import Tensor
+    return _NotTwiceDifferentiable.apply(Tensor(g, requires_grad=True), name)

@@ -1,0 +1,104 @@
+"""Tensor construction and the seeded global random generator."""
+import numpy as np
+
+from .tensor import Tensor
+
+_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed):
+    """Seed the global generator used by ``rand``, ``randn``, initialisers and dropout."""
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def default_generator():
+    """The global ``numpy.random.Generator`` (re-created by ``manual_seed``)."""
+    return _generator
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(int(s) for s in size[0])
+    return tuple(int(s) for s in size)
+
+
+def _dtype(dtype, default=np.float32):
+    return np.dtype(default if dtype is None else dtype)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (lists of floats become float32, as PyTorch)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = np.array(data, copy=True) if isinstance(data, np.ndarray) else data
+    return Tensor(arr, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(size), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(size), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    size = (size,) if isinstance(size, int) else tuple(size)
+    if dtype is None:
+        dtype = np.float32 if isinstance(fill_value, float) else (
+            np.bool_ if isinstance(fill_value, bool) else np.int64)
+    return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Like PyTorch: integers give int64, any float argument gives float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = np.float32 if any(isinstance(v, float) for v in (start, end, step)) else np.int64
+    return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return Tensor(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None):
+    """Uniform [0, 1) samples from the global generator (or ``generator``)."""
+    g = generator if generator is not None else _generator
+    return Tensor(g.random(_shape(size), dtype=np.float64).astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None):
+    """Standard normal samples from the global generator (or ``generator``)."""
+    g = generator if generator is not None else _generator
+    return Tensor(g.standard_normal(_shape(size)).astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, generator=None):
+    g = generator if generator is not None else _generator
+    if high is None:
+        low, high = 0, low
+    return Tensor(g.integers(low, high, size=tuple(size) if not isinstance(size, int) else (size,),
+                             dtype=np.dtype(dtype)))
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    t = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    t = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    t = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)

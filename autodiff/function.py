@@ -1,0 +1,234 @@
+"""Function (one class per op) and Node (the graph node, which is also the op's ``ctx``).
+
+An op is written as a ``Function`` subclass with two static methods side by side::
+
+    class Mul(Function):
+        '''d(a*b)/da = b, d(a*b)/db = a'''
+        @staticmethod
+        def forward(ctx, a, b):        # Tensor arguments arrive as numpy arrays
+            ctx.save_for_backward(a, b)
+            return a * b
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a   # one gradient per positional argument
+
+    y = Mul.apply(x, w)
+
+``apply`` unwraps Tensors, runs ``forward`` and, when grad mode is on and an input requires grad,
+records a ``Node`` that links the outputs to the inputs. During ``backward`` the node's ``backward`` gets
+numpy arrays; under ``create_graph=True`` it gets Tensors instead (saved arrays that were an input's or an
+output's data come back as that Tensor, connected to the graph), so the same code records the backward
+pass itself and gradients of gradients work.
+"""
+import numpy as np
+
+from . import mode
+
+_grad_enabled = mode._grad_enabled
+_scope = mode._scope
+
+
+class Node:
+    """A recorded op: the ``ctx`` of its Function, and the graph node ``backward`` visits.
+
+    Attributes:
+        fn: the Function subclass.
+        name: short op label (e.g. ``"mul"``), used in errors and pictures.
+        edges: one entry per positional input: ``None`` (no gradient flows there), a leaf Tensor
+            (gradient accumulates into its ``.grad``) or ``(node, output_index)``.
+        input_meta: ``(shape, dtype)`` per input that gets a gradient (else ``None``).
+        output_meta: ``(shape, dtype)`` per output.
+        needs_input_grad: tuple of bools, one per positional input.
+        scope: dotted scope name the op was recorded in (see ``autodiff.scope``).
+    """
+
+    # class-level defaults: a new node only sets what differs (keeps recording cheap)
+    _saved = ()
+    _saved_versions = ()
+    _freed = False
+    _as_tensors = False
+    _tensor_hooks = None
+    _retained = None
+    edges = ()
+    input_meta = ()
+    output_meta = ()
+    needs_input_grad = ()
+    scope = ""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.name
+
+    # --- ctx API -------------------------------------------------------------------------------------
+    def save_for_backward(self, *arrays):
+        """Keep arrays for ``backward`` (inputs, outputs or temporaries)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        """The saved arrays, checked against in-place modification since they were saved."""
+        if self._freed:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time (or to read saved "
+                "values after they were freed). Saved arrays are released after backward; pass "
+                "retain_graph=True to the first backward() if you need to backward twice.")
+        versions = self._saved_versions
+        if versions:
+            for i, (box, expected) in enumerate(versions):
+                if box[0] != expected:
+                    raise RuntimeError(
+                        f"{self.name}: one of the values needed for gradient computation (saved value "
+                        f"{i}) has been modified by an in-place operation: it is at version {box[0]}, "
+                        f"expected version {expected}. Compute a copy before modifying it in place.")
+        if self._as_tensors:
+            return tuple(self._saved_as_tensor(i) for i in range(len(self._saved)))
+        return self._saved
+
+    def _saved_as_tensor(self, i):
+        kind, k = self._saved_src[i]
+        arr = self._saved[i]
+        if kind == "in":
+            t = self._inputs_for_graph[k]
+            if isinstance(t, Tensor):
+                return t
+        elif kind == "out":
+            return Tensor._make(arr, self, k, self._output_versions[k])
+        if isinstance(arr, np.ndarray):
+            return Tensor(arr)
+        return arr
+
+    def release(self):
+        """Drop saved arrays (after a backward without ``retain_graph``)."""
+        self._saved = ()
+        self._inputs_for_graph = None
+        self._freed = True
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+    @property
+    def next_functions(self):
+        """Like PyTorch: a tuple of ``(node_or_leaf_or_None, output_index)`` per input."""
+        out = []
+        for e in self.edges:
+            if e is None or isinstance(e, tuple):
+                out.append(e if e is not None else (None, 0))
+            else:
+                out.append((e, 0))
+        return tuple(out)
+
+
+class Function:
+    """Base class of every differentiable op. Subclass it and define static ``forward``/``backward``.
+
+    Class attributes:
+        name: label of the op in errors and pictures (default: the class name in lower case).
+        once_differentiable: True for ops whose backward works on arrays only (e.g. Numba kernels);
+            a ``create_graph=True`` backward through them raises a clear error.
+    """
+
+    name = None
+    once_differentiable = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__ or cls.__dict__["name"] is None:
+            cls.name = cls.__name__.lower()
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError("Function subclasses define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError("Function subclasses define backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on Tensors (and plain values) and record it in the graph when needed."""
+        record = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        if record and not _grad_enabled.get():
+            record = False
+        ctx = Node(cls)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            raise _shape_error(cls.name, e, args) from None
+        if not record:
+            if type(out) is tuple:
+                return tuple(Tensor._wrap(o) for o in out)
+            return Tensor._wrap(out)
+        return _record(ctx, args, arrays, out)
+
+
+Tensor = None  # set by autodiff.tensor (avoids an import cycle and a per-call import)
+
+
+def _shape_error(name, exc, args):
+    msg = str(exc)
+    if "broadcast" in msg or "mismatch" in msg or "shape" in msg or "aligned" in msg:
+        shapes = ", ".join(str(tuple(np.shape(a.data if hasattr(a, "data") else a))) for a in args)
+        return ValueError(f"{name}: incompatible shapes {shapes}: {msg}")
+    return ValueError(f"{name}: {msg}")
+
+
+def _record(ctx, args, arrays, out):
+    multi = type(out) is tuple
+    outs = out if multi else (out,)
+    edges = []
+    meta = []
+    needs = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            node = a._node
+            edges.append((node, a._out_idx) if node is not None else a)
+            d = a.data
+            meta.append((d.shape, d.dtype))
+            needs.append(True)
+        else:
+            edges.append(None)
+            meta.append(None)
+            needs.append(False)
+    ctx.edges = edges
+    ctx.input_meta = meta
+    ctx.needs_input_grad = needs
+    ctx.scope = _scope.get()
+    if multi:
+        ctx.output_meta = [(o.shape, o.dtype) for o in outs]
+        results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(outs)])
+    else:
+        ctx.output_meta = ((out.shape, out.dtype),)
+        results = (Tensor._make(out, ctx, 0),)
+    saved = ctx._saved
+    if saved:
+        src = []
+        versions = []
+        for s in saved:
+            for k, o in enumerate(outs):
+                if s is o:
+                    src.append(("out", k))
+                    versions.append((results[k]._version, 0))
+                    break
+            else:
+                for k, d in enumerate(arrays):
+                    if s is d and isinstance(args[k], Tensor):
+                        box = args[k]._version
+                        src.append(("in", k))
+                        versions.append((box, box[0]))
+                        break
+                else:
+                    src.append(("const", None))
+        ctx._saved_src = src
+        ctx._saved_versions = versions
+        ctx._inputs_for_graph = args
+        ctx._output_versions = [r._version for r in results]
+    return results if multi else results[0]

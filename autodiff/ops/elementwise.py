@@ -1,0 +1,362 @@
+"""Elementwise ops with numpy broadcasting; gradients are reduced back to each input's shape."""
+import numpy as np
+
+from ..function import Function
+from .generic import cos, exp, log, sign, sin, unbroadcast, where
+
+
+def _shape(x):
+    return x.shape if isinstance(x, np.ndarray) else np.shape(x)
+
+
+class Add(Function):
+    """a + b: both gradients are the incoming gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(g, sa) if na else None), (unbroadcast(g, sb) if nb else None)
+
+
+class Sub(Function):
+    """a - b: d/da = 1, d/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(g, sa) if na else None), (unbroadcast(-g, sb) if nb else None)
+
+
+class Mul(Function):
+    """a * b: d/da = b, d/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(g * b, _shape(a)) if na else None
+        gb = unbroadcast(g * a, _shape(b)) if nb else None
+        return ga, gb
+
+
+class Div(Function):
+    """a / b: d/da = 1/b, d/db = -a/b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(g / b, _shape(a)) if na else None
+        gb = unbroadcast(-g * a / (b * b), _shape(b)) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """a ** b: d/da = b a^(b-1), d/db = a^b ln a (0 where a == 0 and b >= 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = unbroadcast(g * b * a ** (b - 1), _shape(a))
+        if nb:
+            ad = a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a
+            bd = b.data if hasattr(b, "data") and not isinstance(b, np.ndarray) else b
+            zero = (np.asarray(ad) == 0) & (np.asarray(bd) >= 0)
+            safe_a = where(zero, np.ones_like(np.asarray(ad, dtype=np.result_type(ad, bd))), a)
+            gb = unbroadcast(where(zero, 0.0, g * out * log(safe_a)), _shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    """-a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Function):
+    """exp(a): derivative exp(a) (the output)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Function):
+    """log(a): derivative 1/a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Function):
+    """sqrt(a): derivative 1/(2 sqrt(a))."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class Abs(Function):
+    """|a|: derivative sign(a) (0 at 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * sign(a)
+
+
+class Sin(Function):
+    """sin(a): derivative cos(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * cos(a)
+
+
+class Cos(Function):
+    """cos(a): derivative -sin(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * sin(a)
+
+
+class Tanh(Function):
+    """tanh(a): derivative 1 - tanh^2."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+def stable_sigmoid(x):
+    """1 / (1 + e^-x) without overflow: uses e^-|x| on both sides of zero."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
+
+
+class Sigmoid(Function):
+    """sigmoid(a) = 1/(1+e^-a): derivative s (1 - s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = stable_sigmoid(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Softplus(Function):
+    """log(1 + e^a), computed as max(a, 0) + log1p(e^-|a|): derivative sigmoid(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))).astype(np.result_type(a), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        from .generic import sigmoid
+        return g * sigmoid(a)
+
+
+class Relu(Function):
+    """max(a, 0): derivative 1 where a > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.maximum(a, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (a > 0)
+
+
+class Clip(Function):
+    """clip(a, lo, hi): derivative 1 inside [lo, hi], 0 outside."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.bounds = (lo, hi)
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = np.ones(a.shape, bool)
+        ad = a.data if not isinstance(a, np.ndarray) else a
+        if lo is not None:
+            mask &= ad >= lo
+        if hi is not None:
+            mask &= ad <= hi
+        return g * mask, None, None
+
+
+class Maximum(Function):
+    """maximum(a, b): the gradient goes to the larger input (split in half at ties, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ad, bd = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
+        wa = (ad > bd) + 0.5 * (ad == bd)
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(g * wa.astype(ad.dtype), ad.shape) if na else None
+        gb = unbroadcast(g * (1 - wa).astype(bd.dtype), bd.shape) if nb else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """minimum(a, b): the gradient goes to the smaller input (split in half at ties)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ad, bd = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
+        wa = (ad < bd) + 0.5 * (ad == bd)
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(g * wa.astype(ad.dtype), ad.shape) if na else None
+        gb = unbroadcast(g * (1 - wa).astype(bd.dtype), bd.shape) if nb else None
+        return ga, gb
+
+
+class Where(Function):
+    """where(cond, a, b): the gradient goes to a where cond holds, to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        cond = np.asarray(cond, dtype=bool)
+        ctx.cond = cond
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond = ctx.cond
+        sa, sb = ctx.shapes
+        _, na, nb = ctx.needs_input_grad
+        ga = unbroadcast(where(cond, g, 0.0 * g), sa) if na else None
+        gb = unbroadcast(where(cond, 0.0 * g, g), sb) if nb else None
+        return None, ga, gb
+
+
+class Cast(Function):
+    """a.astype(dtype): the gradient is cast back to a's dtype."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.src = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.src), None
+
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Sin", "Cos", "Tanh",
+           "Sigmoid", "Softplus", "Relu", "Clip", "Maximum", "Minimum", "Where", "Cast", "stable_sigmoid",
+           "exp"]
