@@ -175,6 +175,8 @@ Tensor = None  # set by autodiff.tensor (avoids an import cycle and a per-call i
 
 def _shape_error(name, exc, args):
     msg = str(exc)
+    if msg.startswith(f"{name}:"):
+        return exc
     if "broadcast" in msg or "mismatch" in msg or "shape" in msg or "aligned" in msg:
         shapes = ", ".join(str(tuple(np.shape(a.data if hasattr(a, "data") else a))) for a in args)
         return ValueError(f"{name}: incompatible shapes {shapes}: {msg}")

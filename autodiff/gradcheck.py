@@ -1,7 +1,6 @@
 """Compare the engine's gradients with central finite differences in float64."""
 import numpy as np
 
-from .mode import no_grad
 from .tensor import Tensor, grad
 
 
@@ -61,11 +60,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         flat = x.data.reshape(-1)
         for e in range(flat.size):
             orig = flat[e]
-            with no_grad():
-                flat[e] = orig + eps
-                plus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, xs)])
-                flat[e] = orig - eps
-                minus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, xs)])
+            flat[e] = orig + eps
+            plus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, xs)])
+            flat[e] = orig - eps
+            minus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, xs)])
             flat[e] = orig
             num[:, e] = (plus - minus) / (2 * eps)
         err = np.abs(num - ana[i]) - (atol + rtol * np.abs(num))

@@ -41,7 +41,7 @@ def _unwrap_nested(x):
 
 
 def _axis(axis, dim):
-    return dim if axis is None and dim is not None else axis
+    return axis if dim is None else dim
 
 
 def _keep(keepdims, keepdim):
@@ -564,10 +564,10 @@ class Tensor:
         return Tensor(np.argmin(self.data, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim)))
 
     def softmax(self, axis=-1, dim=None):
-        return R.Softmax.apply(self, _axis(axis if dim is None else None, dim))
+        return R.Softmax.apply(self, _axis(axis, dim))
 
     def log_softmax(self, axis=-1, dim=None):
-        return R.LogSoftmax.apply(self, _axis(axis if dim is None else None, dim))
+        return R.LogSoftmax.apply(self, _axis(axis, dim))
 
     # --- shape ------------------------------------------------------------------------------------
     def reshape(self, *shape):

@@ -128,15 +128,18 @@ class LogSumExp(Function):
         m = np.max(a, axis=ax, keepdims=True)
         m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
         out = np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True)) + m
-        ctx.axes, ctx.keepdims = axes, keepdims
-        ctx.save_for_backward(a, out)
-        return out if keepdims else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+        ctx.axes, ctx.keepdims, ctx.kept_shape = axes, keepdims, out.shape
+        if not keepdims:
+            out = out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+        ctx.save_for_backward(a, out)   # the returned array, so create_graph links it to the graph
+        return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        gk = g if ctx.keepdims else g.reshape(out.shape)
-        return gk * exp(a - out)
+        if not ctx.keepdims:
+            g, out = g.reshape(ctx.kept_shape), out.reshape(ctx.kept_shape)
+        return g * exp(a - out)
 
 
 class Softmax(Function):
