@@ -291,6 +291,12 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
             t0 = time.perf_counter()
             results[name] = fn()
             first[name] = time.perf_counter() - t0
+        except Skip as exc:
+            if name == "ours":
+                row.update(status="skipped", reason=exc.reason)
+                return row
+            row["sides"][name] = {"status": "skipped", "reason": exc.reason}
+            del live[name]
         except Exception as exc:  # noqa: BLE001
             if name == "ours":
                 row.update(status="FAIL", reason=f"ours raised {_short(exc)}", traceback=traceback.format_exc())

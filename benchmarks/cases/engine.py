@@ -4,7 +4,7 @@ Rows:
     engine.chain1000_16x16_fwd_bwd  1,000 x ``y = y * c + d`` on a 16x16 float32 tensor, forward
         and backward (ours vs PyTorch eager vs hand-written numpy). Issue 3 target: ratio vs torch <= 0.5.
     engine.value_two_moons_step     micrograd's demo step (MLP 2-16-16-1, 100 points, SVM max-margin
-        loss + L2 alpha=1e-4, backward, SGD). Ours = autodiff.Value driving micrograd's own nn.py
+        loss + L2 alpha=1e-4, backward, SGD; 20 points with --quick). Ours = autodiff.Value driving micrograd's own nn.py
         source, unchanged. Issue 3 target: ratio vs micrograd <= 0.33.
 """
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _moons_step(nn_ns, X, y, seed=1337, alpha=1e-4, lr=0.05):
 
 @register("engine.value_two_moons_step", group="engine")
 def two_moons(quick):
-    X, y = _two_moons()
+    X, y = _two_moons(n=20 if quick else 100)
     mg_nn = optional_import("micrograd.nn")
     if mg_nn is None:
         raise Skip("micrograd not installed (its nn.py is what ours runs)")

@@ -1,4 +1,4 @@
-"""Elementwise ops and reductions on a 1000x1000 float32 tensor, forward and forward+backward.
+"""Elementwise ops and reductions on a 1000x1000 float32 tensor (200x200 with --quick), fwd and fwd+bwd.
 
 Each op gives two rows, ``kernels.<op>_fwd`` (no graph: ``no_grad`` on both engines) and
 ``kernels.<op>_fwd_bwd`` (input requires grad, backward with a fixed random upstream gradient).
@@ -12,12 +12,13 @@ import numpy as np
 from benchmarks.harness import Case, Skip, optional_import, register, require
 
 SHAPE = (1000, 1000)
+QUICK_SHAPE = (200, 200)  # --quick only checks that every row still runs and is right
 
 
-def _inputs():
+def _inputs(shape):
     rng = np.random.default_rng(99)
-    x = rng.standard_normal(SHAPE).astype(np.float32)
-    w = rng.uniform(0.5, 1.5, SHAPE).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, shape).astype(np.float32)
     return rng, x, w
 
 
@@ -73,7 +74,7 @@ def _make(op: str, backward: bool):
     ours_f, torch_f, np_f, np_b = OPS[op]
 
     def setup(quick):
-        rng, x, w = _inputs()
+        rng, x, w = _inputs(QUICK_SHAPE if quick else SHAPE)
         out_shape = np_f(x, w).shape
         g = rng.standard_normal(out_shape).astype(np.float32)
         refs = {}
