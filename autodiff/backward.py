@@ -4,6 +4,8 @@ import numpy as np
 from . import mode
 from .function import Function
 
+Tensor = None  # set by autodiff.tensor (avoids an import cycle and per-call imports)
+
 
 def _count_dependencies(roots):
     """How many consumers inside the graph each node has (iterative walk, no recursion)."""
@@ -31,10 +33,7 @@ def _count_dependencies(roots):
 def _zeros(meta, like_tensor):
     shape, dtype = meta
     z = np.zeros(shape, dtype)
-    if like_tensor:
-        from .tensor import Tensor
-        return Tensor(z)
-    return z
+    return Tensor(z) if like_tensor else z
 
 
 def _add(a, b):
@@ -48,7 +47,6 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     ``retain_grad``). With a list of ``inputs`` the gradients with respect to them are returned instead
     and no ``.grad`` is touched.
     """
-    from .tensor import Tensor
 
     # gradients waiting for each node, per output index
     buffers = {}
@@ -86,6 +84,11 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            if node._tensor_hooks is None and node._retained is None and capture is None:
+                _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready)
+                if not retain_graph:
+                    node.release()
+                continue
             for i, g in enumerate(grads):
                 if g is None:
                     continue
@@ -123,37 +126,44 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
 
 def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready):
-    from .tensor import Tensor
-    n_out = len(grads)
-    tensor_mode = create_graph and not node.fn.once_differentiable
-    for i in range(n_out):
-        if grads[i] is None:
+    fn = node.fn
+    tensor_mode = create_graph and not fn.once_differentiable
+    for i in range(len(grads)):
+        g = grads[i]
+        if g is None:
             grads[i] = _zeros(node.output_meta[i], tensor_mode)
-        elif create_graph and not tensor_mode and isinstance(grads[i], Tensor):
-            grads[i] = grads[i].data
-    node._as_tensors = tensor_mode
-    result = node.fn.backward(node, *grads)
-    node._as_tensors = False
+        elif create_graph and not tensor_mode and isinstance(g, Tensor):
+            grads[i] = g.data
+    if tensor_mode:
+        node._as_tensors = True
+        result = fn.backward(node, *grads)
+        node._as_tensors = False
+    else:
+        result = fn.backward(node, *grads)
+    edges = node.edges
+    n_edges = len(edges)
     if type(result) is not tuple:
         result = (result,)
-    edges = node.edges
-    if len(result) < len(edges) and all(e is None for e in edges[len(result):]):
-        result = result + (None,) * (len(edges) - len(result))
-    if len(result) != len(edges):
-        raise RuntimeError(
-            f"{node.name}: backward returned {len(result)} gradients but the op has {len(edges)} inputs")
-    for e, g, meta in zip(edges, result, node.input_meta):
-        if e is None or g is None:
+    if len(result) != n_edges:
+        if len(result) < n_edges and all(e is None for e in edges[len(result):]):
+            result = result + (None,) * (n_edges - len(result))
+        else:
+            raise RuntimeError(f"{node.name}: backward returned {len(result)} gradients but the op has "
+                               f"{n_edges} inputs")
+    meta = node.input_meta
+    for k in range(n_edges):
+        e = edges[k]
+        if e is None:
             continue
-        shape, dtype = meta
+        g = result[k]
+        if g is None:
+            continue
+        shape, dtype = meta[k]
         if g.shape != shape:
-            if isinstance(g, np.ndarray) and g.size == np.prod(shape) and not g.shape:
-                g = np.full(shape, g, dtype)
-            else:
-                raise RuntimeError(
-                    f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
-                    f"for an input of shape {tuple(shape)}")
-        if g.dtype != dtype:
+            raise RuntimeError(
+                f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
+                f"for an input of shape {tuple(shape)}")
+        if g.dtype is not dtype and g.dtype != dtype:
             g = g.astype(dtype)
         if create_graph and not tensor_mode:
             g = _not_twice_differentiable(node.name, g)
@@ -162,7 +172,10 @@ def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps
             buf = buffers.get(child)
             if buf is None:
                 buf = buffers[child] = [None] * len(child.output_meta)
-            buf[idx] = _add(buf[idx], g)
+                buf[idx] = g
+            else:
+                old = buf[idx]
+                buf[idx] = g if old is None else old + g
             d = deps[child] - 1
             deps[child] = d
             if d == 0:
@@ -182,7 +195,6 @@ def _acc_leaf(leaf_grads, leaf_order, leaf, g):
 
 
 def _set_grad(t, g, create_graph):
-    from .tensor import Tensor
     if create_graph:
         gt = g if isinstance(g, Tensor) else Tensor(g)
         t.grad = gt if t.grad is None else t.grad + gt
@@ -214,5 +226,4 @@ class _NotTwiceDifferentiable(Function):
 
 def _not_twice_differentiable(name, g):
     """Wrap a gradient made by a once-differentiable op so a second backward through it fails clearly."""
-    from .tensor import Tensor
     return _NotTwiceDifferentiable.apply(Tensor(g, requires_grad=True), name)

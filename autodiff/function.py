@@ -100,8 +100,9 @@ class Node:
 
     def release(self):
         """Drop saved arrays (after a backward without ``retain_graph``)."""
-        self._saved = ()
-        self._inputs_for_graph = None
+        if self._saved:
+            self._saved = ()
+            self._inputs_for_graph = None
         self._freed = True
 
     def __repr__(self):

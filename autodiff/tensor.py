@@ -780,6 +780,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
+from . import backward as _backward_module  # noqa: E402
 from . import function as _function  # noqa: E402
 
 _function.Tensor = Tensor
+_backward_module.Tensor = Tensor
