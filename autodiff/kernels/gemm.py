@@ -1,0 +1,220 @@
+"""Matrix products: numpy's BLAS beside a tiled Numba GEMM, and a per-shape choice between them.
+
+BLAS (``np.matmul``) wins as soon as a product is big enough to amortise its call overhead; the Numba
+kernel wins only on tiny products, and it can fuse a bias and an activation into the product so the
+result is written once. :func:`matmul` and :func:`linear_act` pick per shape using the crossover
+measured on the development machine (``benchmarks/cases/conv.py`` prints it; re-measure with
+:func:`measure_crossover`). Large products always go to BLAS. For BLAS-sized :func:`linear_act`, the
+bias and activation run as one in-place Numba pass over the BLAS result.
+
+Shape:
+    ``matmul``: ``(M, K) @ (K, N) -> (M, N)``; ``linear_act``: ``x (M, K)``, ``weight (N, K)``,
+    ``bias (N,)`` -> ``(M, N)``.
+"""
+import math
+import time
+
+import numpy as np
+
+from .jit import njit_parallel, njit_serial, prange
+
+__all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "measure_crossover",
+           "ACTIVATIONS", "NUMBA_MAX_FLOPS"]
+
+ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
+
+# Products with at most this many multiply-adds (M*K*N) go to the Numba kernel. Measured with
+# measure_crossover() on the development machine (2-core AMD EPYC, OpenBLAS 0.3.31, float32):
+# BLAS costs ~1-2 us per call, which the Numba loop beats only below roughly 16x16x16.
+NUMBA_MAX_FLOPS = 4096
+
+_ROW_BLOCK = 4
+_K_BLOCK = 128
+
+
+@njit_serial
+def _activate(v, act):
+    if act == 1:
+        return 0.0 if v <= 0 else v
+    if act == 2:
+        return math.tanh(v)
+    if act == 3:
+        if v >= 0:
+            return 1.0 / (1.0 + math.exp(-v))
+        e = math.exp(v)
+        return e / (1.0 + e)
+    return v
+
+
+@njit_serial
+def _gemm_kernel(a, b, bias, act, out):
+    """``out = act(a @ b + bias)``; rows in blocks of 4 share each load of ``b``, ``K`` tiled for cache."""
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = bias[j]
+    for k0 in range(0, k, _K_BLOCK):
+        k1 = min(k0 + _K_BLOCK, k)
+        i = 0
+        while i + _ROW_BLOCK <= m:
+            for p in range(k0, k1):
+                a0 = a[i, p]
+                a1 = a[i + 1, p]
+                a2 = a[i + 2, p]
+                a3 = a[i + 3, p]
+                for j in range(n):
+                    bv = b[p, j]
+                    out[i, j] += a0 * bv
+                    out[i + 1, j] += a1 * bv
+                    out[i + 2, j] += a2 * bv
+                    out[i + 3, j] += a3 * bv
+            i += _ROW_BLOCK
+        for r in range(i, m):
+            for p in range(k0, k1):
+                av = a[r, p]
+                for j in range(n):
+                    out[r, j] += av * b[p, j]
+    if act != 0:
+        for i in range(m):
+            for j in range(n):
+                out[i, j] = _activate(out[i, j], act)
+
+
+@njit_parallel
+def _bias_act_driver(y, bias, act):
+    m, n = y.shape
+    for i in prange(m):
+        for j in range(n):
+            y[i, j] = _activate(y[i, j] + bias[j], act)
+
+
+def _check_pair(name, a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"{name}: expected 2-d arrays, got shapes {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"{name}: inner dimensions differ: {a.shape} @ {b.shape}")
+
+
+def gemm(a, b, bias=None, activation=None):
+    """``act(a @ b + bias)`` with the Numba kernel (any size; slow for large ones: use :func:`matmul`).
+
+    Shape:
+        ``(M, K) @ (K, N)``, bias ``(N,)`` -> ``(M, N)``.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    _check_pair("gemm", a, b)
+    dtype = np.result_type(a.dtype, b.dtype, np.float32)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"gemm: expected float arrays, got dtypes {a.dtype} and {b.dtype}")
+    act = _act_code("gemm", activation)
+    a = np.ascontiguousarray(a, dtype=dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    bias = _bias_vector("gemm", bias, b.shape[1], dtype)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=dtype)
+    _gemm_kernel(a, b, bias, act, out)
+    return out
+
+
+def _act_code(name, activation):
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        raise ValueError(f"{name}: unknown activation {activation!r}; expected one of "
+                         f"{sorted(k for k in ACTIVATIONS if k)} or None") from None
+
+
+def _bias_vector(name, bias, n, dtype):
+    if bias is None:
+        return np.zeros(n, dtype=dtype)
+    bias = np.ascontiguousarray(bias, dtype=dtype)
+    if bias.shape != (n,):
+        raise ValueError(f"{name}: bias has shape {bias.shape}, expected {(n,)}")
+    return bias
+
+
+def use_numba_gemm(m, k, n):
+    """True if the Numba kernel beats BLAS for an ``(m, k) @ (k, n)`` product on this machine."""
+    return m * k * n <= NUMBA_MAX_FLOPS
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-d float arrays, by BLAS or by the Numba kernel, whichever is faster at this shape.
+
+    Anything else (stacked, 1-d, integer, mixed dtypes) goes straight to ``np.matmul``.
+
+    Shape:
+        ``(M, K) @ (K, N) -> (M, N)``.
+    """
+    if (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.dtype.itemsize >= 4
+            and a.shape[1] == b.shape[0] and use_numba_gemm(a.shape[0], a.shape[1], b.shape[1])):
+        out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        _gemm_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), np.zeros(b.shape[1], a.dtype), 0, out)
+        return out
+    return np.matmul(a, b)
+
+
+def bias_act_(y, bias=None, activation=None):
+    """In place: ``y = act(y + bias)`` over a C-contiguous 2-d array, one parallel pass. Returns ``y``.
+
+    Shape:
+        ``y (M, N)``, bias ``(N,)``.
+    """
+    if y.ndim != 2 or not y.flags.c_contiguous:
+        raise ValueError(f"bias_act_: expected a C-contiguous 2-d array, got shape {y.shape}")
+    act = _act_code("bias_act_", activation)
+    bias = _bias_vector("bias_act_", bias, y.shape[1], y.dtype)
+    _bias_act_driver(y, bias, act)
+    return y
+
+
+def linear_act(x, weight, bias=None, activation=None):
+    """``act(x @ weight.T + bias)``, PyTorch's ``Linear`` layout, bias and activation fused into one pass.
+
+    Args:
+        x: ``(M, K)`` float array.
+        weight: ``(N, K)`` (PyTorch layout).
+        bias: ``(N,)`` or None.
+        activation: None, ``"relu"``, ``"tanh"`` or ``"sigmoid"``.
+
+    Shape:
+        ``(M, K)``, ``(N, K)``, ``(N,)`` -> ``(M, N)``.
+    """
+    x = np.asarray(x)
+    weight = np.asarray(weight)
+    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"linear_act: input {x.shape} and weight {weight.shape} do not fit "
+                         f"(expected (M, K) and (N, K))")
+    m, k = x.shape
+    n = weight.shape[0]
+    if use_numba_gemm(m, k, n):
+        return gemm(x, weight.T, bias, activation)
+    y = np.matmul(x, weight.T)
+    if bias is None and activation in (None, "identity"):
+        return y
+    return bias_act_(y, bias, activation)
+
+
+def measure_crossover(dtype=np.float32, sizes=(2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128), repeat=200):
+    """Time square products with both paths; returns ``[(size, blas_seconds, numba_seconds), ...]``.
+
+    Used by the benchmark to show (and to re-derive) :data:`NUMBA_MAX_FLOPS`.
+    """
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in sizes:
+        a = rng.standard_normal((s, s)).astype(dtype)
+        b = rng.standard_normal((s, s)).astype(dtype)
+        zero = np.zeros(s, dtype)
+        out = np.empty((s, s), dtype)
+        np.matmul(a, b)
+        _gemm_kernel(a, b, zero, 0, out)
+        best = []
+        for fn in (lambda: np.matmul(a, b), lambda: _gemm_kernel(a, b, zero, 0, np.empty((s, s), dtype))):
+            t = time.perf_counter()
+            for _ in range(repeat):
+                fn()
+            best.append((time.perf_counter() - t) / repeat)
+        rows.append((s, best[0], best[1]))
+    return rows

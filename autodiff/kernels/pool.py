@@ -1,0 +1,324 @@
+"""Max, average and adaptive-average pooling over ``(N, C, H, W)``, forward and backward.
+
+Semantics follow PyTorch: max pooling pads with ``-inf`` (padding never wins) and remembers the
+winner's flat index inside its ``(H, W)`` plane, so backward routes each gradient to that one input;
+average pooling divides by the window size including padding (``count_include_pad=True``) unless told
+otherwise, and backward spreads ``g / size`` over the window. ``ceil_mode`` lets the last window hang
+over the edge as long as it starts inside the input or the left padding.
+
+Three layers per kernel: a serial loop over one ``(n, c)`` plane, a ``prange`` driver over the
+``N * C`` planes (each iteration writes only its own plane: no write races, even with overlapping
+windows), and a Python wrapper that validates and allocates.
+
+Shape:
+    ``x``: ``(N, C, H, W)``; ``out`` and ``indices``: ``(N, C, oh, ow)``.
+"""
+import numpy as np
+
+from .jit import njit_parallel, njit_serial, prange
+
+__all__ = ["pool_output_size", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+           "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """Number of window positions along one axis, as PyTorch computes it."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+# ---------------------------------------------------------------- max pooling
+
+@njit_serial
+def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
+    height = x.shape[2]
+    width = x.shape[3]
+    oh = out.shape[2]
+    ow = out.shape[3]
+    for y in range(oh):
+        hs = y * sh - ph
+        i_lo = 0
+        while hs + i_lo * dh < 0:
+            i_lo += 1
+        for xo in range(ow):
+            ws = xo * sw - pw
+            j_lo = 0
+            while ws + j_lo * dw < 0:
+                j_lo += 1
+            best = -np.inf
+            best_i = (hs + i_lo * dh) * width + ws + j_lo * dw
+            for i in range(i_lo, kh):
+                iy = hs + i * dh
+                if iy >= height:
+                    break
+                for j in range(j_lo, kw):
+                    ix = ws + j * dw
+                    if ix >= width:
+                        break
+                    v = x[n, c, iy, ix]
+                    if v > best or v != v:
+                        best = v
+                        best_i = iy * width + ix
+            out[n, c, y, xo] = best
+            idx[n, c, y, xo] = best_i
+
+
+@njit_parallel
+def _max_forward_driver(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
+    batch = x.shape[0]
+    channels = x.shape[1]
+    for t in prange(batch * channels):
+        _max_plane(x, out, idx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@njit_parallel
+def _max_backward_driver(g, idx, dx):
+    batch, channels, oh, ow = g.shape
+    width = dx.shape[3]
+    for t in prange(batch * channels):
+        n = t // channels
+        c = t % channels
+        for y in range(oh):
+            for xo in range(ow):
+                k = idx[n, c, y, xo]
+                dx[n, c, k // width, k % width] += g[n, c, y, xo]
+
+
+# ---------------------------------------------------------------- average pooling
+
+@njit_serial
+def _avg_window(y, size, k, s, p):
+    """Window ``[start, end)`` clipped to the input, and its length clipped only to the padded input."""
+    start = y * s - p
+    end = min(start + k, size + p)
+    padded_len = end - start
+    return max(start, 0), min(end, size), padded_len
+
+
+@njit_serial
+def _avg_plane(x, out, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    height = x.shape[2]
+    width = x.shape[3]
+    for y in range(out.shape[2]):
+        h0, h1, hlen = _avg_window(y, height, kh, sh, ph)
+        for xo in range(out.shape[3]):
+            w0, w1, wlen = _avg_window(xo, width, kw, sw, pw)
+            if h0 >= h1 or w0 >= w1:
+                out[n, c, y, xo] = 0
+                continue
+            acc = 0.0
+            for iy in range(h0, h1):
+                for ix in range(w0, w1):
+                    acc += x[n, c, iy, ix]
+            if divisor > 0:
+                div = divisor
+            elif count_include_pad:
+                div = hlen * wlen
+            else:
+                div = (h1 - h0) * (w1 - w0)
+            out[n, c, y, xo] = acc / div
+
+
+@njit_parallel
+def _avg_forward_driver(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    batch = x.shape[0]
+    channels = x.shape[1]
+    for t in prange(batch * channels):
+        _avg_plane(x, out, t // channels, t % channels, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+
+
+@njit_serial
+def _avg_back_plane(g, dx, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    height = dx.shape[2]
+    width = dx.shape[3]
+    for y in range(g.shape[2]):
+        h0, h1, hlen = _avg_window(y, height, kh, sh, ph)
+        for xo in range(g.shape[3]):
+            w0, w1, wlen = _avg_window(xo, width, kw, sw, pw)
+            if h0 >= h1 or w0 >= w1:
+                continue
+            if divisor > 0:
+                div = divisor
+            elif count_include_pad:
+                div = hlen * wlen
+            else:
+                div = (h1 - h0) * (w1 - w0)
+            share = g[n, c, y, xo] / div
+            for iy in range(h0, h1):
+                for ix in range(w0, w1):
+                    dx[n, c, iy, ix] += share
+
+
+@njit_parallel
+def _avg_backward_driver(g, dx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    batch = g.shape[0]
+    channels = g.shape[1]
+    for t in prange(batch * channels):
+        _avg_back_plane(g, dx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+
+
+# ---------------------------------------------------------------- adaptive average pooling
+
+@njit_serial
+def _adaptive_bounds(i, in_size, out_size):
+    return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+
+
+@njit_parallel
+def _adaptive_forward_driver(x, out):
+    batch, channels, height, width = x.shape
+    oh = out.shape[2]
+    ow = out.shape[3]
+    for t in prange(batch * channels):
+        n = t // channels
+        c = t % channels
+        for y in range(oh):
+            h0, h1 = _adaptive_bounds(y, height, oh)
+            for xo in range(ow):
+                w0, w1 = _adaptive_bounds(xo, width, ow)
+                acc = 0.0
+                for iy in range(h0, h1):
+                    for ix in range(w0, w1):
+                        acc += x[n, c, iy, ix]
+                out[n, c, y, xo] = acc / ((h1 - h0) * (w1 - w0))
+
+
+@njit_parallel
+def _adaptive_backward_driver(g, dx):
+    batch, channels, height, width = dx.shape
+    oh = g.shape[2]
+    ow = g.shape[3]
+    for t in prange(batch * channels):
+        n = t // channels
+        c = t % channels
+        for y in range(oh):
+            h0, h1 = _adaptive_bounds(y, height, oh)
+            for xo in range(ow):
+                w0, w1 = _adaptive_bounds(xo, width, ow)
+                share = g[n, c, y, xo] / ((h1 - h0) * (w1 - w0))
+                for iy in range(h0, h1):
+                    for ix in range(w0, w1):
+                        dx[n, c, iy, ix] += share
+
+
+# ---------------------------------------------------------------- wrappers
+
+def _prepare(name, x):
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-d (N, C, H, W) array, got shape {x.shape}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name}: expected a float32 or float64 array, got dtype {x.dtype}")
+    return np.ascontiguousarray(x)
+
+
+def _pool_geometry(name, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    kh, kw = kernel_size
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ValueError(f"{name}: kernel_size {kernel_size}, stride {stride} and dilation {dilation} must be "
+                         f"positive and padding {padding} non-negative")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
+    oh = pool_output_size(shape[2], kh, sh, ph, dh, ceil_mode)
+    ow = pool_output_size(shape[3], kw, sw, pw, dw, ceil_mode)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{name}: kernel {kernel_size} with dilation {dilation} is larger than the padded "
+                         f"input {(shape[2] + 2 * ph, shape[3] + 2 * pw)} (input {tuple(shape)}, padding {padding})")
+    return oh, ow
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+    """Max over each window; also returns the winner's flat index in its ``(H, W)`` plane (int64).
+
+    Shape:
+        ``(N, C, H, W)`` -> ``out, indices``: ``(N, C, oh, ow)``.
+    """
+    x = _prepare("max_pool2d", x)
+    oh, ow = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    idx = np.empty(x.shape[:2] + (oh, ow), dtype=np.int64)
+    _max_forward_driver(x, out, idx, kernel_size[0], kernel_size[1], stride[0], stride[1],
+                        padding[0], padding[1], dilation[0], dilation[1])
+    return out, idx
+
+
+def max_pool2d_backward(grad, indices, x_shape):
+    """Route each output gradient to its saved winner (scatter-add; overlapping windows accumulate).
+
+    Shape:
+        ``grad``, ``indices``: ``(N, C, oh, ow)`` -> ``(N, C, H, W)``.
+    """
+    grad = np.ascontiguousarray(grad)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    if grad.shape != indices.shape or grad.shape[:2] != tuple(x_shape[:2]):
+        raise ValueError(f"max_pool2d_backward: grad {grad.shape}, indices {indices.shape} and input "
+                         f"{tuple(x_shape)} do not fit together")
+    dx = np.zeros(x_shape, dtype=grad.dtype)
+    _max_backward_driver(grad, indices, dx)
+    return dx
+
+
+def avg_pool2d_forward(x, kernel_size, stride, padding=(0, 0), ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """Mean over each window (PyTorch's divisor rules).
+
+    Shape:
+        ``(N, C, H, W)`` -> ``(N, C, oh, ow)``.
+    """
+    x = _prepare("avg_pool2d", x)
+    oh, ow = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    _avg_forward_driver(x, out, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
+                        bool(count_include_pad), int(divisor_override or 0))
+    return out
+
+
+def avg_pool2d_backward(grad, x_shape, kernel_size, stride, padding=(0, 0), count_include_pad=True,
+                        divisor_override=None):
+    """Spread each output gradient evenly over its window (``g / divisor``).
+
+    Shape:
+        ``grad``: ``(N, C, oh, ow)`` -> ``(N, C, H, W)``.
+    """
+    grad = np.ascontiguousarray(grad)
+    dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
+    _avg_backward_driver(grad, dx, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
+                         bool(count_include_pad), int(divisor_override or 0))
+    return dx
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """Average pooling onto a fixed output grid; cell ``i`` covers ``[floor(i H/oh), ceil((i+1) H/oh))``.
+
+    Shape:
+        ``(N, C, H, W)`` -> ``(N, C, oh, ow)``.
+    """
+    x = _prepare("adaptive_avg_pool2d", x)
+    oh, ow = output_size
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size {tuple(output_size)} must be positive")
+    if x.shape[2] < 1 or x.shape[3] < 1:
+        raise ValueError(f"adaptive_avg_pool2d: input {x.shape} has an empty spatial dimension")
+    out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    _adaptive_forward_driver(x, out)
+    return out
+
+
+def adaptive_avg_pool2d_backward(grad, x_shape):
+    """Spread each cell's gradient evenly over the input positions it averaged.
+
+    Shape:
+        ``grad``: ``(N, C, oh, ow)`` -> ``(N, C, H, W)``.
+    """
+    grad = np.ascontiguousarray(grad)
+    dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
+    _adaptive_backward_driver(grad, dx)
+    return dx

@@ -1,0 +1,194 @@
+"""Convolution (1-d and 2-d, PyTorch semantics) as im2col + one GEMM, with its backward.
+
+Forward: ``cols = im2col(x)`` (``(C kh kw, N oh ow)``), ``rows = W2 @ cols`` (``W2 = weight`` as
+``(O, C/groups kh kw)``; one GEMM, or one stacked GEMM over the groups), then one pass reorders ``rows``
+to ``(N, O, oh, ow)`` and adds the bias. Backward: ``dW = g_rows @ cols^T`` (a GEMM on the saved columns),
+``dx = col2im(W2^T @ g_rows)`` (a GEMM, then a scatter-add), ``db = sum of g`` (taken in the reorder pass).
+The kernels are Numba (``autodiff.kernels.im2col``); the op is ``once_differentiable``.
+"""
+import numpy as np
+
+from ..function import Function
+from ..kernels.gemm import matmul
+from ..kernels.im2col import col2im, conv_output_size, im2col, nchw_to_rows, rows_to_nchw
+
+__all__ = ["Conv", "conv1d", "conv2d", "normalize_conv_args"]
+
+
+def _tuple(value, dims, what, name):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * dims
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}") from None
+    if len(out) != dims:
+        raise ValueError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}")
+    return out
+
+
+def normalize_conv_args(name, dims, kernel_size, stride, padding, dilation):
+    """int-or-tuple arguments to ``dims``-tuples; ``padding`` may be ``"valid"`` or ``"same"``.
+
+    Returns ``(stride, padding, dilation)`` with padding as ``((before, after), ...)`` per axis.
+    """
+    stride = _tuple(stride, dims, "stride", name)
+    dilation = _tuple(dilation, dims, "dilation", name)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{name}: stride {stride} and dilation {dilation} must be positive")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * dims
+        elif padding == "same":
+            if max(stride) != 1:
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride}")
+            total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+            pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    else:
+        pad = _tuple(padding, dims, "padding", name)
+        if min(pad) < 0:
+            raise ValueError(f"{name}: padding {pad} must be non-negative")
+        pads = tuple((p, p) for p in pad)
+    return stride, pads, dilation
+
+
+def _shape_of(t):
+    return tuple(np.shape(getattr(t, "data", t)))
+
+
+def check_conv_shapes(name, dims, x_shape, w_shape, b_shape, stride, pads, dilation, groups):
+    """Raise a ValueError naming ``name`` and the shapes if the convolution is not well defined."""
+    if len(w_shape) != dims + 2:
+        raise ValueError(f"{name}: weight must be {dims + 2}-d (out_channels, in_channels/groups, "
+                         f"{'kh, kw' if dims == 2 else 'k'}), got shape {w_shape}")
+    if len(x_shape) != dims + 2:
+        layout = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
+        raise ValueError(f"{name}: expected a {dims + 2}-d input {layout}, got shape {x_shape}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    out_ch, cg = w_shape[:2]
+    if out_ch % groups:
+        raise ValueError(f"{name}: groups={groups} does not divide out_channels={out_ch} (weight {w_shape})")
+    if x_shape[1] % groups:
+        raise ValueError(f"{name}: groups={groups} does not divide the input's {x_shape[1]} channels "
+                         f"(input {x_shape})")
+    if x_shape[1] != cg * groups:
+        raise ValueError(f"{name}: expected input with {cg * groups} channels (weight {w_shape}, groups={groups}), "
+                         f"got {x_shape[1]} channels (input {x_shape})")
+    if b_shape is not None and b_shape != (out_ch,):
+        raise ValueError(f"{name}: bias must have shape {(out_ch,)}, got {b_shape}")
+    for ax in range(dims):
+        size = x_shape[2 + ax]
+        k = w_shape[2 + ax]
+        padded = size + sum(pads[ax])
+        if padded < dilation[ax] * (k - 1) + 1:
+            raise ValueError(f"{name}: kernel size {tuple(w_shape[2:])} (dilation {dilation}) is larger than the "
+                             f"padded input {tuple(x_shape[2 + a] + sum(pads[a]) for a in range(dims))} "
+                             f"(input {x_shape})")
+
+
+class Conv(Function):
+    """y = W * x + b (cross-correlation): dW = g_rows cols^T, dx = col2im(W^T g_rows), db = sum(g)."""
+
+    name = "conv"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+        # 1-d convolutions are 2-d ones over a height-1 plane
+        x4 = x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+        w4 = weight if weight.ndim == 4 else weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
+        if weight.dtype != x.dtype:
+            w4 = w4.astype(x.dtype)
+        n, _, h, w = x4.shape
+        out_ch, cg, kh, kw = w4.shape
+        (pt, pb), (pl, pr) = pads
+        oh = conv_output_size(h + pt + pb, kh, stride[0], 0, dilation[0])
+        ow = conv_output_size(w + pl + pr, kw, stride[1], 0, dilation[1])
+        cols = im2col(x4, (kh, kw), stride, (pt, pl), dilation, out_size=(oh, ow))
+        k = cg * kh * kw
+        if groups == 1:
+            rows = matmul(w4.reshape(out_ch, k), cols)
+        else:
+            rows = np.matmul(w4.reshape(groups, out_ch // groups, k),
+                             cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, -1)
+        y = rows_to_nchw(rows, n, bias)
+        ctx.save_for_backward(w4, cols)
+        ctx.geometry = (x4.shape, x.shape, weight.shape, (kh, kw), stride, (pt, pl), dilation, groups, (oh, ow))
+        return y.reshape((n, out_ch, oh, ow) if x.ndim == 4 else (n, out_ch, ow))
+
+    @staticmethod
+    def backward(ctx, g):
+        w4, cols = ctx.saved_tensors
+        x4_shape, x_shape, w_shape, ksize, stride, pad, dilation, groups, out_size = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        out_ch = w4.shape[0]
+        g_rows, g_bias = nchw_to_rows(g.reshape(g.shape[0], out_ch, -1))
+        k = cols.shape[0] // groups
+        gx = gw = None
+        if groups == 1:
+            if need_w:
+                gw = matmul(g_rows, cols.T).reshape(w_shape)
+            if need_x:
+                g_cols = matmul(w4.reshape(out_ch, k).T, g_rows)
+        else:
+            g3 = g_rows.reshape(groups, out_ch // groups, -1)
+            if need_w:
+                gw = np.matmul(g3, cols.reshape(groups, k, -1).transpose(0, 2, 1)).reshape(w_shape)
+            if need_x:
+                g_cols = np.matmul(w4.reshape(groups, out_ch // groups, k).transpose(0, 2, 1), g3)
+                g_cols = g_cols.reshape(groups * k, -1)
+        if need_x:
+            gx = col2im(g_cols, x4_shape, ksize, stride, pad, dilation, out_size=out_size).reshape(x_shape)
+        return gx, gw, (g_bias if need_b else None)
+
+
+def _conv(name, dims, input, weight, bias, stride, padding, dilation, groups):
+    w_shape = _shape_of(weight)
+    if len(w_shape) != dims + 2:
+        raise ValueError(f"{name}: weight must be {dims + 2}-d (out_channels, in_channels/groups, "
+                         f"{'kh, kw' if dims == 2 else 'k'}), got shape {w_shape}")
+    stride, pads, dilation = normalize_conv_args(name, dims, w_shape[2:], stride, padding, dilation)
+    x_shape = _shape_of(input)
+    unbatched = len(x_shape) == dims + 1
+    if unbatched:
+        x_shape = (1,) + x_shape
+    check_conv_shapes(name, dims, x_shape, w_shape, None if bias is None else _shape_of(bias),
+                      stride, pads, dilation, groups)
+    dtype = getattr(input, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {x_shape})")
+    if unbatched:
+        input = input.reshape((1,) + tuple(input.shape))
+    if dims == 1:
+        stride, pads, dilation = (1,) + stride, ((0, 0),) + pads, (1,) + dilation
+    y = Conv.apply(input, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=int(groups))
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) over ``(N, C, H, W)``, as ``torch.nn.functional.conv2d``.
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched ``(C, H, W)`` float Tensor.
+        weight: ``(O, C/groups, kh, kw)``.
+        bias: ``(O,)`` or None.
+        stride, dilation: int or ``(h, w)``.
+        padding: int, ``(h, w)``, ``"valid"`` or ``"same"`` (zeros).
+        groups: input and output channels split into this many independent blocks.
+
+    Shape:
+        ``(N, C, H, W) -> (N, O, oh, ow)``, ``oh = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1``.
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution over ``(N, C, L)``, as ``torch.nn.functional.conv1d``.
+
+    Shape:
+        ``(N, C, L) -> (N, O, oL)``, ``oL = floor((L + 2 p - d (k - 1) - 1) / s) + 1``; weight ``(O, C/groups, k)``.
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
