@@ -164,3 +164,39 @@ def test_word2vec_errors():
     model, _ = Word2Vec.from_text("one two", min_count=1)
     with pytest.raises(KeyError, match="'three' is not in the vocabulary"):
         model.nearest("three")
+
+
+# ---------------------------------------------------------------- MLP on the Value engine
+@pytest.mark.parametrize("seed", [0, 1])
+def test_xor_value_engine_mlp_reaches_100_percent(seed):
+    from nn.models.mlp import train_xor_value, value_predict
+    X, y = generated.xor_gate()
+    model, losses, last = train_xor_value(hidden=4, epochs=300, lr=1.0, seed=seed)
+    out = value_predict(model, X)
+    np.testing.assert_array_equal(out > 0.5, y > 0.5)
+    assert losses[-1] < 0.02 < losses[0]
+    assert last.data == pytest.approx(losses[-1])
+    assert len(model.parameters()) == 2 * 4 + 4 + 4 + 1
+
+
+def test_value_mlp_gradient_matches_finite_differences():
+    from autodiff import Value
+    from nn.models.mlp import ValueMLP
+    model = ValueMLP(2, [3, 1], seed=3)
+
+    def loss_value():
+        out = model([0.3, -0.7])
+        return (out - 0.25) ** 2
+
+    loss = loss_value()
+    model.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        old = p.data
+        p.data = old + 1e-6
+        up = loss_value().data
+        p.data = old - 1e-6
+        down = loss_value().data
+        p.data = old
+        assert p.grad == pytest.approx((up - down) / 2e-6, abs=1e-7)
+    assert isinstance(loss, Value)
