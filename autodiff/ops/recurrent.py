@@ -1,0 +1,319 @@
+"""Recurrent ops: fused LSTM/GRU cell steps and whole-sequence Elman/LSTM/GRU layers trained by BPTT.
+
+The cell-step ops take the two pre-activation GEMM results (``xg = x @ W_ih.T + b_ih`` and
+``hg = h @ W_hh.T + b_hh``, built by ordinary Tensor ops) and run the gate arithmetic in one fused Numba
+kernel each way. The sequence ops go further and record a single graph node for a whole layer
+direction: the input projection of all time steps is one GEMM, the forward loops over time (one GEMM
+``h @ W_hh.T`` and one fused kernel per step), and the backward runs the loop in reverse
+(backpropagation through time), then forms the shared-weight gradients as sums over time in one GEMM
+each. Gate orders are PyTorch's: LSTM ``(i, f, g, o)``, GRU ``(r, z, n)``.
+
+Shape:
+    sequences are time-major: ``x`` ``(T, B, I)``, ``output`` ``(T, B, H)``; states ``(B, H)``;
+    ``w_ih`` ``(G*H, I)``, ``w_hh`` ``(G*H, H)``, biases ``(G*H,)`` with ``G`` = 1 (RNN), 4 (LSTM), 3 (GRU).
+"""
+import numpy as np
+
+from ..function import Function
+from ..kernels import rnn_gates
+
+
+# --- cell steps -----------------------------------------------------------------------------------
+
+class LSTMCellStep(Function):
+    """``(h, c)`` of one LSTM step from ``xg``, ``hg`` (pre-activation sums) and ``c_prev``."""
+
+    name = "lstm_cell"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, xg, hg, c_prev):
+        h, c, gates, tanh_c = rnn_gates.lstm_step_forward(xg, hg, c_prev)
+        ctx.save_for_backward(gates, c_prev, tanh_c)
+        return h, c
+
+    @staticmethod
+    def backward(ctx, gh, gc):
+        gates, c_prev, tanh_c = ctx.saved_tensors
+        dgates, dc_prev = rnn_gates.lstm_step_backward(gh, gc, gates, c_prev, tanh_c)
+        n_xg, n_hg, n_c = ctx.needs_input_grad
+        return (dgates if n_xg else None), (dgates if n_hg else None), (dc_prev if n_c else None)
+
+
+class GRUCellStep(Function):
+    """``h`` of one GRU step from ``xg = W_ih x + b_ih``, ``hg = W_hh h_prev + b_hh`` and ``h_prev``."""
+
+    name = "gru_cell"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, xg, hg, h_prev):
+        h, gates, hg_n = rnn_gates.gru_step_forward(xg, hg, h_prev)
+        ctx.save_for_backward(gates, hg_n, h_prev)
+        return h
+
+    @staticmethod
+    def backward(ctx, gh):
+        gates, hg_n, h_prev = ctx.saved_tensors
+        dxg, dhg, direct = rnn_gates.gru_step_backward(gh, gates, hg_n, h_prev)
+        n_xg, n_hg, n_h = ctx.needs_input_grad
+        return (dxg if n_xg else None), (dhg if n_hg else None), (direct if n_h else None)
+
+
+def lstm_cell_step(xg, hg, c_prev):
+    """Functional form of :class:`LSTMCellStep`; returns ``(h, c)`` Tensors."""
+    return LSTMCellStep.apply(xg, hg, c_prev)
+
+
+def gru_cell_step(xg, hg, h_prev):
+    """Functional form of :class:`GRUCellStep`; returns ``h``."""
+    return GRUCellStep.apply(xg, hg, h_prev)
+
+
+# --- whole sequences ------------------------------------------------------------------------------
+
+def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh):
+    """Validate shapes and dtypes; return ``(T, B, I, H)``."""
+    if np.ndim(x) != 3:
+        raise ValueError(f"{op}: input must be 3-d (seq_len, batch, input_size), got shape "
+                         f"{tuple(np.shape(x))}")
+    seq_len, batch, n_in = x.shape
+    if np.ndim(w_hh) != 2 or w_hh.shape[0] != n_gates * w_hh.shape[1]:
+        raise ValueError(f"{op}: weight_hh must have shape ({n_gates} * hidden, hidden), got "
+                         f"{tuple(np.shape(w_hh))}")
+    hidden = w_hh.shape[1]
+    expect = {"weight_ih": (w_ih, (n_gates * hidden, n_in)), "weight_hh": (w_hh, w_hh.shape),
+              "bias_ih": (b_ih, (n_gates * hidden,)),
+              "bias_hh": (b_hh, (n_gates * hidden,))}
+    for k, s in enumerate(states):
+        expect[f"state {k}"] = (s, (batch, hidden))
+    for name, (arr, shape) in expect.items():
+        if arr is None:
+            continue
+        if arr.shape != shape:
+            raise ValueError(f"{op}: {name} has shape {tuple(arr.shape)}, expected {shape} for input "
+                             f"of shape {tuple(x.shape)} and hidden size {hidden}")
+        if arr.dtype != x.dtype:
+            raise ValueError(f"{op}: {name} has dtype {arr.dtype} but the input has {x.dtype}")
+    if x.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{op}: expected float32 or float64 input, got {x.dtype}")
+    return seq_len, batch, n_in, hidden
+
+
+def _state(s, batch, hidden, dtype):
+    if s is None:
+        return np.zeros((batch, hidden), dtype)
+    return np.ascontiguousarray(s)
+
+
+def _project(x, w_ih, *biases):
+    """Input projections of all time steps in one GEMM: ``x @ w_ih.T + biases``, ``(T, B, G*H)``."""
+    seq_len, batch, n_in = x.shape
+    xg = x.reshape(seq_len * batch, n_in) @ w_ih.T
+    for b in biases:
+        if b is not None:
+            xg += b
+    return xg.reshape(seq_len, batch, -1)
+
+
+def _steps(seq_len, reverse):
+    return range(seq_len - 1, -1, -1) if reverse else range(seq_len)
+
+
+def _prev(out, h0, t, reverse):
+    """The state that step ``t`` started from."""
+    if reverse:
+        return h0 if t == out.shape[0] - 1 else out[t + 1]
+    return h0 if t == 0 else out[t - 1]
+
+
+def _hh_weight_grad(dg, h0, out, reverse):
+    """``sum_t dg[t].T @ h_prev(t)`` in two GEMMs."""
+    first = -1 if reverse else 0
+    gw = dg[first].T @ h0
+    if out.shape[0] > 1:
+        rest, prevs = (dg[:-1], out[1:]) if reverse else (dg[1:], out[:-1])
+        gw += rest.reshape(-1, dg.shape[2]).T @ prevs.reshape(-1, out.shape[2])
+    return gw
+
+
+def _grad_in(g, shape, dtype):
+    return np.ascontiguousarray(g, dtype=dtype) if g is not None else np.zeros(shape, dtype)
+
+
+def _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, state_grads):
+    """Gradients of ``(x, states..., w_ih, w_hh, b_ih, b_hh)`` from the per-step gate gradients."""
+    needs = ctx.needs_input_grad
+    n_states = len(state_grads)
+    seq_len, batch, n_in = x.shape
+    flat = dxg.reshape(seq_len * batch, -1)
+    gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
+    gw_ih = flat.T @ x.reshape(seq_len * batch, n_in) if needs[1 + n_states] else None
+    gw_hh = _hh_weight_grad(dhg, h0, out, reverse) if needs[2 + n_states] else None
+    gb_ih = flat.sum(axis=0) if needs[3 + n_states] else None
+    gb_hh = None
+    if needs[4 + n_states]:
+        gb_hh = flat.sum(axis=0) if dhg is dxg else dhg.reshape(seq_len * batch, -1).sum(axis=0)
+    states = tuple(g if needs[1 + k] else None for k, g in enumerate(state_grads))
+    return (gx,) + states + (gw_ih, gw_hh, gb_ih, gb_hh)
+
+
+class LSTMSequence(Function):
+    """One LSTM layer direction over a whole sequence: ``(output, h_n, c_n)``; BPTT in backward."""
+
+    name = "lstm"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+        seq_len, batch, _, hidden = _check_sequence("lstm", 4, x, [s for s in (h0, c0) if s is not None],
+                                                    w_ih, w_hh, b_ih, b_hh)
+        dtype = x.dtype
+        x = np.ascontiguousarray(x)
+        h0, c0 = _state(h0, batch, hidden, dtype), _state(c0, batch, hidden, dtype)
+        xg = _project(x, w_ih, b_ih, b_hh)
+        out = np.empty((seq_len, batch, hidden), dtype)
+        cs = np.empty_like(out)
+        tanh_c = np.empty_like(out)
+        gates = np.empty((seq_len, batch, 4 * hidden), dtype)
+        hg = np.empty((batch, 4 * hidden), dtype)
+        w_hh_t = w_hh.T
+        h, c = h0, c0
+        kernel = rnn_gates.lstm_forward_kernel
+        for t in _steps(seq_len, reverse):
+            np.matmul(h, w_hh_t, out=hg)
+            kernel(xg[t], hg, c, out[t], cs[t], gates[t], tanh_c[t])
+            h, c = out[t], cs[t]
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c)
+        ctx.reverse = reverse
+        return out, h.copy(), c.copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn, g_cn):
+        x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c = ctx.saved_tensors
+        reverse = ctx.reverse
+        dtype = x.dtype
+        g_out = _grad_in(g_out, out.shape, dtype)
+        dh = _grad_in(g_hn, h0.shape, dtype).copy()
+        dc = _grad_in(g_cn, c0.shape, dtype).copy()
+        dc_next = np.empty_like(dc)
+        dgates = np.empty_like(gates)
+        kernel = rnn_gates.lstm_backward_kernel
+        for t in _steps(out.shape[0], not reverse):
+            kernel(g_out[t], dh, dc, gates[t], _prev(cs, c0, t, reverse), tanh_c[t], dgates[t], dc_next)
+            np.matmul(dgates[t], w_hh, out=dh)
+            dc, dc_next = dc_next, dc
+        return _input_grads(ctx, dgates, dgates, x, h0, out, w_ih, w_hh, reverse, (dh, dc))
+
+
+class GRUSequence(Function):
+    """One GRU layer direction over a whole sequence: ``(output, h_n)``; BPTT in backward."""
+
+    name = "gru"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+        seq_len, batch, _, hidden = _check_sequence("gru", 3, x, [h0] if h0 is not None else [],
+                                                    w_ih, w_hh, b_ih, b_hh)
+        dtype = x.dtype
+        x = np.ascontiguousarray(x)
+        h0 = _state(h0, batch, hidden, dtype)
+        xg = _project(x, w_ih, b_ih)
+        out = np.empty((seq_len, batch, hidden), dtype)
+        hg_n = np.empty_like(out)
+        gates = np.empty((seq_len, batch, 3 * hidden), dtype)
+        hg = np.empty((batch, 3 * hidden), dtype)
+        w_hh_t = w_hh.T
+        h = h0
+        kernel = rnn_gates.gru_forward_kernel
+        for t in _steps(seq_len, reverse):
+            np.matmul(h, w_hh_t, out=hg)
+            if b_hh is not None:
+                hg += b_hh
+            kernel(xg[t], hg, h, out[t], gates[t], hg_n[t])
+            h = out[t]
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out, gates, hg_n)
+        ctx.reverse = reverse
+        return out, h.copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn):
+        x, h0, w_ih, w_hh, out, gates, hg_n = ctx.saved_tensors
+        reverse = ctx.reverse
+        dtype = x.dtype
+        g_out = _grad_in(g_out, out.shape, dtype)
+        dh = _grad_in(g_hn, h0.shape, dtype).copy()
+        direct = np.zeros_like(dh)
+        direct_next = np.empty_like(dh)
+        dxg = np.empty_like(gates)
+        dhg = np.empty_like(gates)
+        kernel = rnn_gates.gru_backward_kernel
+        for t in _steps(out.shape[0], not reverse):
+            kernel(g_out[t], dh, direct, gates[t], hg_n[t], _prev(out, h0, t, reverse), dxg[t], dhg[t],
+                   direct_next)
+            np.matmul(dhg[t], w_hh, out=dh)
+            direct, direct_next = direct_next, direct
+        dh += direct
+        return _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, (dh,))
+
+
+class RNNSequence(Function):
+    """One Elman layer direction: ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, act tanh/relu."""
+
+    name = "rnn"
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        seq_len, batch, _, hidden = _check_sequence("rnn", 1, x, [h0] if h0 is not None else [],
+                                                    w_ih, w_hh, b_ih, b_hh)
+        x = np.ascontiguousarray(x)
+        h0 = _state(h0, batch, hidden, x.dtype)
+        out = _project(x, w_ih, b_ih, b_hh)      # filled in place with the states
+        w_hh_t = w_hh.T
+        h = h0
+        for t in _steps(seq_len, reverse):
+            a = out[t]
+            a += h @ w_hh_t
+            if nonlinearity == "tanh":
+                np.tanh(a, out=a)
+            else:
+                np.maximum(a, 0, out=a)
+            h = a
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out)
+        ctx.reverse = reverse
+        ctx.nonlinearity = nonlinearity
+        return out, h.copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn):
+        x, h0, w_ih, w_hh, out = ctx.saved_tensors
+        reverse = ctx.reverse
+        g_out = _grad_in(g_out, out.shape, x.dtype)
+        dh = _grad_in(g_hn, h0.shape, x.dtype).copy()
+        da = np.empty_like(out)
+        for t in _steps(out.shape[0], not reverse):
+            if ctx.nonlinearity == "tanh":
+                np.multiply(g_out[t] + dh, 1 - out[t] * out[t], out=da[t])
+            else:
+                np.multiply(g_out[t] + dh, out[t] > 0, out=da[t])
+            np.matmul(da[t], w_hh, out=dh)
+        return _input_grads(ctx, da, da, x, h0, out, w_ih, w_hh, reverse, (dh,))
+
+
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """Functional form of :class:`LSTMSequence`: ``(output, h_n, c_n)`` Tensors."""
+    return LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+
+
+def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """Functional form of :class:`GRUSequence`: ``(output, h_n)`` Tensors."""
+    return GRUSequence.apply(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+
+
+def rnn_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):
+    """Functional form of :class:`RNNSequence`: ``(output, h_n)`` Tensors."""
+    return RNNSequence.apply(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, reverse=reverse)
