@@ -38,9 +38,9 @@ def test_deep_chain_100k_no_recursion_error():
     x = ad.tensor(1.0, requires_grad=True)
     y = x
     for _ in range(100_000):
-        y = y * 1.0 + 0.0
+        y = y * 1.0001
     y.backward()
-    assert x.grad.item() == pytest.approx(1.0)
+    assert x.grad.item() == pytest.approx(1.0001 ** 100_000, rel=1e-3)
 
 
 def test_leaf_and_grad_fn_attributes():
@@ -118,7 +118,6 @@ def test_retain_graph_allows_second_backward():
 def test_saved_arrays_released_after_backward():
     x = ad.Tensor(np.ones(1000), requires_grad=True)
     h = x.exp()
-    probe = weakref.ref(h.grad_fn._saved[0]) if False else None
     node = h.grad_fn
     y = (h * 2).sum()
     y.backward()
