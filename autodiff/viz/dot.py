@@ -1,0 +1,240 @@
+"""DOT text for the forward, backward and combined views of a graph (no graphviz program needed).
+
+* forward: data nodes (a Value's data and grad; a Tensor's name, shape, dtype, value and grad
+  summaries) and op nodes, edges in data-flow order, ops grouped in one cluster per scope (module).
+* backward: the adjoint graph that backward executes. One node per gradient (dL/dx), one node per
+  op's backward showing its local derivatives; the edge into it carries the incoming gradient, the
+  edges out of it the gradient sent to each input (for scalars ``g x local = contribution``). A value
+  used more than once gets a ``+`` node: its gradient is the sum of the contributions.
+* both: the two side by side in one picture.
+
+Backward edges are written ``input -> op [dir=back]`` so both views lay out leaves left and the
+output right; the arrows of the backward view point from the output towards the leaves.
+"""
+from . import labels as L
+from .collapse import limit_graph
+from .graph import build_graph
+
+__all__ = ["to_dot", "VIEWS"]
+
+VIEWS = ("forward", "backward", "both", "chain")
+
+
+def to_dot(root, view="forward", *, params=None, tensors=None, leaf=None, fmt="%.4f", rankdir="LR",
+           health=True, vanish=1e-6, explode=1e3, collapse=False, max_nodes=300, title=None, graph=None,
+           max_paths=64, dpi=None, _state=None):
+    """DOT source of the graph that produced ``root``.
+
+    Args:
+        root: a ``Value`` or ``Tensor`` (or a list of them).
+        view: ``'forward'``, ``'backward'``, ``'both'`` or ``'chain'`` (needs ``leaf``).
+        params: dict name -> parameter (``dict(model.named_parameters())``) naming the leaves.
+        tensors: dict name -> Tensor (or list of named Tensors) for intermediate results to label.
+        leaf: for ``view='chain'``: the Value/Tensor whose chain rule to the root is drawn.
+        fmt: printf format of scalar numbers (micrograd's ``'%.4f'`` by default).
+        rankdir: graphviz layout direction (``'LR'`` left to right, ``'TB'`` top to bottom).
+        health: colour gradients that vanish (largest entry below ``vanish``), explode (above
+            ``explode``) or are not finite. Either threshold may be None to switch it off.
+        collapse: True draws each module (scope) as one box; an int collapses at that scope depth.
+        max_nodes: above this many nodes the graph is collapsed by module, then cut to the nodes
+            nearest the output, with a note in the picture. None draws everything.
+        title: text at the top of the picture.
+        graph: a prebuilt :class:`~autodiff.viz.graph.Graph` (skips the walk).
+        max_paths: chain view: how many paths are listed.
+        dpi: resolution of bitmap output (graph attribute).
+
+    Returns:
+        str: the DOT source.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"to_dot: view must be one of {VIEWS}, got {view!r}")
+    g = graph if graph is not None else build_graph(root, params=params, tensors=tensors)
+    if view == "chain":
+        from .chain import chain_dot
+        if leaf is None:
+            raise ValueError("to_dot: view='chain' needs leaf= (the Value/Tensor to follow to the root)")
+        return chain_dot(g, leaf, fmt=fmt, rankdir=rankdir, title=title, max_paths=max_paths, dpi=dpi)
+    g, keep, notes = limit_graph(g, collapse, max_nodes)
+    opts = dict(fmt=fmt, health=health and L.grads_known(g), vanish=vanish, explode=explode,
+                state=_state, keep=keep)
+    out = _header(rankdir, title, notes, dpi)
+    if view in ("forward", "both"):
+        body = _forward(g, "f" if view == "both" else "", **opts)
+        out += _cluster("cluster_forward", "forward", body) if view == "both" else body
+    if view in ("backward", "both"):
+        body = _backward(g, "b" if view == "both" else "", **opts)
+        out += _cluster("cluster_backward", "backward", body) if view == "both" else body
+    if keep is not None:
+        out += _hidden_note(g, keep, "f" if view == "both" else "")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _header(rankdir, title, notes, dpi):
+    out = ["digraph autodiff {", f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11, nodesep=0.25, "
+           "ranksep=0.35];",
+           "  node [fontname=Helvetica, fontsize=10];", "  edge [fontname=Helvetica, fontsize=9];"]
+    if dpi:
+        out.append(f"  graph [dpi={int(dpi)}];")
+    text = "\n".join(([title] if title else []) + list(notes))
+    if text:
+        out.append(f"  graph [label={L.quote(text)}, labelloc=t, fontsize=12];")
+    return out
+
+
+def _cluster(name, label, body, color="#bbbbbb", indent="  "):
+    return ([f"{indent}subgraph {name} {{", f"{indent}  label={L.quote(label)}; style=rounded; color=\"{color}\";"]
+            + [indent + line for line in body] + [f"{indent}}}"])
+
+
+def _data_attrs(node, fmt, health, vanish, explode, state):
+    grad, grad_state = node.grad, "final"
+    if state is not None and node.requires_grad:
+        grad = state["grads"].get(node.id, state["pending"])
+        if grad is state["pending"] or grad is state["ready"]:
+            grad_state = "pending" if grad is state["pending"] else "ready"
+            grad = None
+    if not node.requires_grad and node.value is None:
+        return 'label="const", shape=plaintext, fontcolor="#777777"'
+    label = L.data_label(node, fmt, grad, grad_state)
+    attrs = [f"label={L.quote(label) if not label.startswith('{') else chr(34) + label + chr(34)}"]
+    attrs.append("shape=record" if label.startswith("{") else "shape=box")
+    flag = L.health(grad, vanish, explode) if health and grad_state == "final" and node.requires_grad else None
+    fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if node.is_leaf and node.requires_grad else None)
+    if state is not None and node.id in state.get("highlight", ()):
+        fill = L.HIGHLIGHT_COLOR
+    if fill:
+        attrs.append(f'style=filled, fillcolor="{fill}"')
+    if flag:
+        attrs.append(f"xlabel={L.quote(L.HEALTH_WORDS[flag])}")
+    return ", ".join(attrs)
+
+
+def _in_scope_clusters(g, ids, prefix, line_of):
+    """Node lines grouped into nested clusters by scope (``net`` contains ``net.0``)."""
+    members, children = {}, {}
+    for nid in ids:
+        members.setdefault(g.nodes[nid].scope or "", []).append(nid)
+    scopes = set()
+    for s in members:
+        parts = s.split(".") if s else []
+        scopes.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    for s in scopes:
+        children.setdefault(s.rsplit(".", 1)[0] if "." in s else "", []).append(s)
+
+    def emit(scope):
+        body = [line_of(n) for n in members.get(scope, [])]
+        for kid in sorted(children.get(scope, [])):
+            body += emit(kid)
+        if not scope:
+            return body
+        name = "cluster_" + prefix + "_" + "".join(c if c.isalnum() else "_" for c in scope)
+        return _cluster(name, scope, body, color="#6c8ebf")
+
+    return emit("")
+
+
+def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
+    ids = [n for n in g.nodes if keep is None or n in keep]
+    hl = state.get("highlight", ()) if state else ()
+    hot = state.get("hot_edges", ()) if state else ()
+
+    def line_of(nid):
+        n = g.nodes[nid]
+        if n.kind == "data":
+            return f"  {prefix}{nid} [{_data_attrs(n, fmt, health, vanish, explode, state)}];"
+        style = f'style=filled, fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else L.OP_COLOR}"'
+        label = n.op if not getattr(n, "box", None) else n.box
+        shape = "box, style=\"rounded,filled\"" if getattr(n, "box", None) else "ellipse"
+        if getattr(n, "box", None):
+            style = f'fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else "#fff2cc"}"'
+        return f"  {prefix}{nid} [label={L.quote(label)}, shape={shape}, {style}];"
+
+    out = _in_scope_clusters(g, ids, prefix or "f", line_of)
+    for src, dst, i in g.edges():
+        if keep is not None and (src not in keep or dst not in keep):
+            continue
+        attrs = []
+        n = g.nodes[dst]
+        if n.kind == "op" and len(n.inputs) > 1:
+            attrs.append(f"label={L.quote(L.letter(i))}")
+        if (src, dst) in hot:
+            attrs.append(f'color="{L.HIGHLIGHT_COLOR}", penwidth=2.5')
+        out.append(f"  {prefix}{src} -> {prefix}{dst}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+    for r in g.roots:
+        if keep is None or r in keep:
+            out.append(f"  {prefix}{r} [peripheries=2];")
+    return out
+
+
+def _grad_label(n, fmt, is_root):
+    who = n.name or ("output" if is_root else "")
+    head = f"dL/d{who}" if who else "dL/d(.)"
+    if n.shape == () and n.dtype == "float":
+        return f"{head}\n{L.num(n.grad, fmt)}"
+    lines = [head, L.shape_text(n.shape)]
+    if n.grad is not None:
+        lines.append(L.summary(n.grad, fmt))
+    return "\n".join(lines)
+
+
+def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
+    out = []
+    ok = (lambda nid: True) if keep is None else (lambda nid: nid in keep)
+    scalar = g.engine == "value"
+    for n in g.data_nodes():
+        if not n.requires_grad or not ok(n.id):
+            continue
+        flag = L.health(n.grad, vanish, explode) if health else None
+        fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if n.is_leaf else "white")
+        extra = f", xlabel={L.quote(L.HEALTH_WORDS[flag])}" if flag else ""
+        out.append(f"  {prefix}g_{n.id} [label={L.quote(_grad_label(n, fmt, n.id in g.roots))}, shape=box, "
+                   f"style=filled, fillcolor=\"{fill}\"{extra}];")
+        uses = [c for c in g.consumers.get(n.id, ()) if ok(c[0])]
+        if len(uses) > 1:  # fan-out: the gradient is the sum of what each use sends back
+            out.append(f"  {prefix}s_{n.id} [label={L.quote('+')}, shape=circle, width=0.3, fixedsize=true];")
+            out.append(f"  {prefix}g_{n.id} -> {prefix}s_{n.id} [dir=back, label={L.quote(f'sum of {len(uses)}')}];")
+    for op in g.op_nodes():
+        if not ok(op.id):
+            continue
+        lines = [f"{(getattr(op, 'box', None) or op.op).split(chr(10))[0]} backward"]
+        for i, (d, form, loc) in enumerate(zip(op.inputs, op.formulas, op.locals)):
+            if g.nodes[d].requires_grad:
+                val = f" = {L.num(loc, fmt)}" if loc is not None else ""
+                lines.append(f"d/d{L.letter(i)}: {form}{val}")
+        out.append(f"  {prefix}b_{op.id} [label={L.quote(chr(10).join(lines))}, shape=box, style=\"rounded,filled\", "
+                   f"fillcolor=\"{L.OP_COLOR}\"];")
+        for o in op.outputs:  # gradient flowing in
+            if not ok(o):
+                continue
+            gin = g.nodes[o].grad
+            lab = f"g = {L.num(gin, fmt)}" if scalar else f"g {L.shape_text(g.nodes[o].shape)}"
+            out.append(f"  {prefix}b_{op.id} -> {prefix}g_{o} [dir=back, label={L.quote(lab)}];")
+        for i, d in enumerate(op.inputs):  # gradient flowing out to each input
+            dn = g.nodes[d]
+            if not dn.requires_grad or not ok(d):
+                continue
+            uses = [c for c in g.consumers.get(d, ()) if ok(c[0])]
+            target = f"{prefix}s_{d}" if len(uses) > 1 else f"{prefix}g_{d}"
+            gout = g.nodes[op.outputs[0]].grad if op.outputs else None
+            if scalar and op.locals[i] is not None and gout is not None:
+                lab = f"{L.num(gout, fmt)} x {L.num(op.locals[i], fmt)}\n= {L.num(gout * op.locals[i], fmt)}"
+            else:
+                lab = op.formulas[i] if op.formulas[i].startswith(("g ", "A^T")) else f"g * {op.formulas[i]}"
+            out.append(f"  {target} -> {prefix}b_{op.id} [dir=back, label={L.quote(lab)}, color=\"#c0392b\", "
+                       f"fontcolor=\"#c0392b\"];")
+    return out
+
+
+def _hidden_note(g, keep, prefix):
+    hidden = len(g.nodes) - len(keep)
+    edges = {dst for src, dst, _ in g.edges() if src not in keep and dst in keep}
+    out = [f"  {prefix}hidden [label={L.quote(f'... {hidden} more nodes not drawn')}, shape=note, "
+           "fontcolor=\"#555555\"];"]
+    out += [f"  {prefix}hidden -> {prefix}{d} [style=dashed, color=\"#999999\"];" for d in sorted(edges)]
+    return out
+
+
+def build(root, params=None, tensors=None):
+    """The :class:`Graph` of ``root`` (walk once, draw many views with ``to_dot(..., graph=g)``)."""
+    return build_graph(root, params=params, tensors=tensors)

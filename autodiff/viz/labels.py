@@ -1,0 +1,121 @@
+"""Text of node and edge labels, gradient-health flags, and DOT escaping (shared by every view)."""
+import math
+
+import numpy as np
+
+from .graph import grad_magnitude
+
+HEALTH_COLORS = {"nonfinite": "#ff5c5c", "exploding": "#ffa64d", "vanishing": "#ffe680"}
+HEALTH_WORDS = {"nonfinite": "NON-FINITE grad", "exploding": "EXPLODING grad", "vanishing": "vanishing grad"}
+PARAM_COLOR = "#dbe7ff"
+OP_COLOR = "#f2f2f2"
+HIGHLIGHT_COLOR = "#ff9ccf"
+LETTERS = "abcdefgh"
+
+
+def quote(text):
+    """A DOT double-quoted string; ``text`` lines are joined with centred line breaks."""
+    lines = str(text).split("\n")
+    esc = [ln.replace("\\", "\\\\").replace('"', '\\"') for ln in lines]
+    return '"' + "\\n".join(esc) + '"'
+
+
+def record_field(text):
+    """Escape the characters that structure a record label."""
+    out = str(text)
+    for ch in "\\{}|<>\"":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def letter(i):
+    return LETTERS[i] if i < len(LETTERS) else f"x{i}"
+
+
+def num(x, fmt):
+    """``fmt % x`` for a float, with nan/inf written plainly."""
+    if x is None:
+        return "?"
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return fmt % x
+
+
+def shape_text(shape):
+    return str(tuple(int(s) for s in shape))
+
+
+def summary(arr, fmt):
+    """One short line about an array: its values when tiny, else mean/std and range."""
+    a = np.asarray(arr)
+    if a.size == 0:
+        return "empty"
+    if a.dtype.kind not in "fciub":
+        return str(a.dtype)
+    if a.size == 1:
+        return num(a.reshape(-1)[0], fmt)
+    if a.size <= 4:
+        return "[" + ", ".join(num(v, fmt) for v in a.reshape(-1)) + "]"
+    af = a.astype(np.float64, copy=False)
+    finite = np.isfinite(af)
+    bad = int(a.size - np.count_nonzero(finite))
+    if bad:
+        return f"{bad} non-finite of {a.size}"
+    return (f"mean {af.mean():.3g} std {af.std():.3g}\n"
+            f"min {af.min():.3g} max {af.max():.3g}")
+
+
+def health(grad, vanish, explode):
+    """'nonfinite' | 'exploding' | 'vanishing' | None for a gradient (None when unknown or fine).
+
+    The magnitude is the largest absolute entry: vanishing when it is below ``vanish`` (all of the
+    gradient is tiny, e.g. a dead ReLU or a saturated tanh), exploding above ``explode``.
+    """
+    m = grad_magnitude(grad)
+    if m is None:
+        return None
+    if math.isnan(m) or math.isinf(m):
+        return "nonfinite"
+    if explode is not None and m > explode:
+        return "exploding"
+    if vanish is not None and m < vanish:
+        return "vanishing"
+    return None
+
+
+def grads_known(graph):
+    """False before any backward: a Value graph whose root grad is still 0, or no Tensor grad at all."""
+    if graph.engine == "value":
+        return any(graph.nodes[r].grad for r in graph.roots)
+    return any(n.grad is not None for n in graph.data_nodes())
+
+
+def data_label(node, fmt, grad=None, grad_state="final"):
+    """Label lines of a data node for the forward view.
+
+    ``grad_state``: 'final' (show ``grad``), 'pending' (step frames: not computed yet).
+    """
+    if node.dtype == "float" and node.shape == ():  # a scalar Value
+        g = "?" if grad_state == "pending" else num(grad, fmt)
+        fields = ([record_field(node.name)] if node.name else []) + \
+            [f"data {record_field(num(node.value, fmt))}", f"grad {record_field(g)}"]
+        return "{ " + " | ".join(fields) + " }"
+    if not node.requires_grad and node.value is None:
+        return "const"
+    lines = [node.name or ("input" if node.is_leaf and not node.requires_grad else
+                           "param" if node.is_leaf else "tensor")]
+    lines.append(f"{shape_text(node.shape)} {node.dtype}")
+    if node.value is not None:
+        lines.append(summary(node.value, fmt))
+    if grad_state == "pending":
+        lines.append("grad ?")
+    elif grad_state == "ready":
+        lines.append("grad computed")
+    elif grad is not None:
+        lines.append("grad " + summary(grad, fmt).replace("\n", "\ngrad "))
+    elif node.requires_grad and node.is_leaf:
+        lines.append("grad None")
+    return "\n".join(lines)
