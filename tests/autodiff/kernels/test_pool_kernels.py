@@ -1,0 +1,93 @@
+"""Pooling kernels against their numpy references on the same random inputs (overlap, padding, ceil)."""
+import numpy as np
+import pytest
+
+from autodiff.kernels import pool as K
+from autodiff.kernels import reference as R
+
+MAX_CASES = [
+    # shape, kernel, stride, padding, dilation, ceil_mode
+    ((2, 3, 8, 8), (2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((2, 3, 7, 9), (3, 3), (2, 2), (1, 1), (1, 1), False),    # overlapping windows + padding
+    ((1, 2, 7, 8), (3, 2), (2, 1), (1, 1), (1, 2), True),     # dilation, ceil_mode
+    ((2, 1, 5, 6), (3, 3), (1, 1), (1, 0), (1, 1), False),    # stride 1: heavy overlap
+    ((1, 2, 1, 9), (1, 3), (1, 2), (0, 1), (1, 1), True),     # the 1-d case
+]
+
+
+def _distinct(rng, shape, dtype):
+    """Values without ties (so the winner is unique), away from each other."""
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation, ceil_mode", MAX_CASES)
+def test_max_pool_forward_backward(rng, dtype, shape, kernel, stride, padding, dilation, ceil_mode):
+    x = _distinct(rng, shape, dtype)
+    out, idx = K.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    ref_out, ref_idx = R.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), R.max_pool2d_backward(g, ref_idx, shape),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_padding_never_wins():
+    """All-negative input: padded windows still pick a real (negative) value, like -inf padding."""
+    x = -np.ones((1, 1, 3, 3), dtype=np.float32) - np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3)
+    out, _ = K.max_pool2d_forward(x, (3, 3), (1, 1), (1, 1))
+    assert out.max() < 0
+    assert out[0, 0, 0, 0] == -1.0
+
+
+AVG_CASES = [
+    ((2, 3, 8, 8), (2, 2), (2, 2), (0, 0), False),
+    ((2, 3, 7, 9), (3, 3), (2, 2), (1, 1), False),
+    ((1, 2, 7, 8), (3, 2), (2, 1), (1, 1), True),
+    ((1, 2, 1, 9), (1, 3), (1, 2), (0, 1), True),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("count_include_pad, divisor", [(True, None), (False, None), (True, 4)])
+@pytest.mark.parametrize("shape, kernel, stride, padding, ceil_mode", AVG_CASES)
+def test_avg_pool_forward_backward(rng, dtype, count_include_pad, divisor, shape, kernel, stride, padding,
+                                   ceil_mode):
+    x = rng.standard_normal(shape).astype(dtype)
+    out = K.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    ref = R.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    got = K.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad, divisor)
+    want = R.avg_pool2d_backward(g, shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, out_size", [((2, 3, 7, 8), (3, 5)), ((1, 2, 5, 5), (1, 1)),
+                                             ((1, 1, 4, 6), (4, 6)), ((2, 1, 3, 3), (5, 2))])
+def test_adaptive_avg_pool(rng, dtype, shape, out_size):
+    x = rng.standard_normal(shape).astype(dtype)
+    out = K.adaptive_avg_pool2d_forward(x, out_size)
+    np.testing.assert_allclose(out, R.adaptive_avg_pool2d(x, out_size), rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    np.testing.assert_allclose(K.adaptive_avg_pool2d_backward(g, shape), R.adaptive_avg_pool2d_backward(g, shape),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_output_size_ceil_mode_rule():
+    # the last window must start inside the input or the left padding
+    assert K.pool_output_size(7, 2, 2, 0, 1, False) == 3
+    assert K.pool_output_size(7, 2, 2, 0, 1, True) == 4
+    assert K.pool_output_size(6, 2, 2, 1, 1, True) == 4
+    assert K.pool_output_size(5, 3, 2, 1, 1, True) == 3
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match=r"max_pool2d: expected a 4-d .* got shape \(4, 4\)"):
+        K.max_pool2d_forward(np.zeros((4, 4)), (2, 2), (2, 2))
+    with pytest.raises(ValueError, match=r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"):
+        K.max_pool2d_forward(np.zeros((1, 1, 4, 4)), (3, 3), (1, 1), (2, 2))
+    with pytest.raises(ValueError, match=r"larger than the padded input \(2, 2\)"):
+        K.avg_pool2d_forward(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1))
