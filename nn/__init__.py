@@ -1,6 +1,15 @@
 """nn: layers, losses, initialisers, optimizers and data utilities on top of the autodiff engine.
 
-The public API, re-exported (PyTorch's names): ``nn.Module``, ``nn.Linear``, ``nn.CrossEntropyLoss``,
-``nn.functional``, ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.metrics``, ``nn.save`` / ``nn.load``.
+The public API, re-exported with PyTorch's names: ``nn.Module``, ``nn.Linear``, ``nn.CrossEntropyLoss``,
+``nn.functional``, ``nn.init``, ``nn.utils``, ``nn.optim``, ``nn.data``, ``nn.metrics``,
+``nn.save`` / ``nn.load``.
 """
+from . import functional, init, utils
+from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity,
+                     LayerNorm, LeakyReLU, Linear, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
+                     Step, Tanh)
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
+                     SSELoss)
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from . import data, metrics, optim
+from .checkpoint import load, save

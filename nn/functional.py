@@ -1,0 +1,379 @@
+"""Function forms of the layers, activations and losses (``import nn.functional as F``).
+
+Each takes Tensors (arrays are wrapped) and returns a Tensor recorded in the graph. Names, argument
+order and defaults are PyTorch's; where PyTorch says ``dim`` numpy's ``axis`` is accepted too.
+"""
+import numpy as np
+
+import autodiff
+from autodiff import Tensor
+
+from .ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
+from .ops.embedding import EmbeddingFunction
+from .ops.linear import LinearFunction
+from .ops.loss import BinaryCrossEntropy, CrossEntropy
+from .ops.norm import Normalize
+
+__all__ = [
+    "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",
+    "softplus", "softmax", "log_softmax", "dropout", "embedding", "batch_norm", "layer_norm",
+    "mse_loss", "l1_loss", "sse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "nll_loss",
+]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _axis(axis, dim, default=-1):
+    if dim is not None:
+        return dim
+    return default if axis is None else axis
+
+
+# --- layers --------------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """y = x W^T + b as one graph node.
+
+    Shape:
+        input (*, in_features), weight (out_features, in_features), bias (out_features,)
+        -> (*, out_features).
+    """
+    input = _t(input)
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
+                         f"{tuple(weight.shape)} (last input dim must be in_features={weight.shape[-1]})")
+    return LinearFunction.apply(input, weight, bias)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p).
+
+    Identity when not training (or p == 0). Uses ``autodiff.default_generator()``.
+
+    Shape:
+        any -> same.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    input = _t(input)
+    if not training or p == 0.0:
+        return input
+    dtype = input.dtype if input.dtype.kind == "f" else np.float32
+    if p == 1.0:
+        mask = np.zeros(input.shape, dtype)
+    else:
+        keep = autodiff.default_generator().random(input.shape, dtype=np.float32) >= p
+        mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+    return input * mask
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` selected by integer ``input``; no gradient reaches row ``padding_idx``.
+
+    Shape:
+        input (*) integers, weight (num_embeddings, embedding_dim) -> (*, embedding_dim).
+    """
+    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
+                         f"range for an embedding with {n} rows")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return EmbeddingFunction.apply(weight, idx, padding_idx=padding_idx)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Batch normalisation over every axis except the channel axis 1.
+
+    In training (or without running statistics) it normalises with the batch mean and the biased
+    batch variance, and updates the running statistics in place as PyTorch does:
+    running = (1 - momentum) running + momentum batch, with the UNBIASED batch variance.
+    Otherwise it uses the running statistics.
+
+    Shape:
+        input (N, C) or (N, C, *), running stats / weight / bias (C,) -> same as input.
+    """
+    input = _t(input)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input with at least 2 dims (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    pshape = (1, c) + (1,) * (input.ndim - 2)
+    axes = (0,) + tuple(range(2, input.ndim))
+    x = input.data
+    if training or running_mean is None:
+        count = x.size // c
+        if training and count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"of shape {tuple(input.shape)}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        if training and running_mean is not None:
+            rm, rv = running_mean.data, running_var.data
+            unbiased = var.reshape(c) * (count / max(count - 1, 1))
+            rm *= 1 - momentum
+            rm += momentum * mean.reshape(c).astype(rm.dtype)
+            rv *= 1 - momentum
+            rv += momentum * unbiased.astype(rv.dtype)
+            running_mean._version[0] += 1
+            running_var._version[0] += 1
+        through = True
+    else:
+        mean = running_mean.data.reshape(pshape)
+        var = running_var.data.reshape(pshape)
+        through = False
+    return Normalize.apply(input, weight, bias, mean=mean, var=var, eps=eps, axes=axes, pshape=pshape,
+                           through_stats=through)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims of each sample, then scale and shift.
+
+    Shape:
+        input (*, *normalized_shape), weight/bias normalized_shape -> same as input.
+    """
+    input = _t(input)
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with the "
+                         f"normalized_shape {ns}")
+    axes = tuple(range(input.ndim - len(ns), input.ndim))
+    x = input.data
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    return Normalize.apply(input, weight, bias, mean=mean, var=var, eps=eps, axes=axes, pshape=ns,
+                           through_stats=True)
+
+
+# --- activations ---------------------------------------------------------------------------------
+def identity(input):
+    """f(x) = x."""
+    return _t(input)
+
+
+def step(input, bipolar=False):
+    """Binary step for perceptrons: 1 for x >= 0, else 0 ({0, 1}) or -1 ({-1, 1} when ``bipolar``).
+
+    Its gradient is zero.
+    """
+    return Step.apply(_t(input), bipolar=bipolar)
+
+
+def sigmoid(input, beta=1.0):
+    """The course's logistic function 1 / (1 + e^(-beta x)) (beta=1: PyTorch's sigmoid).
+
+    Its derivative is beta s (1 - s).
+    """
+    input = _t(input)
+    return input.sigmoid() if beta == 1 else (input * beta).sigmoid()
+
+
+def tanh(input):
+    """tanh(x) = 2 sigmoid(2x) - 1; derivative 1 - tanh^2."""
+    return _t(input).tanh()
+
+
+def arctan(input):
+    """arctan(x); derivative 1 / (1 + x^2)."""
+    return ArcTan.apply(_t(input))
+
+
+def relu(input):
+    """max(x, 0); derivative 1 for x > 0, else 0."""
+    return _t(input).relu()
+
+
+def leaky_relu(input, negative_slope=0.01):
+    """x for x > 0, else negative_slope * x."""
+    return LeakyReLU.apply(_t(input), negative_slope=negative_slope)
+
+
+def prelu(input, weight):
+    """x for x > 0, else a x; ``weight`` holds one a (shared) or one per channel (axis 1)."""
+    input = _t(input)
+    if weight.data.size != 1 and (input.ndim == 0 or input.shape[1 if input.ndim >= 2 else 0] != weight.data.size):
+        raise ValueError(f"prelu: weight of shape {tuple(weight.shape)} does not match the channels of "
+                         f"input of shape {tuple(input.shape)}")
+    return PReLU.apply(input, weight)
+
+
+def elu(input, alpha=1.0):
+    """x for x > 0, else alpha (e^x - 1)."""
+    return ELU.apply(_t(input), alpha=alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta; x itself where beta x > threshold (PyTorch's definition)."""
+    return Softplus.apply(_t(input), beta=beta, threshold=threshold)
+
+
+def softmax(input, axis=None, dim=None):
+    """e^x / sum(e^x) along ``axis`` (default -1), max-shifted so it never overflows."""
+    return _t(input).softmax(axis=_axis(axis, dim))
+
+
+def log_softmax(input, axis=None, dim=None):
+    """x - logsumexp(x) along ``axis`` (default -1), computed stably."""
+    return _t(input).log_softmax(axis=_axis(axis, dim))
+
+
+# --- losses --------------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _pair(name, input, target):
+    input, target = _t(input), _t(target)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ")
+    return input, target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(x - y)^2, averaged (default), summed or per element."""
+    _check_reduction("mse_loss", reduction)
+    input, target = _pair("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|x - y|, averaged (default), summed or per element."""
+    _check_reduction("l1_loss", reduction)
+    input, target = _pair("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def sse_loss(input, target, reduction="sum"):
+    """The course's error E = 1/2 sum_p sum_k (y_pk - yhat_pk)^2 (its gradient is yhat - y).
+
+    ``reduction='sum'`` (default) gives E over the whole batch; ``'mean'`` the mean over patterns
+    (axis 0) of E_p; ``'none'`` E_p per pattern (for 0-d or 1-d input: per element).
+    """
+    _check_reduction("sse_loss", reduction)
+    input, target = _pair("sse_loss", input, target)
+    diff = input - target
+    sq = diff * diff
+    if reduction == "sum":
+        return sq.sum() * 0.5
+    per_pattern = sq.reshape(sq.shape[0], -1).sum(axis=1) * 0.5 if sq.ndim > 1 else sq * 0.5
+    return per_pattern.mean() if reduction == "mean" else per_pattern
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x; logs are clamped at -100 as PyTorch."""
+    _check_reduction("binary_cross_entropy", reduction)
+    input, target = _pair("binary_cross_entropy", input, target)
+    loss = BinaryCrossEntropy.apply(input, target, weight.data if isinstance(weight, Tensor) else weight)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """BCE on logits z, stable for any z: (1 - y) z + (1 + (pw - 1) y) softplus(-z), times ``weight``.
+
+    ``pos_weight`` (per class, broadcast over the last axis) weighs the positive term.
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    input, target = _pair("binary_cross_entropy_with_logits", input, target)
+    sp = (-input).softplus()
+    if pos_weight is not None:
+        log_weight = (_t(pos_weight) - 1) * target + 1
+        loss = (1 - target) * input + log_weight * sp
+    else:
+        loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits, fused with log-softmax: its gradient is (softmax - target) / N.
+
+    Args:
+        input: logits (N, C), (C,) or (N, C, d1, ...).
+        target: class indices (N,) / () / (N, d1, ...), or class probabilities shaped like input.
+        weight: per-class weights (C,).
+        ignore_index: target value that contributes nothing (class-index targets only).
+        reduction: 'mean' (weighted mean over non-ignored samples, as PyTorch), 'sum' or 'none'.
+        label_smoothing: mix the target with the uniform distribution by this amount.
+    """
+    _check_reduction("cross_entropy", reduction)
+    input = _t(input)
+    tgt = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if tgt.dtype.kind == "f":
+        if tgt.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability target of shape {tgt.shape} must match the input "
+                             f"shape {tuple(input.shape)}")
+    else:
+        if tgt.dtype.kind not in "iub":
+            raise TypeError(f"cross_entropy: target must hold class indices or probabilities, got {tgt.dtype}")
+        expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+        if tgt.shape != expected:
+            raise ValueError(f"cross_entropy: target of shape {tgt.shape} does not match input of shape "
+                             f"{tuple(input.shape)} (expected target shape {expected})")
+    w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w is not None and w.shape != (input.shape[1 if input.ndim > 1 else 0],):
+        raise ValueError(f"cross_entropy: weight of shape {w.shape} must have one entry per class")
+    return CrossEntropy.apply(input, tgt, weight=w, ignore_index=ignore_index,
+                              label_smoothing=float(label_smoothing), reduction=reduction)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities: -w[t] input[i, t]; mean divides by sum of w[t].
+
+    Shape:
+        input (N, C) or (C,) or (N, C, d1, ...); target class indices (N,) / () / (N, d1, ...).
+    """
+    _check_reduction("nll_loss", reduction)
+    input = _t(input)
+    tgt = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if tgt.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got {tgt.dtype}")
+    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if tgt.shape != expected:
+        raise ValueError(f"nll_loss: target of shape {tgt.shape} does not match input of shape "
+                         f"{tuple(input.shape)} (expected target shape {expected})")
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if input.ndim > 2:
+        perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+        flat = input.transpose(perm).reshape(-1, c)
+    else:
+        flat = input.reshape(-1, c)
+    t = tgt.reshape(-1).astype(np.intp)
+    valid = t != ignore_index
+    t = np.where(valid, t, 0)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"nll_loss: target {int(t[(t < 0) | (t >= c)][0])} is out of bounds for {c} classes")
+    w = np.ones(c, input.dtype) if weight is None else np.asarray(
+        weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    wt = (w[t] * valid).astype(input.dtype)
+    picked = flat[np.arange(t.size), t] * wt
+    losses = -picked
+    if reduction == "none":
+        return losses.reshape(expected)
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / float(wt.sum())

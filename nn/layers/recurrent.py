@@ -1,0 +1,310 @@
+"""Recurrent layers: Elman (RNN), LSTM and GRU cells and sequence layers, and a Jordan network.
+
+PyTorch's API: the same parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), shapes, gate
+orders (LSTM ``i, f, g, o``; GRU ``r, z, n`` with the reset gate applied to ``W_hn h + b_hn``) and
+initialisation ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, so weights load from a PyTorch state
+dict. A sequence layer records one graph node per layer and direction (``autodiff.ops.recurrent``):
+the forward loops over time with a fused Numba gate kernel per step and the backward is
+backpropagation through time, summing the shared weights' gradients over the steps.
+
+Truncated BPTT is ``detach()`` of the carried state between chunks; see :func:`truncated_bptt_epoch`.
+"""
+import math
+
+import numpy as np
+
+import autodiff as ad
+from autodiff.ops import recurrent as R
+
+from .. import functional as F
+from .. import init
+from ..module import Module, Parameter
+
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "JordanRNN", "truncated_bptt_epoch"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _zeros(shape, dtype):
+    return ad.Tensor(np.zeros(shape, dtype))
+
+
+def _check_size(layer, what, got, want):
+    if tuple(got) != tuple(want):
+        raise ValueError(f"{layer}: expected {what} of shape {tuple(want)}, got {tuple(got)}")
+
+
+# --- cells ----------------------------------------------------------------------------------------
+
+class _CellBase(Module):
+    def __init__(self, input_size, hidden_size, bias, n_gates, dtype):
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be positive, got "
+                             f"({input_size}, {hidden_size})")
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
+        dtype = np.dtype(dtype or np.float32)
+        g = n_gates * self.hidden_size
+        self.weight_ih = Parameter(np.empty((g, self.input_size), dtype))
+        self.weight_hh = Parameter(np.empty((g, self.hidden_size), dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(g, dtype))
+            self.bias_hh = Parameter(np.empty(g, dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) like PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _prepare(self, input, hx):
+        """Make ``input`` 2-d (PyTorch accepts unbatched ``(input_size,)``) and check shapes."""
+        name = type(self).__name__
+        input = F._t(input)
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected input of shape (batch, {self.input_size}) or "
+                             f"({self.input_size},), got {tuple(input.shape)}")
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        _check_size(name, "input", input.shape, (input.shape[0], self.input_size))
+        states = []
+        for h in (hx if isinstance(hx, tuple) else (hx,)):
+            if h is None:
+                h = _zeros((input.shape[0], self.hidden_size), self.weight_ih.dtype)
+            else:
+                h = F._t(h)
+                h = h if batched else h.unsqueeze(0)
+                _check_size(name, "hidden state", h.shape, (input.shape[0], self.hidden_size))
+            states.append(h)
+        return input, states, batched
+
+    def _gate_sums(self, input, h):
+        return F.linear(input, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+
+class RNNCell(_CellBase):
+    """Elman cell: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, ``act`` tanh or relu.
+
+    Shape:
+        input ``(B, input_size)`` or ``(input_size,)``, hx same batch ``(B, hidden_size)`` -> ``h'``.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, 1, dtype)
+
+    def forward(self, input, hx=None):
+        input, (h,), batched = self._prepare(input, hx)
+        xg, hg = self._gate_sums(input, h)
+        h = (xg + hg).tanh() if self.nonlinearity == "tanh" else (xg + hg).relu()
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(_CellBase):
+    """LSTM cell (gates i, f, g, o; fused Numba gate kernel): returns ``(h', c')``.
+
+    Shape:
+        input ``(B, input_size)``, hx ``(h, c)`` each ``(B, hidden_size)`` -> ``(h', c')``.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, dtype)
+
+    def forward(self, input, hx=None):
+        input, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
+        h, c = R.lstm_cell_step(*self._gate_sums(input, h), c)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(_CellBase):
+    """GRU cell (gates r, z, n; ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``; fused kernel).
+
+    Shape:
+        input ``(B, input_size)``, hx ``(B, hidden_size)`` -> ``h'`` ``(B, hidden_size)``.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, dtype)
+
+    def forward(self, input, hx=None):
+        input, (h,), batched = self._prepare(input, hx)
+        h = R.gru_cell_step(*self._gate_sums(input, h), h)
+        return h if batched else h.squeeze(0)
+
+
+# --- sequence layers ------------------------------------------------------------------------------
+
+class _RNNBase(Module):
+    mode = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
+            raise ValueError(f"{name}: input_size, hidden_size and num_layers must be positive, got "
+                             f"({input_size}, {hidden_size}, {num_layers})")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        dtype = np.dtype(dtype or np.float32)
+        g = _GATES[self.mode] * self.hidden_size
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            n_in = self.input_size if layer == 0 else self.hidden_size * directions
+            for sfx in ("", "_reverse")[:directions]:
+                setattr(self, f"weight_ih_l{layer}{sfx}", Parameter(np.empty((g, n_in), dtype)))
+                setattr(self, f"weight_hh_l{layer}{sfx}", Parameter(np.empty((g, self.hidden_size), dtype)))
+                if self.bias:
+                    setattr(self, f"bias_ih_l{layer}{sfx}", Parameter(np.empty(g, dtype)))
+                    setattr(self, f"bias_hh_l{layer}{sfx}", Parameter(np.empty(g, dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) like PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def flatten_parameters(self):
+        """Accepted for PyTorch compatibility; parameters are always ready to use."""
+
+    def _weights(self, layer, sfx):
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
+        ws = [getattr(self, f"{n}_l{layer}{sfx}") for n in names]
+        return ws + [None] * (4 - len(ws))
+
+    def _run_direction(self, x, states, weights, reverse):
+        raise NotImplementedError  # defined by each subclass
+
+    def _states(self, hx, batch, dtype, n_states):
+        """Initial states as a list (one per state kind) of ``(L*D, B, H)`` Tensors or ``None``."""
+        name = type(self).__name__
+        if hx is None:
+            return [None] * n_states
+        hx = tuple(hx) if n_states == 2 else (hx,)
+        if len(hx) != n_states:
+            raise ValueError(f"{name}: expected the initial state as (h_0, c_0), got {len(hx)} tensors")
+        want = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        return [F._t(h) for h in hx], want
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        input = F._t(input)
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected a 2-d (unbatched) or 3-d input, got shape {tuple(input.shape)}")
+        batched = input.ndim == 3
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.swapaxes(0, 1)
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {x.shape[2]}")
+        n_states = 2 if self.mode == "LSTM" else 1
+        directions = 2 if self.bidirectional else 1
+        want = (self.num_layers * directions, x.shape[1], self.hidden_size)
+        init_states = [None] * n_states
+        if hx is not None:
+            hx = tuple(hx) if n_states == 2 else (hx,)
+            if len(hx) != n_states:
+                raise ValueError(f"{name}: expected the initial state as (h_0, c_0), got {len(hx)} tensors")
+            init_states = []
+            for h in hx:
+                h = F._t(h)
+                h = h if batched else h.unsqueeze(1)
+                _check_size(name, "hidden state", h.shape, want)
+                init_states.append(h)
+        finals = [[] for _ in range(n_states)]
+        for layer in range(self.num_layers):
+            outs = []
+            for d, sfx in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                states = [s[k] if s is not None else None for s in init_states]
+                out, *last = self._run_direction(x, states, self._weights(layer, sfx), d == 1)
+                outs.append(out)
+                for f, s in zip(finals, last):
+                    f.append(s)
+            x = outs[0] if directions == 1 else ad.concatenate(outs, axis=2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        finals = [ad.stack(f, axis=0) for f in finals]
+        if not batched:
+            x = x.squeeze(1)
+            finals = [f.squeeze(1) for f in finals]
+        elif self.batch_first:
+            x = x.swapaxes(0, 1)
+        return x, (tuple(finals) if n_states == 2 else finals[0])
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        for key, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
+                             ("bidirectional", False)):
+            if getattr(self, key) != default:
+                s += f", {key}={getattr(self, key)}"
+        return s
+
+
+class RNN(_RNNBase):
+    """Multi-layer Elman network ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional: as PyTorch.
+        nonlinearity: ``'tanh'`` (default) or ``'relu'``.
+
+    Shape:
+        input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``), h_0
+        ``(num_layers * D, B, hidden_size)`` -> ``(output (T, B, D * hidden_size), h_n)``; D = 2 if
+        bidirectional else 1.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+
+    def _run_direction(self, x, states, weights, reverse):
+        return R.rnn_sequence(x, states[0], *weights, nonlinearity=self.nonlinearity, reverse=reverse)
+
+
+class LSTM(_RNNBase):
+    """Multi-layer LSTM (gates i, f, g, o); returns ``(output, (h_n, c_n))``.
+
+    Shape:
+        input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``), ``(h_0, c_0)`` each
+        ``(num_layers * D, B, hidden_size)`` -> output ``(T, B, D * hidden_size)``, ``h_n``, ``c_n``.
+    """
+
+    mode = "LSTM"
+
+    def _run_direction(self, x, states, weights, reverse):
+        return R.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
+
+
+class GRU(_RNNBase):
+    """Multi-layer GRU (gates r, z, n, PyTorch's reset-gate placement); returns ``(output, h_n)``.
+
+    Shape:
+        input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``), h_0
+        ``(num_layers * D, B, hidden_size)`` -> output ``(T, B, D * hidden_size)``, ``h_n``.
+    """
+
+    mode = "GRU"
+
+    def _run_direction(self, x, states, weights, reverse):
+        return R.gru_sequence(x, states[0], *weights, reverse=reverse)
