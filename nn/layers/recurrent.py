@@ -188,18 +188,12 @@ class _RNNBase(Module):
         return ws + [None] * (4 - len(ws))
 
     def _run_direction(self, x, states, weights, reverse):
-        raise NotImplementedError  # defined by each subclass
-
-    def _states(self, hx, batch, dtype, n_states):
-        """Initial states as a list (one per state kind) of ``(L*D, B, H)`` Tensors or ``None``."""
-        name = type(self).__name__
-        if hx is None:
-            return [None] * n_states
-        hx = tuple(hx) if n_states == 2 else (hx,)
-        if len(hx) != n_states:
-            raise ValueError(f"{name}: expected the initial state as (h_0, c_0), got {len(hx)} tensors")
-        want = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
-        return [F._t(h) for h in hx], want
+        """One layer direction over the whole sequence: ``(output, *final_states)``."""
+        if self.mode == "LSTM":
+            return R.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
+        if self.mode == "GRU":
+            return R.gru_sequence(x, states[0], *weights, reverse=reverse)
+        return R.rnn_sequence(x, states[0], *weights, nonlinearity=self.nonlinearity, reverse=reverse)
 
     def forward(self, input, hx=None):
         name = type(self).__name__
@@ -278,9 +272,6 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
-    def _run_direction(self, x, states, weights, reverse):
-        return R.rnn_sequence(x, states[0], *weights, nonlinearity=self.nonlinearity, reverse=reverse)
-
 
 class LSTM(_RNNBase):
     """Multi-layer LSTM (gates i, f, g, o); returns ``(output, (h_n, c_n))``.
@@ -291,9 +282,6 @@ class LSTM(_RNNBase):
     """
 
     mode = "LSTM"
-
-    def _run_direction(self, x, states, weights, reverse):
-        return R.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
 
 
 class GRU(_RNNBase):
@@ -306,5 +294,141 @@ class GRU(_RNNBase):
 
     mode = "GRU"
 
-    def _run_direction(self, x, states, weights, reverse):
-        return R.gru_sequence(x, states[0], *weights, reverse=reverse)
+
+# --- Jordan network and truncated BPTT --------------------------------------------------------------
+
+class JordanRNN(Module):
+    """Jordan network: the previous *output* (not the hidden state, as in Elman's) is fed back.
+
+    ``h_t = act(W_ih x_t + b_ih + W_yh y_{t-1})``, ``y_t = out_act(W_hy h_t + b_hy)``, ``y_0`` zeros by
+    default. Built from Tensor ops one step at a time, so autodiff unrolls it and BPTT is ordinary
+    backward.
+
+    Args:
+        input_size, hidden_size, output_size: layer sizes.
+        nonlinearity: hidden activation, ``'tanh'`` (default) or ``'relu'``.
+        output_activation: ``None`` (linear output, default), ``'tanh'`` or ``'sigmoid'``.
+        batch_first: input and output as ``(B, T, *)``.
+
+    Shape:
+        input ``(T, B, input_size)``, y0 ``(B, output_size)`` -> ``(output (T, B, output_size), y_T)``.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, nonlinearity="tanh", output_activation=None,
+                 batch_first=False, dtype=None):
+        super().__init__()
+        if nonlinearity not in ("tanh", "relu") or output_activation not in (None, "tanh", "sigmoid"):
+            raise ValueError(f"JordanRNN: nonlinearity must be 'tanh'/'relu' and output_activation "
+                             f"None/'tanh'/'sigmoid', got {nonlinearity!r}, {output_activation!r}")
+        self.input_size, self.hidden_size, self.output_size = int(input_size), int(hidden_size), int(output_size)
+        self.nonlinearity, self.output_activation, self.batch_first = nonlinearity, output_activation, batch_first
+        dtype = np.dtype(dtype or np.float32)
+        self.weight_ih = Parameter(np.empty((self.hidden_size, self.input_size), dtype))
+        self.bias_ih = Parameter(np.empty(self.hidden_size, dtype))
+        self.weight_yh = Parameter(np.empty((self.hidden_size, self.output_size), dtype))
+        self.weight_hy = Parameter(np.empty((self.output_size, self.hidden_size), dtype))
+        self.bias_hy = Parameter(np.empty(self.output_size, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) per layer (fan_in of the hidden layer: inputs + outputs)."""
+        b_h = 1.0 / math.sqrt(self.input_size + self.output_size)
+        for p in (self.weight_ih, self.bias_ih, self.weight_yh):
+            init.uniform_(p, -b_h, b_h)
+        b_y = 1.0 / math.sqrt(self.hidden_size)
+        for p in (self.weight_hy, self.bias_hy):
+            init.uniform_(p, -b_y, b_y)
+
+    def forward(self, input, y0=None):
+        x = F._t(input)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"JordanRNN: expected input of shape (seq_len, batch, {self.input_size}), "
+                             f"got {tuple(x.shape)}")
+        if self.batch_first:
+            x = x.swapaxes(0, 1)
+        xp = F.linear(x, self.weight_ih, self.bias_ih)          # all time steps in one GEMM
+        y = _zeros((x.shape[1], self.output_size), self.weight_ih.dtype) if y0 is None else F._t(y0)
+        _check_size("JordanRNN", "y0", y.shape, (x.shape[1], self.output_size))
+        outs = []
+        for t in range(x.shape[0]):
+            a = xp[t] + F.linear(y, self.weight_yh)
+            h = a.tanh() if self.nonlinearity == "tanh" else a.relu()
+            y = F.linear(h, self.weight_hy, self.bias_hy)
+            if self.output_activation == "tanh":
+                y = y.tanh()
+            elif self.output_activation == "sigmoid":
+                y = y.sigmoid()
+            outs.append(y)
+        out = ad.stack(outs, axis=0)
+        return (out.swapaxes(0, 1) if self.batch_first else out), y
+
+
+def _detach_state(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(_detach_state(s) for s in state)
+    return state.detach()
+
+
+def _clip_grad_norm(parameters, max_norm):
+    """Scale all gradients so their joint L2 norm is at most ``max_norm``; return the norm before."""
+    try:
+        from ..utils import clip_grad_norm_
+    except ImportError:
+        clip_grad_norm_ = None
+    if clip_grad_norm_ is not None:
+        return float(np.asarray(clip_grad_norm_(parameters, max_norm)))
+    grads = [p.grad.data for p in parameters if p.grad is not None]
+    total = math.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+    if total > max_norm:
+        for g in grads:
+            g *= max_norm / (total + 1e-6)
+    return total
+
+
+def truncated_bptt_epoch(model, head, inputs, targets, chunk_len, optimizer, loss_fn, max_norm=None,
+                         state=None):
+    """One pass over a long sequence with truncated backpropagation through time and clipping.
+
+    The sequence is cut into chunks of ``chunk_len`` steps. Each chunk runs forward from the state the
+    previous chunk ended in, then backward, optional gradient-norm clipping and an optimizer step; then the
+    carried state is ``detach()``-ed, so the next chunk's backward stops at the chunk boundary (the state's
+    values flow on, its gradient does not).
+
+    Example::
+
+        lstm, head = nn.LSTM(1, 32), nn.Linear(32, 1)
+        opt = nn.optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.05)
+        losses, norms, state = truncated_bptt_epoch(lstm, head, x, y, chunk_len=20, optimizer=opt,
+                                                    loss_fn=nn.functional.mse_loss, max_norm=1.0)
+
+    Args:
+        model: a sequence layer called as ``model(chunk, state) -> (output, state)`` (``RNN``/``LSTM``/
+            ``GRU``/``JordanRNN``), time-major unless the model is ``batch_first``.
+        head: module applied to the model's output (e.g. ``Linear``) before the loss.
+        inputs, targets: arrays or Tensors whose first axis is time (second with ``batch_first``).
+        chunk_len: steps per chunk. optimizer: has ``zero_grad()`` and ``step()``.
+        loss_fn: ``loss_fn(prediction, target) -> scalar Tensor``.
+        max_norm: clip the gradient norm of the model's and head's parameters to this (``None``: no clip).
+        state: initial carried state (``None``: zeros).
+
+    Returns:
+        ``(losses, grad_norms, state)``: loss and pre-clipping gradient norm per chunk, final state.
+    """
+    axis = 1 if getattr(model, "batch_first", False) else 0
+    inputs, targets = F._t(inputs), F._t(targets)
+    params = list(model.parameters()) + list(head.parameters())
+    losses, norms = [], []
+    for start in range(0, inputs.shape[axis], chunk_len):
+        idx = (slice(None),) * axis + (slice(start, start + chunk_len),)
+        out, state = model(inputs[idx], state)
+        loss = loss_fn(head(out), targets[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        norm = _clip_grad_norm(params, max_norm) if max_norm is not None else _clip_grad_norm(params, math.inf)
+        optimizer.step()
+        state = _detach_state(state)
+        losses.append(float(loss.item()))
+        norms.append(norm)
+    return losses, norms, state
