@@ -11,5 +11,6 @@ from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, 
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
                      SSELoss)
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .layers.recurrent import GRU, LSTM, RNN, GRUCell, JordanRNN, LSTMCell, RNNCell
 from . import data, metrics, optim
 from .checkpoint import load, save
