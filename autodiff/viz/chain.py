@@ -69,7 +69,7 @@ def _short_names(g, ids):
     for nid in g.order:
         if nid in ids:
             n = g.nodes[nid]
-            if n.name and n.name != "const":
+            if n.name and n.requires_grad:
                 names[nid] = n.name
             else:
                 k += 1

@@ -95,7 +95,7 @@ def _data_attrs(node, fmt, health, vanish, explode, state):
             grad_state = "pending" if grad is state["pending"] else "ready"
             grad = None
     if not node.requires_grad and node.value is None:
-        return 'label="const", shape=plaintext, fontcolor="#777777"'
+        return f'label={L.quote(node.name or "const")}, shape=plaintext, fontcolor="#777777"'
     label = L.data_label(node, fmt, grad, grad_state)
     attrs = [f"label={L.quote(label) if not label.startswith('{') else chr(34) + label + chr(34)}"]
     attrs.append("shape=record" if label.startswith("{") else "shape=box")

@@ -42,6 +42,14 @@ _FORMULAS = {
     "reshape": ("reshape back",), "transpose": ("transpose back",),
     "broadcastto": ("sum over broadcast",), "pad": ("crop",), "getitem": ("scatter into zeros",),
     "concatenate": ("split",), "stack": ("unstack",), "not_twice_differentiable": ("1",),
+    # ops defined in nn (the engine knows them only by name)
+    "linear": ("g @ W", "g^T @ x", "sum(g, rows)"), "cross_entropy": ("softmax - onehot",),
+    "binary_cross_entropy": ("(x - y) / (x (1 - x))",), "conv": ("col2im(g W)", "g * im2col(x)", "sum(g)"),
+    "max_pool": ("g to argmax",), "avg_pool": ("g / window",), "adaptive_avg_pool": ("g / window",),
+    "leaky_relu": ("1 or slope",), "elu": ("1 or elu + alpha",), "prelu": ("1 or w", "a 1[a<0]"),
+    "arctan": ("1/(1 + a^2)",), "step": ("0",), "normalize": ("(g - mean terms) / std", "g x_hat", "sum(g)"),
+    "lstm_cell": ("gates backward",), "gru_cell": ("gates backward",), "lstm": ("BPTT",), "gru": ("BPTT",),
+    "rnn": ("BPTT",),
 }
 
 
@@ -313,7 +321,7 @@ def _build_tensor(roots, names, objs):
                     continue
                 cid = f"c{n_op}_{i}"
                 value = saved.get(("in", i))
-                g._add(DataNode(cid, "const", value, None, () if value is None else value.shape,
+                g._add(DataNode(cid, "input (no grad)", value, None, () if value is None else value.shape,
                                 "" if value is None else value.dtype, True, False, op.scope))
                 op.inputs.append(cid)
             elif type(e) is tuple:
@@ -340,7 +348,27 @@ def _build_tensor(roots, names, objs):
                 g._add(DataNode(did, "", saved.get(("out", k)), None, shape, dtype, False, True, op.scope))
             op.outputs.append(did)
     g.roots = [data_for_tensor(r) for r in roots]
-    return g._finish()
+    g._finish()
+    _place_leaves(g)
+    return g
+
+
+def _place_leaves(g):
+    """Put each leaf in the scope of the ops that read it (a parameter in its module's cluster).
+
+    A leaf read by ops of several scopes keeps the scope of its name (``fc1`` for ``fc1.weight``),
+    matched to the scope path the ops were recorded in (which may start with the model's name).
+    """
+    op_scopes = {n.scope for n in g.op_nodes() if n.scope}
+    for n in g.data_nodes():
+        if not n.is_leaf or g.producer(n.id) is not None:
+            continue
+        users = {g.nodes[op].scope for op, _ in g.consumers.get(n.id, ())}
+        if len(users) == 1:
+            n.scope = users.pop()
+        elif n.scope and n.scope not in op_scopes:
+            matches = sorted((s for s in op_scopes if s.endswith("." + n.scope)), key=len)
+            n.scope = matches[0] if matches else ""
 
 
 def _saved_values(node):

@@ -104,7 +104,7 @@ def data_label(node, fmt, grad=None, grad_state="final"):
             [f"data {record_field(num(node.value, fmt))}", f"grad {record_field(g)}"]
         return "{ " + " | ".join(fields) + " }"
     if not node.requires_grad and node.value is None:
-        return "const"
+        return node.name or "const"
     lines = [node.name or ("input" if node.is_leaf and not node.requires_grad else
                            "param" if node.is_leaf else "tensor")]
     lines.append(f"{shape_text(node.shape)} {node.dtype}")
