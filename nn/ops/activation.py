@@ -18,7 +18,7 @@ class Step(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0, None
+        return g * 0
 
 
 class ArcTan(Function):
@@ -50,7 +50,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return where(ctx.mask, g, g * ctx.slope), None
+        return where(ctx.mask, g, g * ctx.slope)
 
 
 class ELU(Function):
@@ -71,7 +71,7 @@ class ELU(Function):
         (x,) = ctx.saved_tensors
         neg = x.clip(None, 0) if isinstance(x, np.ndarray) else x.clip(max=0)
         from autodiff.ops.generic import exp
-        return where(ctx.mask, g, g * ctx.alpha * exp(neg)), None
+        return where(ctx.mask, g, g * ctx.alpha * exp(neg))
 
 
 class Softplus(Function):
@@ -92,7 +92,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return where(ctx.linear, g, g * sigmoid(x * ctx.beta)), None, None
+        return where(ctx.linear, g, g * sigmoid(x * ctx.beta))
 
 
 class PReLU(Function):

@@ -161,8 +161,9 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, x, y, weight=None):
         if np.any((x < 0) | (x > 1)):
             raise ValueError("binary_cross_entropy: all input values must be between 0 and 1")
-        log_x = np.maximum(np.log(x), -100)
-        log_1mx = np.maximum(np.log1p(-x), -100)
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
         out = -(y * log_x + (1 - y) * log_1mx)
         if weight is not None:
             out = out * weight

@@ -1,0 +1,147 @@
+"""Activations: values and gradients against PyTorch, finite differences in float64, module forms."""
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+import nn.functional as F
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _away_from_kinks(rng, shape, scale=3.0):
+    x = rng.uniform(-scale, scale, shape)
+    x[np.abs(x) < 0.05] += 0.2
+    return x
+
+
+# (our function, torch function name/lambda built lazily)
+CASES = {
+    "sigmoid": (lambda x: F.sigmoid(x), lambda t, x: t.sigmoid(x)),
+    "sigmoid_beta": (lambda x: F.sigmoid(x, beta=2.5), lambda t, x: t.sigmoid(2.5 * x)),
+    "tanh": (F.tanh, lambda t, x: t.tanh(x)),
+    "arctan": (F.arctan, lambda t, x: t.atan(x)),
+    "relu": (F.relu, lambda t, x: t.relu(x)),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda t, x: t.nn.functional.leaky_relu(x, 0.2)),
+    "leaky_relu_default": (F.leaky_relu, lambda t, x: t.nn.functional.leaky_relu(x)),
+    "elu": (lambda x: F.elu(x, 1.3), lambda t, x: t.nn.functional.elu(x, 1.3)),
+    "softplus": (F.softplus, lambda t, x: t.nn.functional.softplus(x)),
+    "softplus_beta_threshold": (lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+                                lambda t, x: t.nn.functional.softplus(x, beta=2.0, threshold=3.0)),
+    "softmax": (lambda x: F.softmax(x, dim=1), lambda t, x: t.softmax(x, dim=1)),
+    "softmax_axis0": (lambda x: F.softmax(x, axis=0), lambda t, x: t.softmax(x, dim=0)),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=1), lambda t, x: t.log_softmax(x, dim=1)),
+    "identity": (F.identity, lambda t, x: x * 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_and_grads_match_torch(torch, rng, name, dtype):
+    ours, theirs = CASES[name]
+    x = _away_from_kinks(rng, (4, 5)).astype(dtype)
+    g = rng.standard_normal((4, 5)).astype(dtype)
+    xt = ad.Tensor(x.copy(), requires_grad=True)
+    y = ours(xt)
+    y.backward(g)
+    xr = torch.tensor(x, requires_grad=True)
+    yr = theirs(torch, xr)
+    yr.backward(torch.tensor(g))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck_float64(rng, name):
+    ours, _ = CASES[name]
+    x = ad.Tensor(_away_from_kinks(rng, (3, 4)), requires_grad=True)
+    assert ad.gradcheck(ours, [x])
+
+
+def test_softplus_extremes_are_finite_and_linear_above_threshold():
+    x = ad.Tensor(np.array([-1000.0, -30.0, 0.0, 19.0, 21.0, 1000.0]), requires_grad=True)
+    y = F.softplus(x)
+    y.sum().backward()
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data))
+    np.testing.assert_allclose(y.data[-2:], [21.0, 1000.0])
+    np.testing.assert_allclose(x.grad.data[-2:], [1.0, 1.0])
+    np.testing.assert_allclose(y.data[2], np.log(2.0))
+
+
+def test_sigmoid_beta_derivative_is_course_formula(rng):
+    beta = 0.7
+    x = ad.Tensor(rng.standard_normal(6), requires_grad=True)
+    s = F.sigmoid(x, beta=beta)
+    np.testing.assert_allclose(s.data, 1 / (1 + np.exp(-beta * x.data)))
+    s.sum().backward()
+    np.testing.assert_allclose(x.grad.data, beta * s.data * (1 - s.data))
+
+
+@pytest.mark.parametrize("bipolar,low", [(False, 0.0), (True, -1.0)])
+def test_step_values_and_zero_gradient(bipolar, low):
+    x = ad.Tensor(np.array([-2.0, -0.1, 0.0, 0.3, 5.0], np.float32), requires_grad=True)
+    y = F.step(x, bipolar=bipolar)
+    np.testing.assert_array_equal(y.data, [low, low, 1.0, 1.0, 1.0])
+    assert y.dtype == np.float32
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 0.0)
+    np.testing.assert_array_equal(nn.Step(bipolar=bipolar)(x).data, y.data)
+
+
+def test_arctan_second_derivative(rng):
+    x = ad.Tensor(rng.standard_normal(5), requires_grad=True)
+    (g,) = ad.grad(F.arctan(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.data, 1 / (1 + x.data ** 2))
+    (gg,) = ad.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.data, -2 * x.data / (1 + x.data ** 2) ** 2)
+
+
+@pytest.mark.parametrize("shape,num", [((4, 3), 3), ((2, 3, 5), 3), ((2, 3, 4, 2), 1), ((6,), 1)])
+def test_prelu_matches_torch(torch, rng, shape, num):
+    x = _away_from_kinks(rng, shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    layer = nn.PReLU(num)
+    layer.weight.data[...] = rng.uniform(0.05, 0.5, num)
+    y = layer(ad.Tensor(x))
+    y.backward(g)
+    ref = torch.nn.PReLU(num)
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(layer.weight.data))
+    yr = ref(torch.tensor(x))
+    yr.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(layer.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_prelu_gradcheck_and_errors(rng):
+    w = ad.Tensor(np.array([0.1, 0.3, 0.2]), requires_grad=True)
+    x = ad.Tensor(_away_from_kinks(rng, (2, 3, 2)), requires_grad=True)
+    assert ad.gradcheck(F.prelu, [x, w])
+    with pytest.raises(ValueError, match=r"\(2, 4\)"):
+        F.prelu(ad.ones(2, 4), w)
+
+
+MODULES = [
+    (nn.Sigmoid(), lambda x: F.sigmoid(x)), (nn.Sigmoid(beta=2.0), lambda x: F.sigmoid(x, 2.0)),
+    (nn.Tanh(), F.tanh), (nn.ArcTan(), F.arctan), (nn.ReLU(), F.relu),
+    (nn.LeakyReLU(0.3), lambda x: F.leaky_relu(x, 0.3)), (nn.ELU(0.5), lambda x: F.elu(x, 0.5)),
+    (nn.Softplus(2.0, 5.0), lambda x: F.softplus(x, 2.0, 5.0)), (nn.Softmax(dim=0), lambda x: F.softmax(x, 0)),
+    (nn.LogSoftmax(1), lambda x: F.log_softmax(x, 1)), (nn.Identity(), F.identity),
+]
+
+
+@pytest.mark.parametrize("module,fn", MODULES, ids=[type(m).__name__ for m, _ in MODULES])
+def test_module_forms_equal_functions(rng, module, fn):
+    x = ad.Tensor(_away_from_kinks(rng, (3, 4)).astype(np.float32))
+    np.testing.assert_array_equal(module(x).data, fn(x).data)
+
+
+def test_reprs():
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(nn.Sigmoid()) == "Sigmoid()" and repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
