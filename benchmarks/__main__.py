@@ -3,10 +3,9 @@ or ``python -m benchmarks --compare OLD.json NEW.json``. See benchmarks/README.m
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-
-from benchmarks import harness, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two JSON runs and exit")
     p.add_argument("--list", action="store_true", help="list the registered rows and exit")
     args = p.parse_args(argv)
+
+    if args.threads is not None:
+        if args.threads < 1:
+            p.error("--threads must be >= 1")
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(args.threads)  # before numba/torch load their thread pools
+    from benchmarks import harness, report
 
     if args.compare:
         old, new = (report.load_json(f) for f in args.compare)

@@ -330,8 +330,11 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
     del results
     rounds = max(0, (case.repeat or repeat) - (case.kind != "time"))
     names = list(live)
+    threads = enforce_torch_threads()
+    if threads is not None:
+        row["torch_threads"] = threads
+    gc.collect()  # once per case (a full collection costs ~0.1 s with torch loaded); GC stays on
     for r in range(rounds):
-        gc.collect()
         k = r % len(names)
         for name in names[k:] + names[:k]:
             fn = live[name]
@@ -440,10 +443,6 @@ def set_threads(n: int | None = None) -> dict:
         n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     n = int(n or 1)
     out = {"blas": blas["threads"], "target": n}
-    torch = optional_import("torch")
-    if torch is not None:
-        torch.set_num_threads(n)
-        out["torch"] = torch.get_num_threads()
     numba = optional_import("numba")
     if numba is not None:
         try:
@@ -451,7 +450,26 @@ def set_threads(n: int | None = None) -> dict:
             out["numba"] = numba.get_num_threads()
         except Exception:  # noqa: BLE001
             out["numba"] = None
+    # torch last: with Numba's OpenMP layer, numba.set_num_threads changes the shared OpenMP count
+    _TARGET_THREADS[0] = n
+    out["torch"] = enforce_torch_threads()
     return out
+
+
+_TARGET_THREADS = [None]
+
+
+def enforce_torch_threads():
+    """Re-apply the run's thread count to torch (Numba's OpenMP layer may have changed it).
+
+    Returns torch's thread count, or None when torch is not loaded / not installed.
+    """
+    torch = sys.modules.get("torch") or optional_import("torch")
+    if torch is None:
+        return None
+    if _TARGET_THREADS[0] and torch.get_num_threads() != _TARGET_THREADS[0]:
+        torch.set_num_threads(_TARGET_THREADS[0])
+    return torch.get_num_threads()
 
 
 def machine_info(threads: dict | None = None) -> dict:
@@ -463,6 +481,10 @@ def machine_info(threads: dict | None = None) -> dict:
         m = optional_import(mod)
         info[mod] = getattr(m, "__version__", "installed") if m else None
     info["threads"] = threads or {}
+    try:
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        info["load_average"] = None
     return info
 
 
@@ -477,6 +499,11 @@ def machine_line(info: dict) -> str:
              (f"torch {info['torch']} ({th.get('torch')} threads, set to match BLAS)" if info.get("torch")
               else "torch not installed"),
              f"micrograd {info['micrograd']}" if info.get("micrograd") else "micrograd not installed"]
+    load = info.get("load_average")
+    if load:
+        busy = load[0] > (info.get("usable_cores") or info["cores"] or 1)
+        parts.append(f"load {load[0]:.1f}" + (" (BUSY: more runnable threads than cores; "
+                                              "multi-threaded timings suffer)" if busy else ""))
     return "machine: " + " | ".join(parts)
 
 
