@@ -18,6 +18,7 @@ from autodiff.ops import recurrent as R
 
 from .. import functional as F
 from .. import init
+from ..utils import clip_grad_norm_
 from ..module import Module, Parameter
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "JordanRNN", "truncated_bptt_epoch"]
@@ -371,22 +372,6 @@ def _detach_state(state):
     return state.detach()
 
 
-def _clip_grad_norm(parameters, max_norm):
-    """Scale all gradients so their joint L2 norm is at most ``max_norm``; return the norm before."""
-    try:
-        from ..utils import clip_grad_norm_
-    except ImportError:
-        clip_grad_norm_ = None
-    if clip_grad_norm_ is not None:
-        return float(np.asarray(clip_grad_norm_(parameters, max_norm)))
-    grads = [p.grad.data for p in parameters if p.grad is not None]
-    total = math.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
-    if total > max_norm:
-        for g in grads:
-            g *= max_norm / (total + 1e-6)
-    return total
-
-
 def truncated_bptt_epoch(model, head, inputs, targets, chunk_len, optimizer, loss_fn, max_norm=None,
                          state=None):
     """One pass over a long sequence with truncated backpropagation through time and clipping.
@@ -426,7 +411,7 @@ def truncated_bptt_epoch(model, head, inputs, targets, chunk_len, optimizer, los
         loss = loss_fn(head(out), targets[idx])
         optimizer.zero_grad()
         loss.backward()
-        norm = _clip_grad_norm(params, max_norm) if max_norm is not None else _clip_grad_norm(params, math.inf)
+        norm = float(clip_grad_norm_(params, math.inf if max_norm is None else max_norm).item())
         optimizer.step()
         state = _detach_state(state)
         losses.append(float(loss.item()))
