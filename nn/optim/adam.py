@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import _kernels
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -61,6 +62,15 @@ class Adam(Optimizer):
         lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         wd = group["weight_decay"]
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else _kernels.no_state(p.data.dtype)
+        if _kernels.usable(p.data, grad, state["exp_avg"], state["exp_avg_sq"], vmax):
+            _kernels.adam_step(p.data, grad, state["exp_avg"], state["exp_avg_sq"], vmax,
+                               float(lr), float(beta1), float(beta2), float(eps), float(wd),
+                               self._decoupled, bool(group["amsgrad"]), bool(group["maximize"]),
+                               lr / (1 - beta1 ** t), math.sqrt(1 - beta2 ** t))
+            return
         if self._decoupled:
             if wd:
                 p.data *= 1 - lr * wd

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -50,6 +51,20 @@ class SGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         lr, momentum = group["lr"], group["momentum"]
+        if _kernels.usable(p.data, grad):
+            buf = state.get("momentum_buffer")
+            first = buf is None
+            if momentum and first:
+                buf = state["momentum_buffer"] = np.empty_like(p.data)
+            elif not momentum:
+                buf = _kernels.no_state(p.data.dtype)
+            if momentum == 0 or _kernels.usable(p.data, buf):
+                _kernels.sgd_step(p.data, grad, buf, float(lr), float(group["weight_decay"]),
+                                  float(momentum), float(group["dampening"]),
+                                  bool(group["nesterov"]), bool(group["maximize"]), first)
+                return
+            if first:
+                del state["momentum_buffer"]
         d = self._effective_grad(p, grad, group)
         if momentum:
             buf = state.get("momentum_buffer")
