@@ -377,3 +377,6 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / float(wt.sum())
+from autodiff.ops.conv import conv1d, conv2d  # noqa: E402,F401  (convolution/pooling: autodiff.ops, Numba kernels)
+from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,  # noqa: E402,F401
+                               max_pool1d, max_pool2d)
