@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = harness.run_all(quick=args.quick, repeat=args.repeat, filter=args.filter,
                            progress=lambda n: print(f"  running {n} ...", file=sys.stderr, flush=True))
     total = time.perf_counter() - t0
+    report.annotate_gemm_fraction(rows)
     print(report.format_table(rows))
     print(f"{len(rows)} rows in {total:.1f} s; command: python -m benchmarks {' '.join(argv if argv is not None else sys.argv[1:])}")
     settings = {"quick": args.quick, "repeat": args.repeat, "filter": args.filter, "total_seconds": total,

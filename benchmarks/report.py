@@ -8,7 +8,7 @@ import datetime
 import json
 import math
 
-__all__ = ["fmt_value", "format_table", "write_json", "load_json", "compare_rows",
+__all__ = ["annotate_gemm_fraction", "fmt_value", "format_table", "write_json", "load_json", "compare_rows",
            "format_compare", "plot_ratios"]
 
 JSON_VERSION = 1
@@ -28,6 +28,24 @@ def fmt_value(x: float, unit: str = "s") -> str:
             return f"{x * 1e3:.3g} ms"
         return f"{x:.3g} s"
     return f"{x:.3g} {unit}"
+
+
+def annotate_gemm_fraction(rows: list[dict]) -> float | None:
+    """Add ``frac_of_best`` (GFLOP/s over the best GFLOP/s of any side of any row) to rows with flops.
+
+    Returns the best rate measured in this run (the machine's best GEMM rate when the run
+    includes the matmul rows), or None when no row declared flops.
+    """
+    rates = [side["gflops"] for r in rows if r.get("status") == "ok"
+             for side in r.get("sides", {}).values() if side.get("gflops")]
+    if not rates:
+        return None
+    best = max(rates)
+    for r in rows:
+        for side in r.get("sides", {}).values():
+            if side.get("gflops"):
+                side["frac_of_best"] = side["gflops"] / best
+    return best
 
 
 def _spread_pct(side: dict) -> str:
@@ -75,6 +93,8 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
         cell = fmt_value(ours["median"], unit) + _spread_pct(ours)
         if row.get("flops") and "gflops" in ours:
             cell += f" {ours['gflops']:.1f}GF/s"
+            if "frac_of_best" in ours:
+                cell += f" ({100 * ours['frac_of_best']:.0f}% of best)"
         if row.get("notes"):
             cell += " " + note(row["notes"])
         comp = fmt_value(ours["compile"], "s") if "compile" in ours else "-"
@@ -107,6 +127,11 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
             out.append(cells[0].ljust(widths[0]) + "  " + cells[1])
     out.append("ratio = ours / reference (median); below 1.00x ours is faster. "
                "±x% = half the interquartile range over repeats.")
+    best = max((side.get("gflops", 0) for r in rows if r.get("status") == "ok"
+                for side in r.get("sides", {}).values()), default=0)
+    if best:
+        out.append(f"GF/s = GFLOP/s of ours; % of best = share of the best rate any side reached "
+                   f"in this run ({best:.1f} GFLOP/s)")
     for i, text in enumerate(notes, 1):
         out.append(f"[{i}] {text}")
     return "\n".join(out)

@@ -269,3 +269,13 @@ def test_require_names_missing_attribute():
     with pytest.raises(Skip, match="not importable yet"):
         harness.require("not_a_module_anywhere")
     assert harness.require("numpy", "linalg.norm") is np
+
+
+def test_gemm_fraction_of_best_rate():
+    rows = [{"name": "mm.a", "status": "ok", "sides": {"ours": {"gflops": 10.0}, "numpy": {"gflops": 40.0}}},
+            {"name": "mm.b", "status": "ok", "sides": {"ours": {"gflops": 20.0}}},
+            {"name": "x", "status": "skipped", "sides": {}}]
+    assert report.annotate_gemm_fraction(rows) == 40.0
+    assert rows[0]["sides"]["ours"]["frac_of_best"] == pytest.approx(0.25)
+    assert rows[1]["sides"]["ours"]["frac_of_best"] == pytest.approx(0.5)
+    assert report.annotate_gemm_fraction([rows[2]]) is None
