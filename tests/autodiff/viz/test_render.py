@@ -149,3 +149,55 @@ def test_executable_not_found_is_translated(monkeypatch, neuron):
 def test_bad_format(neuron, tmp_path):
     with pytest.raises(ValueError, match="format must be one of"):
         draw(neuron[0], tmp_path / "x.jpg", format="jpg")
+
+
+@needs_dot
+@pytest.mark.parametrize("example, view", [("neuron", "backward"), ("mlp", "both"), ("expr", "chain"),
+                                           ("second-order", "forward")])
+def test_cli_examples(tmp_path, example, view):
+    from autodiff.viz.cli import main
+    out = tmp_path / f"{example}.svg"
+    assert main([example, "--view", view, "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "<svg" in text
+    if example == "mlp":
+        assert "fc3.weight" in text and "(64, 10) float32" in text
+    if view == "chain":
+        assert "grad of a = 6.0000" in text  # dL/da = b * f = (-3) * (-2)
+
+
+def test_cli_python_file_conventions(tmp_path, capsys):
+    from autodiff.viz.cli import main
+    built = tmp_path / "built.py"
+    built.write_text("from autodiff import Value\n"
+                     "def build():\n"
+                     "    w = Value(3.0, label='w')\n"
+                     "    return {'root': (w * w).tanh(), 'leaf': w}\n")
+    assert main([str(built), "--dot"]) == 0
+    src = capsys.readouterr().out
+    assert "data 3.0000" in src and "tanh" in src
+    assert f"grad {(1 - np.tanh(9.0) ** 2) * 6:.4f}" in src  # backward was run first
+    variable = tmp_path / "variable.py"
+    variable.write_text("import autodiff as ad\n"
+                        "w = ad.tensor([[1.0, 2.0]], requires_grad=True)\n"
+                        "params = {'w': w}\n"
+                        "root = (w * w).sum()\n")
+    assert main([str(variable), "--dot", "--no-backward"]) == 0
+    src = capsys.readouterr().out
+    assert "w\\n(1, 2) float32" in src and "grad None" in src
+    bad = tmp_path / "bad.py"
+    bad.write_text("x = 1\n")
+    with pytest.raises(SystemExit, match="build\\(\\), root, or model"):
+        main([str(bad)])
+
+
+def test_cli_model_and_example_input(tmp_path, capsys):
+    pytest.importorskip("nn")
+    from autodiff.viz.cli import main
+    f = tmp_path / "model.py"
+    f.write_text("import autodiff as ad\nimport nn\n"
+                 "model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())\n"
+                 "example_input = ad.randn(4, 3)\n")
+    assert main([str(f), "--dot"]) == 0
+    src = capsys.readouterr().out
+    assert "0.weight" in src and "0.bias" in src and "(4, 2) float32" in src
