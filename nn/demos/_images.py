@@ -55,7 +55,7 @@ def train_and_report(args, model, name, image_shape, default_epochs=1, default_l
     optimizer = nn.optim.Adam(model.parameters(), lr=args.lr or default_lr)
     recorder = BatchLosses()
     epochs = args.epochs or default_epochs
-    n_params = sum(p.size for p in model.parameters())
+    n_params = sum(p.data.size for p in model.parameters())
     print(f"{name}: {n_params:,} parameters; Adam lr {args.lr or default_lr}, batch {batch_size}, "
           f"{epochs} epoch(s)")
     t0 = time.perf_counter()

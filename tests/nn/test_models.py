@@ -200,3 +200,56 @@ def test_value_mlp_gradient_matches_finite_differences():
         p.data = old
         assert p.grad == pytest.approx((up - down) / 2e-6, abs=1e-7)
     assert isinstance(loss, Value)
+
+
+# ---------------------------------------------------------------- MLP / autoencoder / char-rnn
+def test_xor_tensor_engine_mlp_reaches_100_percent():
+    import autodiff as ad
+    from nn.models.mlp import train_xor
+    X, y = generated.xor_gate()
+    model, losses = train_xor(hidden=4, epochs=300, lr=1.0, seed=1)
+    with ad.no_grad():
+        logits = model(ad.tensor(X)).data.ravel()
+    np.testing.assert_array_equal(logits > 0, y > 0.5)
+    assert losses[-1] < 0.05 < 0.6 < losses[0]
+
+
+def test_mlp_shapes_and_errors():
+    import autodiff as ad
+    from nn.models.mlp import MLP
+    model = MLP(12, [8, 4], 3, activation="tanh", dropout=0.1)
+    assert model(ad.tensor(np.zeros((5, 3, 4), np.float32))).shape == (5, 3)
+    assert sum(p.data.size for p in model.parameters()) == 12 * 8 + 8 + 8 * 4 + 4 + 4 * 3 + 3
+    with pytest.raises(ValueError, match=r"expected 12 input features, got input of shape \(5, 7\)"):
+        model(ad.tensor(np.zeros((5, 7), np.float32)))
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP(2, [2], 1, activation="gelu2")
+
+
+def test_autoencoder_838_learns_distinct_binary_like_codes():
+    import autodiff as ad
+    from nn.models.autoencoder import train_838
+    model, losses, codes = train_838(epochs=800, lr=0.1, seed=0)
+    assert codes.shape == (8, 3) and losses[-1] < 0.01 < losses[0]
+    rounded = {tuple((c > 0.5).astype(int)) for c in codes}
+    assert len(rounded) == 8                        # all 8 corners of the cube: a 3-bit code
+    assert np.min(np.abs(codes - 0.5)) > 0.3        # every unit near 0 or near 1
+    with ad.no_grad():
+        out = model(ad.tensor(np.eye(8, dtype=np.float32))).data
+    np.testing.assert_array_equal(out.argmax(axis=1), np.arange(8))
+
+
+def test_char_rnn_loss_falls_and_sampling_uses_the_vocabulary():
+    from nn.models.char_rnn import make_sequences, sample, train_char_rnn
+    text = "hello world, hello there. " * 20
+    model, chars, losses = train_char_rnn(text, epochs=8, seq_len=16, batch_size=8, hidden_size=24,
+                                          embed_dim=8, lr=2e-2, seed=0)
+    # 32 windows of 16 characters -> 4 batches per epoch; uniform guessing costs log(11) = 2.4
+    assert len(losses) == 8 * 4 and np.mean(losses[-4:]) < 1.2 < 2.2 < losses[0]
+    out = sample(model, chars, prime="hel", length=30, temperature=0.5, seed=0)
+    assert out.startswith("hel") and len(out) == 33 and set(out) <= set(chars)
+    x, y = make_sequences(np.arange(10), 3)
+    np.testing.assert_array_equal(x, [[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    np.testing.assert_array_equal(y, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        sample(model, chars, temperature=0)
