@@ -26,12 +26,14 @@ def render_training_step(args, model, x, y, prefix):
         return []
     ad.manual_seed(args.seed)
     loss = nn.CrossEntropyLoss()(model(ad.tensor(x)), ad.tensor(y))
+    model.zero_grad()
+    loss.backward(retain_graph=True)   # gradients to show in the backward picture
     params = dict(model.named_parameters())
     written = []
     for view in ("forward", "backward"):
         path = out_path(args, f"{prefix}_{view}_graph.png")
         try:
-            result = draw(loss, view=view, params=params, filename=path)
+            result = draw(loss, path, view=view, params=params)
         except Exception as exc:  # the picture is optional: never fail the demo over it
             print(f"graph picture ({view}) skipped: {type(exc).__name__}: {exc}")
             continue

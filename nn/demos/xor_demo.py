@@ -16,7 +16,7 @@ from nn.models.mlp import train_xor, train_xor_value, value_predict
 def run(args):
     X, y = xor_gate()
     t0 = time.perf_counter()
-    model, losses = train_xor(hidden=4, epochs=args.epochs or 2000, lr=args.lr or 0.5, seed=args.seed)
+    model, losses = train_xor(hidden=4, epochs=args.epochs or 500, lr=args.lr or 1.0, seed=args.seed)
     with ad.no_grad():
         out = model(ad.tensor(X)).sigmoid().data.ravel()
     acc = np.mean((out > 0.5) == (y > 0.5))
@@ -42,9 +42,10 @@ def run(args):
         return
     # the graph of one forward pass on a single pattern keeps the picture readable
     single = vmodel([1.0, 0.0])
+    single.backward()
     path = out_path(args, "xor_value_graph.png")
     try:
-        result = draw(single, filename=path)
+        result = draw(single, path, view="forward")
         print(f"saved {result if isinstance(result, str) else path}")
     except Exception as exc:  # optional picture
         print(f"graph picture skipped: {type(exc).__name__}: {exc}")
