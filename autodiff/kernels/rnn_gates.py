@@ -77,12 +77,15 @@ def _tanh(x):
     return out if x == x else x
 
 
+# The kernels loop over batch rows and, inside a row, run short loops over 1-d views of one gate block
+# each: LLVM vectorises such loops (the runtime overlap checks stay few), which a single loop touching
+# every array at once defeats.
+
 @njit_serial
 def lstm_forward_kernel(xg, hg, c_prev, h_out, c_out, gates_out, tanh_c_out):
     """``a = xg + hg``; ``c = f*c_prev + i*g``; ``h = o*tanh(c)``; saves activated gates and tanh(c)."""
     batch, hidden = c_prev.shape
     for b in range(batch):
-        # row views and short loops over few arrays: LLVM vectorises each loop
         xr, hr, gr = xg[b], hg[b], gates_out[b]
         for k in range(2 * hidden):
             gr[k] = _sigmoid(xr[k] + hr[k])
@@ -90,13 +93,14 @@ def lstm_forward_kernel(xg, hg, c_prev, h_out, c_out, gates_out, tanh_c_out):
             gr[k] = _tanh(xr[k] + hr[k])
         for k in range(3 * hidden, 4 * hidden):
             gr[k] = _sigmoid(xr[k] + hr[k])
+        i, f, g, o = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:3 * hidden], gr[3 * hidden:]
         cp, co, tco, ho = c_prev[b], c_out[b], tanh_c_out[b], h_out[b]
         for j in range(hidden):
-            co[j] = gr[hidden + j] * cp[j] + gr[j] * gr[2 * hidden + j]
+            co[j] = f[j] * cp[j] + i[j] * g[j]
         for j in range(hidden):
             tco[j] = _tanh(co[j])
         for j in range(hidden):
-            ho[j] = gr[3 * hidden + j] * tco[j]
+            ho[j] = o[j] * tco[j]
 
 
 @njit_serial
@@ -107,19 +111,20 @@ def lstm_backward_kernel(dh_a, dh_b, dc, gates, c_prev, tanh_c, dgates_out, dc_p
     """
     batch, hidden = c_prev.shape
     for b in range(batch):
+        gr, dr = gates[b], dgates_out[b]
+        i, f, g, o = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:3 * hidden], gr[3 * hidden:]
+        di, df, dg, do = dr[:hidden], dr[hidden:2 * hidden], dr[2 * hidden:3 * hidden], dr[3 * hidden:]
+        ha, hb, dcr, cp, tc, dcp = dh_a[b], dh_b[b], dc[b], c_prev[b], tanh_c[b], dc_prev_out[b]
         for j in range(hidden):
-            i = gates[b, j]
-            f = gates[b, hidden + j]
-            g = gates[b, 2 * hidden + j]
-            o = gates[b, 3 * hidden + j]
-            tc = tanh_c[b, j]
-            dh = dh_a[b, j] + dh_b[b, j]
-            dct = dc[b, j] + dh * o * (1.0 - tc * tc)
-            dgates_out[b, j] = dct * g * i * (1.0 - i)
-            dgates_out[b, hidden + j] = dct * c_prev[b, j] * f * (1.0 - f)
-            dgates_out[b, 2 * hidden + j] = dct * i * (1.0 - g * g)
-            dgates_out[b, 3 * hidden + j] = dh * tc * o * (1.0 - o)
-            dc_prev_out[b, j] = dct * f
+            dh = ha[j] + hb[j]
+            do[j] = dh * tc[j] * o[j] * (1.0 - o[j])
+            dcp[j] = dcr[j] + dh * o[j] * (1.0 - tc[j] * tc[j])     # total dc, finished below
+        for j in range(hidden):
+            dct = dcp[j]
+            di[j] = dct * g[j] * i[j] * (1.0 - i[j])
+            df[j] = dct * cp[j] * f[j] * (1.0 - f[j])
+            dg[j] = dct * i[j] * (1.0 - g[j] * g[j])
+            dcp[j] = dct * f[j]
 
 
 @njit_serial
@@ -130,35 +135,41 @@ def gru_forward_kernel(xg, hg, h_prev, h_out, gates_out, hg_n_out):
         xr, hr, gr = xg[b], hg[b], gates_out[b]
         for k in range(2 * hidden):
             gr[k] = _sigmoid(xr[k] + hr[k])
+        r, z, n = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:]
+        xn, hn, hno = xr[2 * hidden:], hr[2 * hidden:], hg_n_out[b]
         for j in range(hidden):
-            gr[2 * hidden + j] = _tanh(xr[2 * hidden + j] + gr[j] * hr[2 * hidden + j])
-        hp, ho, hno = h_prev[b], h_out[b], hg_n_out[b]
+            hno[j] = hn[j]
         for j in range(hidden):
-            hno[j] = hr[2 * hidden + j]
-            z = gr[hidden + j]
-            ho[j] = (1.0 - z) * gr[2 * hidden + j] + z * hp[j]
+            n[j] = _tanh(xn[j] + r[j] * hno[j])
+        hp, ho = h_prev[b], h_out[b]
+        for j in range(hidden):
+            ho[j] = (1.0 - z[j]) * n[j] + z[j] * hp[j]
 
 
 @njit_serial
 def gru_backward_kernel(dh_a, dh_b, dh_c, gates, hg_n, h_prev, dxg_out, dhg_out, dh_direct_out):
-    """Gradients w.r.t. ``xg``, ``hg`` and the direct ``z * dh`` part of ``h_prev``'s; ``dh = a+b+c``."""
+    """Gradients w.r.t. ``xg``, ``hg`` and the direct ``z * dh`` part of ``h_prev``'s; ``dh = a+b+c``.
+
+    ``dh_direct_out`` may be the same array as ``dh_c``.
+    """
     batch, hidden = h_prev.shape
     for b in range(batch):
+        gr, xr, hr = gates[b], dxg_out[b], dhg_out[b]
+        r, z, n = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:]
+        dxr, dxz, dxn = xr[:hidden], xr[hidden:2 * hidden], xr[2 * hidden:]
+        dhr, dhz, dhn = hr[:hidden], hr[hidden:2 * hidden], hr[2 * hidden:]
+        ha, hb, hc, hgn, hp, dd = dh_a[b], dh_b[b], dh_c[b], hg_n[b], h_prev[b], dh_direct_out[b]
         for j in range(hidden):
-            r = gates[b, j]
-            z = gates[b, hidden + j]
-            n = gates[b, 2 * hidden + j]
-            dh = dh_a[b, j] + dh_b[b, j] + dh_c[b, j]
-            dn = dh * (1.0 - z) * (1.0 - n * n)
-            dz = dh * (h_prev[b, j] - n) * z * (1.0 - z)
-            dr = dn * hg_n[b, j] * r * (1.0 - r)
-            dxg_out[b, j] = dr
-            dxg_out[b, hidden + j] = dz
-            dxg_out[b, 2 * hidden + j] = dn
-            dhg_out[b, j] = dr
-            dhg_out[b, hidden + j] = dz
-            dhg_out[b, 2 * hidden + j] = dn * r
-            dh_direct_out[b, j] = dh * z
+            dh = ha[j] + hb[j] + hc[j]
+            dxn[j] = dh * (1.0 - z[j]) * (1.0 - n[j] * n[j])
+            dxz[j] = dh * (hp[j] - n[j]) * z[j] * (1.0 - z[j])
+            dd[j] = dh * z[j]
+        for j in range(hidden):
+            dr = dxn[j] * hgn[j] * r[j] * (1.0 - r[j])
+            dxr[j] = dr
+            dhr[j] = dr
+            dhz[j] = dxz[j]
+            dhn[j] = dxn[j] * r[j]
 
 
 # --- validating wrappers -------------------------------------------------------------------------
