@@ -46,8 +46,25 @@ def lenet_init():
     return params, x, y
 
 
+def _layer(nn, name: str):
+    """``nn.<name>``, or from nn.layers.conv / nn.layers.pool while the package does not export it yet."""
+    if hasattr(nn, name):
+        return getattr(nn, name)
+    import importlib
+
+    for mod in ("nn.layers.conv", "nn.layers.pool"):
+        try:
+            found = getattr(importlib.import_module(mod), name, None)
+        except ImportError:
+            found = None
+        if found is not None:
+            return found
+    raise Skip(f"nn.{name} not available yet")
+
+
 def _lenet_layers(nn):
-    return [nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5), nn.ReLU(), nn.MaxPool2d(2),
+    Conv2d, MaxPool2d = _layer(nn, "Conv2d"), _layer(nn, "MaxPool2d")
+    return [Conv2d(1, 20, 5), nn.ReLU(), MaxPool2d(2), Conv2d(20, 50, 5), nn.ReLU(), MaxPool2d(2),
             nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10)]
 
 
@@ -69,8 +86,7 @@ def lenet_step(side: str):
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     elif side == "ours":
         ad = require("autodiff", "Tensor")
-        nn = require("nn", "Sequential", "Conv2d", "MaxPool2d", "Flatten", "Linear", "ReLU",
-                     "CrossEntropyLoss", "optim.SGD")
+        nn = require("nn", "Sequential", "Flatten", "Linear", "ReLU", "CrossEntropyLoss", "optim.SGD")
         import nn.optim  # noqa: F401
 
         model = nn.Sequential(*_lenet_layers(nn))
@@ -152,7 +168,9 @@ def startup_import(quick):
 
 def _require_lenet():
     require("autodiff", "Tensor")
-    require("nn", "Sequential", "Conv2d", "MaxPool2d", "Flatten", "Linear", "ReLU", "CrossEntropyLoss", "optim.SGD")
+    nn = require("nn", "Sequential", "Flatten", "Linear", "ReLU", "CrossEntropyLoss", "optim.SGD")
+    _layer(nn, "Conv2d")
+    _layer(nn, "MaxPool2d")
 
 
 _QUICK_SKIP = Skip("not measured with --quick (a fresh `import torch` alone takes seconds)")
@@ -167,6 +185,9 @@ def _torch_ref(quick):
 @register("startup.lenet_first_step_cold_cache", group="startup")
 def lenet_cold(quick):
     _require_lenet()
+    if quick:
+        raise Skip("not run with --quick: compiles every Numba kernel from scratch (~25 s on 2 busy cores); "
+                   "run `python -m benchmarks --filter startup`")
     parent = tempfile.mkdtemp(prefix="bench-numba-cold-")
 
     def ours():
@@ -180,10 +201,15 @@ def lenet_cold(quick):
 @register("startup.lenet_first_step_warm_cache", group="startup")
 def lenet_warm(quick):
     _require_lenet()
+    if quick:  # the project's own on-disk cache, normally filled by the test suite's conv tests
+        return Case(ours=lambda: first_step_time("ours"), refs={"torch": _torch_ref(quick)}, kind="value",
+                    unit="s", repeat=1,
+                    notes="--quick: first LeNet step in a fresh process with the project's usual Numba cache "
+                          "(in-tree __pycache__, warm unless this is the first run after a checkout)")
     cache = tempfile.mkdtemp(prefix="bench-numba-warm-")
     first_step_time("ours", cache)  # fills the cache; not a sample
     return Case(ours=lambda: first_step_time("ours", cache), refs={"torch": _torch_ref(quick)}, kind="value",
-                unit="s", repeat=1 if quick else 3,
+                unit="s", repeat=3,
                 notes="first LeNet step (fwd+bwd+SGD, batch 64) in a fresh process; cold = empty "
                       "NUMBA_CACHE_DIR, warm = cache filled by an earlier process")
 
