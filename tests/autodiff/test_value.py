@@ -53,6 +53,7 @@ CASES = [
     ("rmul", lambda a: 2.5 * a, lambda a: 2.5 * a, (0.6,)),
     ("rdiv", lambda a: 2 / a, lambda a: 2 / a, (0.6,)),
     ("rpow", lambda a: 2 ** a, lambda a: 2 ** a, (0.6,)),
+    ("large_chain_grads", lambda a: (a * 7.0 - 3.0) * 8.0 / 0.5, lambda a: (a * 7.0 - 3.0) * 8.0 / 0.5, (0.6,)),
     ("sub_number", lambda a: a - 1.5, lambda a: a - 1.5, (0.6,)),
     ("div_number", lambda a: a / 4, lambda a: a / 4, (0.6,)),
     ("composite", lambda a, b: (a * b + a.exp() / (1 + b ** 2)).tanh() - (b - a).sigmoid().log(),
