@@ -59,3 +59,15 @@ def test_single_linear_layer_cannot_learn_xor():
     with ad.no_grad():
         p = nn.functional.sigmoid(model(ad.Tensor(X))).data
     assert not np.array_equal(p > 0.5, Y > 0.5)
+
+
+def test_mlp_trains_on_fashion_mnist_subset():
+    """The example in nn.examples: a 784-256-128-10 MLP learns a real data set (chance is 10%)."""
+    from nn import examples
+    try:
+        nn.data.find_data_dir()
+        result = examples.train_mlp_fashion_mnist(n_train=3000, n_test=1000, epochs=2, lr=0.1)
+    except FileNotFoundError as e:
+        pytest.skip(f"Fashion-MNIST not available: {e}")
+    assert result["losses"][1] < result["losses"][0]
+    assert result["test_accuracy"] > 0.65
