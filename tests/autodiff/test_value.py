@@ -268,3 +268,22 @@ def test_bad_input_errors_name_the_op():
         Value(1000.0).exp()
     with pytest.raises(ZeroDivisionError, match=r"Value.__pow__"):
         Value(0.0) ** -1
+
+
+def test_manual_backward_node_by_node_as_in_micrograds_lecture():
+    x1, w1, x2, w2, b = Value(2.0), Value(-3.0), Value(0.0), Value(1.0), Value(6.8813735870195432)
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    n = x1w1 + x2w2 + b
+    o = n.tanh()
+    o.grad = 1.0
+    for node in (o, n, n._prev[0], x1w1, x2w2):  # the lecture's hand-driven chain rule
+        node._backward()
+    b._backward()  # a leaf: nothing to do
+    manual = [v.grad for v in (x1, w1, x2, w2, b)]
+    for v in (x1, w1, x2, w2, b):
+        v.grad = 0.0
+    o.backward()
+    assert manual == [v.grad for v in (x1, w1, x2, w2, b)]
+    local = 1 - math.tanh(n.data) ** 2
+    assert w1.grad == pytest.approx(x1.data * local, rel=1e-12)
