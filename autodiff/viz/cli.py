@@ -51,7 +51,11 @@ def _neuron():
     from ..value import Value
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2, b = Value(-3.0, label="w1"), Value(1.0, label="w2"), Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
     n.label = "n"
     o = n.tanh()
     o.label = "o"

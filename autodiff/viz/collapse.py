@@ -3,7 +3,7 @@ import copy
 from collections import deque
 
 from . import labels as L
-from .graph import Graph, OpNode
+from .graph import Graph, OpNode, grad_magnitude
 
 __all__ = ["collapse_graph", "limit_graph"]
 
@@ -44,7 +44,7 @@ def collapse_graph(g, depth=None):
         if box is None:
             box = boxes[k] = OpNode("m_" + "".join(c if c.isalnum() else "_" for c in k), "module",
                                     k.rsplit(".", 1)[0] if "." in k else "")
-            box.box_ops, box.box_params = [], []
+            box.box_ops, box.box_params, box.box_grads = [], [], []
             new[box.id] = box
         if n.kind == "op":
             box.box_ops.append(n.op)
@@ -53,6 +53,9 @@ def collapse_graph(g, depth=None):
                     box.inputs.append(d)
         elif n.is_leaf and n.requires_grad:
             box.box_params.append(f"{n.name or 'param'} {L.shape_text(n.shape)}")
+            m = grad_magnitude(n.grad)
+            if m is not None:
+                box.box_grads.append(f"{n.name or 'param'}: max |grad| {m:.3g}")
         used_outside = any(box_of.get(op) != k for op, _ in g.consumers.get(n.id, ()))
         if n.kind == "data" and g.producer(n.id) is not None and (used_outside or n.id in g.roots):
             out = copy.copy(n)

@@ -202,6 +202,7 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
             if g.nodes[d].requires_grad:
                 val = f" = {L.num(loc, fmt)}" if loc is not None else ""
                 lines.append(f"d/d{L.letter(i)}: {form}{val}")
+        lines += getattr(op, "box_grads", [])
         out.append(f"  {prefix}b_{op.id} [label={L.quote(chr(10).join(lines))}, shape=box, style=\"rounded,filled\", "
                    f"fillcolor=\"{L.OP_COLOR}\"];")
         for o in op.outputs:  # gradient flowing in
