@@ -66,10 +66,16 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p.data)
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else _kernels.no_state(p.data.dtype)
         if _kernels.usable(p.data, grad, state["exp_avg"], state["exp_avg_sq"], vmax):
-            _kernels.adam_step(p.data, grad, state["exp_avg"], state["exp_avg_sq"], vmax,
-                               float(lr), float(beta1), float(beta2), float(eps), float(wd),
-                               self._decoupled, bool(group["amsgrad"]), bool(group["maximize"]),
-                               lr / (1 - beta1 ** t), math.sqrt(1 - beta2 ** t))
+            f = p.data.dtype.type  # scalars in the parameter's precision
+            args = (f(-1.0 if group["maximize"] else 1.0),
+                    f(0.0 if self._decoupled else wd),          # L2 term added to the gradient
+                    f(1.0 - lr * wd if self._decoupled else 1.0),  # AdamW's decoupled shrink
+                    f(1.0 - beta1), f(beta2), f(1.0 - beta2),
+                    f(lr / (1 - beta1 ** t)), f(math.sqrt(1 - beta2 ** t)), f(eps))
+            if group["amsgrad"]:
+                _kernels.adam_amsgrad(p.data, grad, state["exp_avg"], state["exp_avg_sq"], vmax, *args)
+            else:
+                _kernels.adam(p.data, grad, state["exp_avg"], state["exp_avg_sq"], *args)
             return
         if self._decoupled:
             if wd:

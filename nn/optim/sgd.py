@@ -52,19 +52,25 @@ class SGD(Optimizer):
     def _update(self, p, grad, state, group):
         lr, momentum = group["lr"], group["momentum"]
         if _kernels.usable(p.data, grad):
+            f = p.data.dtype.type  # scalars in the parameter's precision
+            gsign = f(-1.0 if group["maximize"] else 1.0)
+            wd = f(group["weight_decay"])
+            if not momentum:
+                _kernels.sgd(p.data, grad, f(lr), gsign, wd)
+                return
             buf = state.get("momentum_buffer")
             first = buf is None
-            if momentum and first:
-                buf = state["momentum_buffer"] = np.empty_like(p.data)
-            elif not momentum:
-                buf = _kernels.no_state(p.data.dtype)
-            if momentum == 0 or _kernels.usable(p.data, buf):
-                _kernels.sgd_step(p.data, grad, buf, float(lr), float(group["weight_decay"]),
-                                  float(momentum), float(group["dampening"]),
-                                  bool(group["nesterov"]), bool(group["maximize"]), first)
-                return
             if first:
-                del state["momentum_buffer"]
+                buf = np.zeros_like(p.data)
+            if _kernels.usable(p.data, buf):
+                if first:
+                    state["momentum_buffer"] = buf
+                    mom_now, damp = f(0.0), f(1.0)  # b = d on the first step
+                else:
+                    mom_now, damp = f(momentum), f(1.0 - group["dampening"])
+                cd, cb = (f(1.0), f(momentum)) if group["nesterov"] else (f(0.0), f(1.0))
+                _kernels.sgd_momentum(p.data, grad, buf, f(lr), gsign, wd, mom_now, damp, cd, cb)
+                return
         d = self._effective_grad(p, grad, group)
         if momentum:
             buf = state.get("momentum_buffer")
