@@ -7,6 +7,10 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
+# convolution and pooling live in autodiff.ops (Numba kernels); their function forms are re-exported here
+from autodiff.ops.conv import conv1d, conv2d
+from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                               max_pool2d)
 
 from .ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
 from .ops.embedding import EmbeddingFunction
@@ -18,7 +22,8 @@ __all__ = [
     "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",
     "softplus", "softmax", "log_softmax", "dropout", "embedding", "batch_norm", "layer_norm",
     "mse_loss", "l1_loss", "sse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "nll_loss",
+    "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
 ]
 
 
@@ -377,6 +382,3 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / float(wt.sum())
-from autodiff.ops.conv import conv1d, conv2d  # noqa: E402,F401  (convolution/pooling: autodiff.ops, Numba kernels)
-from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,  # noqa: E402,F401
-                               max_pool1d, max_pool2d)

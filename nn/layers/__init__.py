@@ -1,7 +1,10 @@
-"""Layers: dense, dropout, embedding, normalisation and activations (conv/pool/recurrent by teammates)."""
+"""Layers: dense, convolution, pooling, recurrent, dropout, embedding, normalisation and activations."""
 from .activation import (ELU, ArcTan, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
                          Step, Tanh)
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .conv import Conv1d, Conv2d
+from .pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .recurrent import GRU, LSTM, RNN, GRUCell, JordanRNN, LSTMCell, RNNCell
