@@ -375,7 +375,7 @@ def run_all(quick: bool = False, repeat: int | None = None, filter: str | None =
     discover()
     rows = []
     rep = repeat or (3 if quick else 15)
-    min_sample = 0.005 if quick else 0.02
+    min_sample = 0.002 if quick else 0.02
     for reg in registry().values():
         if filter and filter not in reg.name:
             continue

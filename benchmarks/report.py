@@ -125,7 +125,7 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
             out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
         else:  # whole-row skip / FAIL: name then the reason across the rest
             out.append(cells[0].ljust(widths[0]) + "  " + cells[1])
-    out.append("ratio = ours / reference (median); below 1.00x ours is faster. "
+    out.append("ratio = ours / reference (median); below 1.00x ours is faster (memory rows: smaller). "
                "±x% = half the interquartile range over repeats.")
     best = max((side.get("gflops", 0) for r in rows if r.get("status") == "ok"
                 for side in r.get("sides", {}).values()), default=0)

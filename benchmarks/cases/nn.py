@@ -4,9 +4,10 @@ Rows:
     nn.mlp784_step      ours (nn.Sequential of nn.Linear/nn.ReLU, nn.CrossEntropyLoss, nn.optim.SGD)
         vs PyTorch vs hand-written numpy forward/backward/update. Issue 4 target: ratio vs torch
         <= 1.0 and vs numpy <= 1.2. Checked: loss and all six parameters after the first step.
-    memory.mlp784_step  peak resident memory of one step, each side in a fresh process.
+    memory.mlp784_step  peak memory allocated within one step (see benchmarks.memprobe).
+    memory.lstm_step, memory.gru_step  the same for the recurrent steps of benchmarks.cases.rnn.
 
-:func:`mlp_step` builds one side's step; the memory probe imports it in a fresh process.
+:func:`mlp_step` builds one side's step; the timing row and the memory probe both use it.
 """
 from __future__ import annotations
 
@@ -138,3 +139,37 @@ def mlp_time(quick):
 def mlp_memory(quick):
     require("nn", "Sequential", "Linear", "ReLU", "CrossEntropyLoss", "optim.SGD")
     return memory_case("benchmarks.cases.nn:mlp_step", ("ours", "numpy", "torch"), quick)
+
+
+def recurrent_step(side: str, kind: str = "LSTM"):
+    """The LSTM/GRU training step of ``benchmarks.cases.rnn`` (issue 6's benchmark), for the memory rows."""
+    from benchmarks.cases import rnn
+
+    if side == "ours":
+        return rnn._ours_step(kind)
+    if side == "torch":
+        torch = optional_import("torch")
+        if torch is None:
+            raise Skip("torch not installed")
+        return rnn._torch_step(torch, kind)
+    raise ValueError(f"recurrent_step: unknown side {side!r}")
+
+
+def lstm_step(side: str):
+    return recurrent_step(side, "LSTM")
+
+
+def gru_step(side: str):
+    return recurrent_step(side, "GRU")
+
+
+@register("memory.lstm_step", group="memory")
+def lstm_memory(quick):
+    require("nn", "LSTM", "Linear", "CrossEntropyLoss", "optim.SGD")
+    return memory_case("benchmarks.cases.nn:lstm_step", ("ours", "torch"), quick)
+
+
+@register("memory.gru_step", group="memory")
+def gru_memory(quick):
+    require("nn", "GRU", "Linear", "CrossEntropyLoss", "optim.SGD")
+    return memory_case("benchmarks.cases.nn:gru_step", ("ours", "torch"), quick)
