@@ -11,6 +11,8 @@
 Backward edges are written ``input -> op [dir=back]`` so both views lay out leaves left and the
 output right; the arrows of the backward view point from the output towards the leaves.
 """
+import numpy as np
+
 from . import labels as L
 from .collapse import limit_graph
 from .graph import build_graph
@@ -33,8 +35,10 @@ def to_dot(root, view="forward", *, params=None, tensors=None, leaf=None, fmt="%
         leaf: for ``view='chain'``: the Value/Tensor whose chain rule to the root is drawn.
         fmt: printf format of scalar numbers (micrograd's ``'%.4f'`` by default).
         rankdir: graphviz layout direction (``'LR'`` left to right, ``'TB'`` top to bottom).
-        health: colour gradients that vanish (largest entry below ``vanish``), explode (above
-            ``explode``) or are not finite. Either threshold may be None to switch it off.
+        health: flag gradients that vanish (largest entry below ``vanish``), explode (above
+            ``explode``) or are not finite, in colour and words; in the backward view the other
+            gradients are shaded by magnitude (log scale, darker green = larger). Either threshold may
+            be None to switch that flag off.
         collapse: True draws each module (scope) as one box; an int collapses at that scope depth.
         max_nodes: above this many nodes the graph is collapsed by module, then cut to the nodes
             nearest the output, with a note in the picture. None draws everything.
@@ -175,6 +179,8 @@ def _grad_label(n, fmt, is_root):
     lines = [head, L.shape_text(n.shape)]
     if n.grad is not None:
         lines.append(L.summary(n.grad, fmt))
+    elif is_root and int(np.prod(n.shape)) == 1:
+        lines.append("1 (seed)")
     return "\n".join(lines)
 
 
@@ -182,14 +188,19 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
     out = []
     ok = (lambda nid: True) if keep is None else (lambda nid: nid in keep)
     scalar = g.engine == "value"
+    shades = L.magnitude_colors(g) if health else {}
     for n in g.data_nodes():
         if not n.requires_grad or not ok(n.id):
             continue
         flag = L.health(n.grad, vanish, explode) if health else None
-        fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if n.is_leaf else "white")
+        fill = L.HEALTH_COLORS[flag] if flag else shades.get(n.id, "white")
+        if n.is_leaf and not flag:
+            extra_style = ", penwidth=2"
+        else:
+            extra_style = ""
         extra = f", xlabel={L.quote(L.HEALTH_WORDS[flag])}" if flag else ""
         out.append(f"  {prefix}g_{n.id} [label={L.quote(_grad_label(n, fmt, n.id in g.roots))}, shape=box, "
-                   f"style=filled, fillcolor=\"{fill}\"{extra}];")
+                   f"style=filled, fillcolor=\"{fill}\"{extra}{extra_style}];")
         uses = [c for c in g.consumers.get(n.id, ()) if ok(c[0])]
         if len(uses) > 1:  # fan-out: the gradient is the sum of what each use sends back
             out.append(f"  {prefix}s_{n.id} [label={L.quote('+')}, shape=circle, width=0.3, fixedsize=true];")

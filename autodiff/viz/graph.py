@@ -65,7 +65,7 @@ def local_formula(op, i):
             k = None
         if k is not None:
             return f"{k:g} a^{k - 1:g}" if k - 1 != 1 else f"{k:g} a"
-    forms = _FORMULAS.get(op)
+    forms = _FORMULAS.get(op, _FORMULAS.get(op.lower()))
     if forms is None:
         return f"d{op}/d{'abcdefgh'[i] if i < 8 else i}"
     if len(forms) == 1:

@@ -119,3 +119,22 @@ def data_label(node, fmt, grad=None, grad_state="final"):
     elif node.requires_grad and node.is_leaf:
         lines.append("grad None")
     return "\n".join(lines)
+
+
+def magnitude_colors(graph):
+    """Fill colour per data id, shading gradients from pale (smallest) to green (largest) on a log scale."""
+    mags = {}
+    for n in graph.data_nodes():
+        m = grad_magnitude(n.grad) if n.requires_grad else None
+        if m is not None and math.isfinite(m) and m > 0:
+            mags[n.id] = math.log10(m)
+    if not mags:
+        return {}
+    lo, hi = min(mags.values()), max(mags.values())
+    out = {}
+    for nid, v in mags.items():
+        t = 0.5 if hi == lo else (v - lo) / (hi - lo)
+        k = 0.12 + 0.55 * t  # share of the green
+        rgb = [round(255 * (1 - k) + c * k) for c in (46, 160, 67)]
+        out[nid] = "#%02x%02x%02x" % tuple(rgb)
+    return out

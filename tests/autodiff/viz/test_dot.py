@@ -262,3 +262,30 @@ def test_local_formulas():
     assert local_formula("**3", 0) == "3 a^2" and local_formula("pow", 0) == "n a^(n-1)"
     assert local_formula("sum", 0) == "broadcast"
     assert local_formula("mystery", 1) == "dmystery/db"
+
+
+def test_backward_view_shades_gradients_by_magnitude():
+    a, b = Value(0.5, label="a"), Value(4.0, label="b")
+    c = a * b  # dc/da = 4, dc/db = 0.5: a's gradient is the larger one
+    c.backward()
+    src = to_dot(c, view="backward")
+
+    def green_share(node_id):
+        fill = re.search(rf"^\s+g_{node_id} \[.*fillcolor=\"#(\w\w)(\w\w)(\w\w)\"", src, re.M).groups()
+        return 255 - int(fill[0], 16)  # less red = more green
+
+    assert green_share("v0") > green_share("v1")
+    assert 'fillcolor="white"' not in src
+    assert src.count('fillcolor="white"') == 0 and to_dot(c, view="backward", health=False).count(
+        'fillcolor="white"') == 3
+
+
+def test_micrograd_values_draw_too():
+    micrograd = pytest.importorskip("micrograd.engine")
+    a, b = micrograd.Value(2.0), micrograd.Value(-3.0)
+    c = (a * b + a ** 2).relu()
+    c.backward()
+    src = to_dot(c, view="both")
+    assert "data -6.0000" in src and "grad 1.0000" in src
+    assert "d/da: 1[a>0]" in src  # micrograd's 'ReLU' op gets its formula
+    assert len(chain_paths(c, a)) == 2
