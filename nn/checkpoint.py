@@ -98,6 +98,9 @@ def save(state_dict, path) -> None:
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[META_KEY] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"save: cannot write checkpoint '{path}': directory "
+                                f"'{directory}' does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -56,6 +56,10 @@ def _labels_1d(y_true, y_pred, fn: str):
     if t.shape[0] != p.shape[0]:
         raise ValueError(f"{fn}: y_true and y_pred have different lengths: "
                          f"{t.shape} and {p.shape}")
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if np.issubdtype(a.dtype, np.floating) and not np.all(a == np.round(a)):
+            raise ValueError(f"{fn}: {name} holds continuous values, not class labels; "
+                             f"threshold scores first, e.g. (y_score > 0.5)")
     return t, p
 
 

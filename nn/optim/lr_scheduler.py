@@ -10,7 +10,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "ReduceLROnPlateau", "AdaptiveLR"]
+
+
+def _scalar(value, who: str) -> float:
+    """A metric as a float: numbers, numpy scalars, one-element arrays or Tensors."""
+    data = getattr(value, "data", None)
+    if isinstance(data, np.ndarray) and not isinstance(value, np.ndarray):
+        value = data
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size != 1:
+        raise ValueError(f"{who}: expected a single number, got an array of shape {arr.shape}")
+    return float(arr.reshape(-1)[0])
 
 
 def _per_group(value, optimizer, name, who):
@@ -183,8 +196,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics) -> None:
         """Record the epoch's ``metrics`` (a number or one-element array/Tensor) and maybe reduce the lr."""
-        data = getattr(metrics, "data", None)
-        current = float(data if data is not None and not isinstance(metrics, (int, float)) else metrics)
+        current = _scalar(metrics, "ReduceLROnPlateau.step")
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current
@@ -244,8 +256,7 @@ class AdaptiveLR(LRScheduler):
 
     def step(self, error) -> bool:
         """Record the epoch's error and adapt the lr; returns False if the error grew beyond ``k_w``."""
-        data = getattr(error, "data", None)
-        error = float(data if data is not None and not isinstance(error, (int, float)) else error)
+        error = _scalar(error, "AdaptiveLR.step")
         self.last_epoch += 1
         accepted = True
         if self.last_error is not None:

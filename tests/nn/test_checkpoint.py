@@ -134,3 +134,5 @@ def test_unsavable_values_are_refused_before_writing(tmp_path):
     with pytest.raises(ValueError, match="same key 'a.b'"):
         save({"a.b": np.zeros(1), "a": {"b": np.zeros(1)}}, path)
     assert not path.exists()
+    with pytest.raises(FileNotFoundError, match="no_such_dir"):
+        save({"a": 1}, tmp_path / "no_such_dir" / "x.npz")

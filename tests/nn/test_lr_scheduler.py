@@ -73,7 +73,7 @@ def test_reduce_on_plateau_accepts_tensor_metric():
     opt, _ = _pair()
     sched = S.ReduceLROnPlateau(opt, patience=0)
     sched.step(ad.tensor(1.0))
-    sched.step(ad.tensor(2.0))
+    sched.step(np.float32(2.0))
     assert opt.param_groups[0]["lr"] == pytest.approx(0.01)
 
 
@@ -128,6 +128,8 @@ def test_errors():
     opt, _ = _pair()
     with pytest.raises(ValueError, match="factor should be < 1.0"):
         S.ReduceLROnPlateau(opt, factor=2.0)
+    with pytest.raises(ValueError, match=r"single number.*\(2,\)"):
+        S.ReduceLROnPlateau(opt).step(np.zeros(2))
     with pytest.raises(ValueError, match="step_size"):
         S.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="one per parameter group"):

@@ -116,6 +116,8 @@ def test_bad_input_errors():
         M.accuracy([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="pos_label=5"):
         M.precision([0, 1], [1, 0], pos_label=5)
+    with pytest.raises(ValueError, match="continuous values"):
+        M.accuracy([0, 1, 1], [0.2, 0.9, 0.6])
     with pytest.raises(ValueError, match="neither increasing nor decreasing"):
         M.auc([0, 1, 0.5], [0, 1, 1])
 
