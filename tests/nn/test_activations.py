@@ -145,3 +145,19 @@ def test_module_forms_equal_functions(rng, module, fn):
 def test_reprs():
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.Sigmoid()) == "Sigmoid()" and repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+
+
+@pytest.mark.parametrize("name", ["elu", "softplus_beta_threshold", "sigmoid_beta", "tanh",
+                                  "log_softmax"])
+def test_second_derivatives_match_torch(torch, rng, name):
+    ours, theirs = CASES[name]
+    x0 = _away_from_kinks(rng, (3, 4))
+    v = rng.standard_normal((3, 4))
+    x = ad.Tensor(x0.copy(), requires_grad=True)
+    (g,) = ad.grad(ours(x).sum(), x, create_graph=True)
+    (gg,) = ad.grad((g * ad.Tensor(v)).sum(), x)
+    xr = torch.tensor(x0, requires_grad=True)
+    (gr,) = torch.autograd.grad(theirs(torch, xr).sum(), xr, create_graph=True)
+    (ggr,) = torch.autograd.grad((gr * torch.tensor(v)).sum(), xr)
+    np.testing.assert_allclose(g.data, gr.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gg.data, ggr.numpy(), rtol=1e-8, atol=1e-10)
