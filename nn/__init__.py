@@ -10,7 +10,7 @@ from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, 
                      Step, Tanh)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
                      SSELoss)
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
 from .layers import (GRU, LSTM, RNN, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d,
                      Conv2d, GRUCell, JordanRNN, LSTMCell, MaxPool1d, MaxPool2d, RNNCell)
 from . import data, metrics, optim

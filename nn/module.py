@@ -13,7 +13,7 @@ import numpy as np
 import autodiff
 from autodiff import Tensor
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys"]
 
 
 class Parameter(Tensor):
@@ -440,11 +440,18 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype):
+    def to(self, dtype=None, device=None):
         """Convert float parameters and buffers (and gradients) to ``dtype`` in place; returns self.
 
-        Parameters keep their identity (optimizers holding them stay valid).
+        Parameters keep their identity (optimizers holding them stay valid). The only device is the
+        CPU, so ``to('cpu')`` / ``device='cpu'`` change nothing (for code written for PyTorch).
         """
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+            dtype, device = None, dtype
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"{type(self).__name__}.to: only the 'cpu' device exists, got {device!r}")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: only floating dtypes are supported, got {dtype}")
@@ -632,3 +639,53 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(mods):
             self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys, in insertion order.
+
+    Like ModuleList it has no ``forward``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        """Add the modules of a mapping or of an iterable of ``(key, module)`` pairs."""
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, module in items:
+            self.add_module(key, module)
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module

@@ -224,3 +224,19 @@ def test_modulelist():
 def test_repr_nested_like_pytorch():
     seq = nn.Sequential(Affine(2, 3), nn.Sequential(Affine(3, 3)))
     assert repr(seq) == ("Sequential(\n  (0): Affine()\n  (1): Sequential(\n    (0): Affine()\n  )\n)")
+
+
+def test_moduledict_registers_in_insertion_order():
+    d = nn.ModuleDict({"enc": Affine(2, 3), "dec": Affine(3, 2)})
+    d["head"] = Affine(2, 1)
+    assert list(d) == ["enc", "dec", "head"] and len(d) == 3 and "dec" in d
+    assert [n for n, _ in d.named_parameters()][::2] == ["enc.weight", "dec.weight", "head.weight"]
+    d.pop("dec")
+    assert list(d.keys()) == ["enc", "head"]
+
+
+def test_to_cpu_is_a_no_op_and_other_devices_fail():
+    net = Net()
+    assert net.to("cpu") is net and net.to(device="cpu") is net and net.fc1.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="cuda"):
+        net.to("cuda")
