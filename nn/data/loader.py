@@ -80,7 +80,7 @@ class DataLoader:
         self.drop_last = drop_last
         self.seed = seed
         self.collate_fn = collate_fn
-        self._rng = make_rng(seed) if shuffle else None
+        self._rng = make_rng(seed) if shuffle and seed is not None else None
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -88,7 +88,8 @@ class DataLoader:
 
     def _batches(self):
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else None
+        rng = self._rng if self._rng is not None else make_rng(None)  # None: looked up per epoch
+        order = rng.permutation(n) if self.shuffle else None
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             end = min(start + self.batch_size, n)

@@ -304,6 +304,31 @@ def test_loader_subset_and_collate(rng):
         DataLoader(ds, batch_size=0)
 
 
+def test_loader_unseeded_follows_manual_seed(rng):
+    ad = _engine()
+    ds = TensorDataset(np.arange(20))
+    loader = DataLoader(ds, batch_size=20, shuffle=True)
+    ad.manual_seed(3)
+    first = next(iter(loader))[0].data
+    ad.manual_seed(3)
+    np.testing.assert_array_equal(next(iter(loader))[0].data, first)
+
+
+def test_loader_dict_samples(rng):
+    _engine()
+
+    class Dicts(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"x": np.full(2, float(i)), "y": i}
+
+    batch = next(iter(DataLoader(Dicts(), batch_size=3)))
+    np.testing.assert_array_equal(batch["y"].data, [0, 1, 2])
+    assert batch["x"].shape == (3, 2) and batch["y"].dtype == np.int64
+
+
 def test_loader_does_not_alias_dataset(rng):
     _engine()
     X = rng.normal(size=(4, 2))
