@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         report.write_json(args.json, rows, machine, settings)
         print(f"wrote {args.json}")
     if args.plot:
-        n = report.plot_ratios(rows, args.plot, title=line[:110])
+        title = (f"ours / reference: {machine['cpu']}, {machine['cores']} cores, numpy {machine['numpy']}, "
+                 f"torch {machine.get('torch')}, {threads.get('target')} threads")
+        n = report.plot_ratios(rows, args.plot, title=title)
         print(f"wrote {args.plot} ({n} bars)")
     return 1 if any(r["status"] == "FAIL" for r in rows) else 0
 

@@ -176,6 +176,10 @@ def compare_rows(old_rows: list[dict], new_rows: list[dict]) -> list[dict]:
             a, b = o["sides"]["ours"], n["sides"]["ours"]
             item.update(old=a["median"], new=b["median"], unit=n.get("unit", "s"),
                         change=(b["median"] - a["median"]) / a["median"] if a["median"] else float("nan"))
+            for ref, side in n["sides"].items():  # first reference present in both runs
+                if "ratio" in side and "ratio" in o["sides"].get(ref, {}):
+                    item.update(ref=ref, old_ratio=o["sides"][ref]["ratio"], new_ratio=side["ratio"])
+                    break
             if b["q1"] > a["q3"]:
                 item["flag"] = "REGRESSION"
             elif b["q3"] < a["q1"]:
@@ -188,16 +192,19 @@ def compare_rows(old_rows: list[dict], new_rows: list[dict]) -> list[dict]:
 
 def format_compare(items: list[dict]) -> str:
     w = max([len(i["name"]) for i in items] + [9])
-    lines = [f"{'benchmark'.ljust(w)}  {'old':>10}  {'new':>10}  {'change':>8}  flag",
-             "-" * (w + 40)]
+    lines = [f"{'benchmark'.ljust(w)}  {'old':>10}  {'new':>10}  {'change':>8}  {'flag':<11}  ratio vs ref old -> new",
+             "-" * (w + 70)]
     for i in items:
         if "old" in i:
+            ratio = (f"{i['ref']}: {i['old_ratio']:.2f}x -> {i['new_ratio']:.2f}x" if "ref" in i else "")
             lines.append(f"{i['name'].ljust(w)}  {fmt_value(i['old'], i['unit']):>10}  "
-                         f"{fmt_value(i['new'], i['unit']):>10}  {100 * i['change']:+7.1f}%  {i['flag']}")
+                         f"{fmt_value(i['new'], i['unit']):>10}  {100 * i['change']:+7.1f}%  {i['flag']:<11}  {ratio}")
         else:
             lines.append(f"{i['name'].ljust(w)}  {'':>10}  {'':>10}  {'':>8}  {i['flag']}")
     n_reg = sum(i["flag"] == "REGRESSION" for i in items)
-    lines.append(f"{n_reg} regression(s) beyond the measured spread (interquartile ranges do not overlap)")
+    lines.append(f"{n_reg} regression(s) beyond the measured spread (interquartile ranges of our times do not "
+                 "overlap). The ratio column (interleaved with the reference) shows whether the machine, "
+                 "not the code, changed.")
     return "\n".join(lines)
 
 
@@ -228,7 +235,11 @@ def plot_ratios(rows: list[dict], path: str, title: str = "") -> int:
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xlabel("ours / reference time (log scale; left of 1.0 = ours faster)")
-    ax.set_title(title or "benchmarks: ratio ours / reference")
+    from matplotlib.patches import Patch
+
+    used = [r for r in refs if any(lbl.endswith(f" vs {r}") for lbl in labels)]
+    ax.legend(handles=[Patch(color=palette.get(r, "tab:gray"), label=r) for r in used], loc="best", fontsize=8)
+    ax.set_title(title or "benchmarks: ratio ours / reference", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
