@@ -155,9 +155,7 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
         return f"  {prefix}{nid} [label={L.quote(label)}, shape={shape}, {style}];"
 
     out = _in_scope_clusters(g, ids, prefix or "f", line_of)
-    for src, dst, i in g.edges():
-        if keep is not None and (src not in keep or dst not in keep):
-            continue
+    for src, dst, i in _edges(g, keep):
         attrs = []
         n = g.nodes[dst]
         if n.kind == "op" and len(n.inputs) > 1:
@@ -238,9 +236,27 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
     return out
 
 
+def _edges(g, keep):
+    """``Graph.edges()`` between kept nodes (all when ``keep`` is None), without a full pass."""
+    if keep is None:
+        return g.edges()
+    out = []
+    for nid in g.nodes:
+        n = g.nodes[nid]
+        if n.kind == "op" and nid in keep:
+            out.extend((d, nid, i) for i, d in enumerate(n.inputs) if d in keep)
+            out.extend((nid, d, k) for k, d in enumerate(n.outputs) if d in keep)
+    return out
+
+
 def _hidden_note(g, keep, prefix):
     hidden = len(g.nodes) - len(keep)
-    edges = {dst for src, dst, _ in g.edges() if src not in keep and dst in keep}
+    edges = set()
+    for nid in keep:  # kept nodes with a hidden input
+        n = g.nodes[nid]
+        srcs = n.inputs if n.kind == "op" else [g.producer(nid)] if g.producer(nid) else []
+        if any(s not in keep for s in srcs):
+            edges.add(nid)
     out = [f"  {prefix}hidden [label={L.quote(f'... {hidden} more nodes not drawn')}, shape=note, "
            "fontcolor=\"#555555\"];"]
     out += [f"  {prefix}hidden -> {prefix}{d} [style=dashed, color=\"#999999\"];" for d in sorted(edges)]

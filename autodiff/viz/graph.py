@@ -257,7 +257,7 @@ def build_graph(roots, params=None, tensors=None):
 def _build_value(roots, names):
     g = Graph("value")
     order = _postorder(roots, lambda v: v._prev)
-    ids = {}
+    ids, formulas = {}, {}
     for n, v in enumerate(order):
         ids[id(v)] = f"v{n}"
     for v in order:
@@ -267,7 +267,11 @@ def _build_value(roots, names):
             op = g._add(OpNode(f"op_{did}", str(getattr(v, "_op", "") or "?")))
             op.inputs = [ids[id(c)] for c in children]
             op.outputs = [did]
-            op.formulas = [local_formula(op.op, i) for i in range(len(children))]
+            key = (op.op, len(children))
+            forms = formulas.get(key)
+            if forms is None:
+                forms = formulas[key] = [local_formula(op.op, i) for i in range(len(children))]
+            op.formulas = forms
             local = getattr(v, "_local_grads", None)
             op.locals = [float(x) for x in local] if local else [None] * len(children)
         name = names.get(id(v)) or getattr(v, "label", "") or ""
