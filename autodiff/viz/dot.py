@@ -101,8 +101,8 @@ def _data_attrs(node, fmt, health, vanish, explode, state):
     if not node.requires_grad and node.value is None:
         return f'label={L.quote(node.name or "const")}, shape=plaintext, fontcolor="#777777"'
     label = L.data_label(node, fmt, grad, grad_state)
-    attrs = [f"label={L.quote(label) if not label.startswith('{') else chr(34) + label + chr(34)}"]
-    attrs.append("shape=record" if label.startswith("{") else "shape=box")
+    record = label.startswith("{")  # a scalar Value: micrograd's { name | data | grad } record
+    attrs = [f'label="{label}", shape=record' if record else f"label={L.quote(label)}, shape=box"]
     flag = L.health(grad, vanish, explode) if health and grad_state == "final" and node.requires_grad else None
     fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if node.is_leaf and node.requires_grad else None)
     if state is not None and node.id in state.get("highlight", ()):
@@ -262,7 +262,3 @@ def _hidden_note(g, keep, prefix):
     out += [f"  {prefix}hidden -> {prefix}{d} [style=dashed, color=\"#999999\"];" for d in sorted(edges)]
     return out
 
-
-def build(root, params=None, tensors=None):
-    """The :class:`Graph` of ``root`` (walk once, draw many views with ``to_dot(..., graph=g)``)."""
-    return build_graph(root, params=params, tensors=tensors)
