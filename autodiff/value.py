@@ -346,11 +346,11 @@ def topological_order(root):
     """All ``Value`` nodes reachable from ``root``, children before parents (``root`` last).
 
     Iterative depth-first search on an explicit stack, so graphs of any depth work under the
-    default recursion limit. A node is pushed when first seen; the first time it reaches the top
-    of the stack its children are pushed above it, the second time they are all done and it is
-    emitted. (No per-node tuples or iterators: a training step walks ~65,000 nodes.) The order is
-    deterministic: children are visited in ``_prev`` order, giving the same list as micrograd's
-    recursive ``build_topo`` would on ordered children.
+    default recursion limit. When a node is first popped its children are pushed above it,
+    behind a ``None`` marker; when the marker comes back up, the children are all done and the
+    node is emitted. No per-node tuples or iterators: a training step walks ~65,000 nodes.
+    The order is deterministic: children are walked in ``_prev`` order, giving the same list
+    as micrograd's recursive ``build_topo`` would with ordered children.
 
     Args:
         root: A ``Value``.
@@ -359,25 +359,31 @@ def topological_order(root):
         list: Each reachable node exactly once.
     """
     order = []
-    entered = set()  # children pushed (identity hashing: Value defines no __eq__)
-    done = set()  # already in ``order``
+    entered = set()  # nodes already walked into (identity hashing: Value defines no __eq__)
     stack = [root]
-    push, pop, enter, finish, emit = stack.append, stack.pop, entered.add, done.add, order.append
+    push, pop, enter, emit = stack.append, stack.pop, entered.add, order.append
     while stack:
-        node = stack[-1]
-        if node in entered:  # back on top: its children are done
-            pop()
-            if node not in done:  # (else: a second copy, pushed by another parent before we got here)
-                finish(node)
-                emit(node)
+        node = pop()
+        if node is None:  # marker: the node below it has all its children done
+            emit(pop())
+            continue
+        if node in entered:  # a second copy, pushed by another parent before the walk got here
             continue
         enter(node)
         child0 = node._child0
         if child0 is None:  # a leaf, or a node built by hand
-            for child in reversed(node._handmade_prev):
+            handmade = node._handmade_prev
+            if not handmade:
+                emit(node)
+                continue
+            push(node)
+            push(None)
+            for child in reversed(handmade):
                 if child not in entered:
                     push(child)
             continue
+        push(node)
+        push(None)
         child1 = node._child1
         if child1 is not None and child1 not in entered:
             push(child1)
