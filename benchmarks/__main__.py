@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Micro-benchmarks of autodiff/nn against numpy, PyTorch and micrograd.")
     p.add_argument("--quick", action="store_true", help="short run (few repeats, short samples)")
     p.add_argument("--filter", metavar="SUBSTR", help="only rows whose name contains SUBSTR")
+    p.add_argument("--exclude", metavar="SUBSTR", action="append", default=[],
+                   help="leave out rows whose name contains SUBSTR (repeatable)")
     p.add_argument("--repeat", type=int, metavar="N", help="timed rounds per row (default 15, quick 3)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="threads for BLAS, torch and numba alike (default: numpy's BLAS count)")
@@ -47,13 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     line = harness.machine_line(machine)
     print(line, flush=True)
     t0 = time.perf_counter()
-    rows = harness.run_all(quick=args.quick, repeat=args.repeat, filter=args.filter,
+    rows = harness.run_all(quick=args.quick, repeat=args.repeat, filter=args.filter, exclude=args.exclude,
                            progress=lambda n: print(f"  running {n} ...", file=sys.stderr, flush=True))
     total = time.perf_counter() - t0
     report.annotate_gemm_fraction(rows)
     print(report.format_table(rows))
     print(f"{len(rows)} rows in {total:.1f} s; command: python -m benchmarks {' '.join(argv if argv is not None else sys.argv[1:])}")
-    settings = {"quick": args.quick, "repeat": args.repeat, "filter": args.filter, "total_seconds": total,
+    settings = {"quick": args.quick, "repeat": args.repeat, "filter": args.filter, "exclude": args.exclude, "total_seconds": total,
                 "argv": list(argv if argv is not None else sys.argv[1:])}
     if args.json:
         report.write_json(args.json, rows, machine, settings)

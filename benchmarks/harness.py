@@ -370,14 +370,16 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
 
 
 def run_all(quick: bool = False, repeat: int | None = None, filter: str | None = None,
-            progress: Callable[[str], None] | None = None) -> list[dict]:
-    """Discover and run every registered case whose name contains ``filter``."""
+            progress: Callable[[str], None] | None = None, exclude=()) -> list[dict]:
+    """Discover and run every registered case whose name contains ``filter`` and none of ``exclude``."""
     discover()
     rows = []
     rep = repeat or (3 if quick else 15)
     min_sample = 0.002 if quick else 0.02
     for reg in registry().values():
         if filter and filter not in reg.name:
+            continue
+        if any(x in reg.name for x in exclude):
             continue
         if progress:
             progress(reg.name)
