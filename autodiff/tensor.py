@@ -429,11 +429,21 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value):
-        if _grad_enabled.get() and self._requires_grad:
-            raise RuntimeError(
-                f"setitem: assigning into a tensor that requires grad (shape {tuple(self.shape)}) is not "
-                "recorded; do it inside autodiff.no_grad() or build the result with where()/cat()")
-        self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
+        """``t[key] = value``, in place; recorded when grad is on (gradient flows to ``value``)."""
+        key = _index_key(key)
+        value_t = isinstance(value, Tensor)
+        if _grad_enabled.get() and (self._requires_grad or (value_t and value._requires_grad)):
+            if self._node is None and self._requires_grad:
+                raise RuntimeError(
+                    f"setitem: a leaf tensor that requires grad (shape {tuple(self.shape)}) cannot be "
+                    "modified in place while grad is recorded; wrap it in autodiff.no_grad()")
+            source = Tensor._make(self.data.copy(), self._node, self._out_idx) if self._node is not None \
+                else Tensor(self.data.copy())
+            result = I.SetItem.apply(source, value, key)
+            np.copyto(self.data, result.data, casting="same_kind")
+            self._node, self._out_idx, self._requires_grad = result._node, 0, True
+        else:
+            self.data[key] = value.data if value_t else value
         self._version[0] += 1
 
     # comparisons: plain boolean tensors, no gradient

@@ -49,3 +49,33 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, gg):
         return gg[ctx.key], None, None
+
+
+class SetItem(Function):
+    """a with a[key] = v: the gradient flows to a outside key and to v (reduced to v's shape) inside."""
+
+    name = "setitem"
+
+    @staticmethod
+    def forward(ctx, a, v, key):
+        out = a.copy()
+        out[key] = v
+        ctx.key, ctx.v_shape = key, np.shape(v)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .generic import unbroadcast
+        na, nv = ctx.needs_input_grad[:2]
+        ga = gv = None
+        if nv:
+            gv = unbroadcast(g[ctx.key], ctx.v_shape)
+        if na:
+            if isinstance(g, np.ndarray):
+                ga = g.copy()
+                ga[ctx.key] = 0
+            else:
+                mask = np.ones(g.shape, bool)
+                mask[ctx.key] = False
+                ga = g * mask
+        return ga, gv, None

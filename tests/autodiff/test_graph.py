@@ -349,3 +349,23 @@ def test_scope_is_recorded_on_nodes():
             y = x * 2
     assert y.grad_fn.scope == "encoder.fc1"
     assert (y + 1).grad_fn.scope == ""
+
+
+def test_setitem_is_recorded_and_in_place(rng):
+    x = ad.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    v = ad.Tensor(rng.normal(size=(4,)), requires_grad=True)
+
+    def f(x, v):
+        h = x * 2
+        buf = h.data
+        h[1] = v * 3
+        assert h.data is buf
+        return h * h
+
+    assert ad.gradcheck(f, [x, v])
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w[0] = 5.0
+    with ad.no_grad():
+        w[0] = 5.0
+    np.testing.assert_allclose(w.data, [5, 2])
