@@ -13,73 +13,14 @@ Shape:
     All arrays C-contiguous and of one float dtype.
 """
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
 from .jit import njit_serial
+from .vmath import vsigmoid as _sigmoid
+from .vmath import vtanh as _tanh
 
-# --- vectorisable exp, sigmoid and tanh ------------------------------------------------------------
-# libm's exp/tanh are scalar calls that stop LLVM from vectorising a loop; this exp is plain arithmetic
-# (Cody-Waite reduction, degree-13 Taylor polynomial, exponent built by bit manipulation), so the gate
-# loops below run 4 lanes wide. Accuracy is about 1 ulp in float64 (the tests compare with numpy).
-
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_ROUND_SHIFT = 6755399441055744.0          # 1.5 * 2**52: adding it rounds to an integer
-_ROUND_SHIFT_BITS = 4843621399236968448     # its IEEE-754 bit pattern
-
-
-@intrinsic
-def _float64_from_bits(typingctx, bits):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
-def _float64_bits(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-    return types.int64(types.float64), codegen
-
-
-@njit_serial
-def _exp_parts(x):
-    """For ``x <= 0``: ``(s, q)`` with ``exp(x) = s + s*q`` and ``expm1(x) = s*q + (s - 1)``."""
-    x = max(x, -708.0)
-    shifted = x * _LOG2E + _ROUND_SHIFT
-    n = shifted - _ROUND_SHIFT
-    r = (x - n * _LN2_HI) - n * _LN2_LO
-    q = r * (1.0 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (
-        1 / 5040 + r * (1 / 40320 + r * (1 / 362880 + r * (1 / 3628800 + r * (1 / 39916800 + r * (
-            1 / 479001600 + r * (1 / 6227020800)))))))))))))
-    s = _float64_from_bits((_float64_bits(shifted) - _ROUND_SHIFT_BITS + 1023) << 52)
-    return s, q
-
-
-@njit_serial
-def _sigmoid(x):
-    s, q = _exp_parts(-abs(x))
-    e = s * q + s if abs(x) < 708.0 else 0.0
-    r = 1.0 / (1.0 + e)
-    out = r if x >= 0.0 else e * r
-    return out if x == x else x
-
-
-@njit_serial
-def _tanh(x):
-    s, q = _exp_parts(-2.0 * abs(x))
-    em1 = s * q + (s - 1.0)
-    t = -em1 / (em1 + 2.0)
-    out = t if x >= 0.0 else -t
-    return out if x == x else x
-
-
-# The kernels loop over batch rows and, inside a row, run short loops over 1-d views of one gate block
-# each: LLVM vectorises such loops (the runtime overlap checks stay few), which a single loop touching
-# every array at once defeats.
+# The kernels loop over batch rows and, inside a row, run short loops from index 0 over 1-d views of one
+# gate block each: LLVM vectorises such loops (the runtime overlap checks stay few), which a single loop
+# touching every array at once, or one starting at an offset, defeats.
 
 @njit_serial
 def lstm_forward_kernel(xg, hg, c_prev, h_out, c_out, gates_out, tanh_c_out):
@@ -89,11 +30,13 @@ def lstm_forward_kernel(xg, hg, c_prev, h_out, c_out, gates_out, tanh_c_out):
         xr, hr, gr = xg[b], hg[b], gates_out[b]
         for k in range(2 * hidden):
             gr[k] = _sigmoid(xr[k] + hr[k])
-        for k in range(2 * hidden, 3 * hidden):
-            gr[k] = _tanh(xr[k] + hr[k])
-        for k in range(3 * hidden, 4 * hidden):
-            gr[k] = _sigmoid(xr[k] + hr[k])
         i, f, g, o = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:3 * hidden], gr[3 * hidden:]
+        xs, hs = xr[2 * hidden:3 * hidden], hr[2 * hidden:3 * hidden]
+        for j in range(hidden):
+            g[j] = _tanh(xs[j] + hs[j])
+        xs, hs = xr[3 * hidden:], hr[3 * hidden:]
+        for j in range(hidden):
+            o[j] = _sigmoid(xs[j] + hs[j])
         cp, co, tco, ho = c_prev[b], c_out[b], tanh_c_out[b], h_out[b]
         for j in range(hidden):
             co[j] = f[j] * cp[j] + i[j] * g[j]
