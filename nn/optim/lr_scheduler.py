@@ -226,8 +226,11 @@ class AdaptiveLR(LRScheduler):
         otherwise:             lr = rho_i * lr      (speed up; a small growth is tolerated)
 
     The first call only records the error. :meth:`step` returns whether the error was
-    acceptable, so a training loop may, if it wishes, restore the previous epoch's weights
-    when it returns False (the course's notes only change the learning rate).
+    acceptable. The course's notes only change the learning rate; the classic form of the
+    rule (e.g. MATLAB's ``traingda``) also throws away an epoch whose error grew too much.
+    Pass ``params`` to get that: the weights are copied after every accepted epoch and put
+    back after a rejected one, whose error is then forgotten (the next epoch is compared
+    with the last accepted error).
 
     Args:
         optimizer: the wrapped optimizer.
@@ -235,10 +238,12 @@ class AdaptiveLR(LRScheduler):
         rho_d: decrease factor (< 1), 0.7 in the course.
         k_w: tolerated error growth ratio, 1.04 in the course.
         min_lr: lower bound of the lr. max_lr: upper bound of the lr (None: unbounded).
+        params: optional parameters (e.g. ``model.parameters()``) to restore after a
+            rejected epoch.
     """
 
     def __init__(self, optimizer, rho_i: float = 1.05, rho_d: float = 0.7, k_w: float = 1.04,
-                 min_lr: float = 0.0, max_lr: float | None = None):
+                 min_lr: float = 0.0, max_lr: float | None = None, params=None):
         if not rho_i >= 1.0:
             raise ValueError(f"AdaptiveLR: rho_i should be >= 1, got {rho_i}")
         if not 0.0 < rho_d < 1.0:
@@ -253,6 +258,13 @@ class AdaptiveLR(LRScheduler):
         self.last_error = None
         self.last_epoch = 0
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
+        self._params = None if params is None else list(params)
+        self._saved = None
+
+    def state_dict(self) -> dict:
+        """Plain values only (the parameter snapshot is not included)."""
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("optimizer", "_params", "_saved")}
 
     def step(self, error) -> bool:
         """Record the epoch's error and adapt the lr; returns False if the error grew beyond ``k_w``."""
@@ -265,6 +277,17 @@ class AdaptiveLR(LRScheduler):
             for group in self.optimizer.param_groups:
                 lr = max(group["lr"] * factor, self.min_lr)
                 group["lr"] = lr if self.max_lr is None else min(lr, self.max_lr)
-        self.last_error = error
+        if self._params is not None:
+            if accepted:
+                if self._saved is None:
+                    self._saved = [p.data.copy() for p in self._params]
+                else:
+                    for saved, p in zip(self._saved, self._params):
+                        np.copyto(saved, p.data)
+            else:
+                for saved, p in zip(self._saved, self._params):
+                    np.copyto(p.data, saved)
+        if accepted or self._params is None:
+            self.last_error = error
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
         return accepted

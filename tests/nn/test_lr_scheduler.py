@@ -95,6 +95,23 @@ def test_adaptive_lr_by_hand():
     assert lr == pytest.approx(0.1 * 1.05 ** 4 * 0.7 ** 2)
 
 
+def test_adaptive_lr_restores_weights_of_rejected_epoch():
+    w = ad.Tensor(np.zeros(2), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    sched = S.AdaptiveLR(opt, params=[w])
+    history = []
+    for epoch, error in enumerate([5.0, 4.0, 9.0, 4.1, 4.5]):
+        w.data[...] = epoch + 1.0  # "training" moved the weights
+        history.append(sched.step(error))
+        if epoch == 2:  # 9 > 1.04 * 4: rejected, back to the weights of epoch 1
+            np.testing.assert_array_equal(w.data, [2.0, 2.0])
+    # epoch 3 is compared with 4.0 (the rejected 9.0 is forgotten); epoch 4: 4.5 > 1.04 * 4.1
+    assert history == [True, True, False, True, False]
+    np.testing.assert_array_equal(w.data, [4.0, 4.0])
+    assert opt.param_groups[0]["lr"] == pytest.approx(1.05 ** 2 * 0.7 ** 2)
+    assert "_saved" not in sched.state_dict()
+
+
 def test_adaptive_lr_bounds_and_args():
     opt, _ = _pair(lr=0.1)
     sched = S.AdaptiveLR(opt, rho_i=2.0, max_lr=0.3, min_lr=0.05, rho_d=0.1)
