@@ -25,19 +25,17 @@ def make_mlp(sizes=(784, 256, 128, 10), dropout=0.0):
     return nn.Sequential(*layers)
 
 
-def train_mlp_fashion_mnist(n_train=10000, n_test=2000, epochs=3, batch_size=128, lr=0.05, momentum=0.9,
-                            seed=0, data_dir=None, verbose=False):
-    """Train ``make_mlp()`` with cross-entropy and SGD with momentum on the first ``n_train`` images.
+def train_mlp(x_train, y_train, x_test, y_test, epochs=3, batch_size=128, lr=0.05, momentum=0.9, seed=0,
+              verbose=False):
+    """Train ``make_mlp()`` with cross-entropy and mini-batch SGD with momentum.
+
+    Args:
+        x_train, x_test: float images (N, 28, 28) or (N, 784); y_train, y_test: int labels (N,).
 
     Returns:
-        dict with ``model``, ``losses`` (one mean loss per epoch) and ``test_accuracy`` on the first
-        ``n_test`` test images.
+        dict with ``model``, ``losses`` (mean training loss per epoch) and ``test_accuracy``.
     """
     ad.manual_seed(seed)
-    x_train, y_train = nn.data.load_image_set(data_dir, "train", scale=True)
-    x_test, y_test = nn.data.load_image_set(data_dir, "test", scale=True)
-    x_train, y_train = x_train[:n_train], y_train[:n_train]
-    x_test, y_test = x_test[:n_test], y_test[:n_test]
     model = make_mlp()
     loss_fn = nn.CrossEntropyLoss()
     opt = nn.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
@@ -61,8 +59,15 @@ def train_mlp_fashion_mnist(n_train=10000, n_test=2000, epochs=3, batch_size=128
     model.eval()
     with ad.no_grad():
         pred = model(ad.Tensor(x_test)).data.argmax(axis=1)
-    acc = float(nn.metrics.accuracy(y_test, pred))
-    return {"model": model, "losses": losses, "test_accuracy": acc}
+    return {"model": model, "losses": losses, "test_accuracy": float(nn.metrics.accuracy(y_test, pred))}
+
+
+def train_mlp_fashion_mnist(n_train=10000, n_test=2000, data_dir=None, **kwargs):
+    """``train_mlp`` on the first ``n_train`` Fashion-MNIST training images, tested on the first
+    ``n_test`` test images (pixels scaled to [0, 1]). Extra keyword arguments go to ``train_mlp``."""
+    x_train, y_train = nn.data.load_image_set(data_dir, "train", scale=True)
+    x_test, y_test = nn.data.load_image_set(data_dir, "test", scale=True)
+    return train_mlp(x_train[:n_train], y_train[:n_train], x_test[:n_test], y_test[:n_test], **kwargs)
 
 
 if __name__ == "__main__":  # pragma: no cover
