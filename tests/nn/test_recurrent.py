@@ -267,3 +267,19 @@ def test_bad_inputs_raise_clear_errors():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"GRUCell: expected hidden state of shape \(2, 4\), got \(3, 4\)"):
         nn.GRUCell(3, 4)(np.zeros((2, 3), np.float32), np.zeros((3, 4), np.float32))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_unbatched_input_matches_torch(kind):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair(torch, kind, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    h0 = [rng.standard_normal((4, 4)).astype(np.float32) for _ in range(2 if kind == "LSTM" else 1)]
+    out, state = ours(x, tuple(h0) if kind == "LSTM" else h0[0])
+    h0t = [torch.tensor(h) for h in h0]
+    out_t, state_t = theirs(torch.tensor(x), tuple(h0t) if kind == "LSTM" else h0t[0])
+    assert out.shape == (5, 8)
+    for a, b in zip([out] + _flat(state), [out_t] + _flat(state_t)):
+        assert a.shape == tuple(b.shape)
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-5, atol=1e-6)
