@@ -40,10 +40,12 @@ class Normalize(Function):
     @staticmethod
     def backward(ctx, g):
         xhat, inv_std, weight = ctx.saved_tensors
-        _, need_w, need_b = ctx.needs_input_grad
+        need_x, need_w, need_b = ctx.needs_input_grad
         pshape = ctx.pshape
         gw = unbroadcast(g * xhat, pshape).reshape(weight.shape) if need_w else None
         gb = unbroadcast(g, pshape).reshape(ctx.bshape) if need_b else None
+        if not need_x:
+            return None, gw, gb
         dxhat = g * weight.reshape(pshape) if weight is not None else g
         if ctx.through:
             axes = ctx.axes
