@@ -240,3 +240,13 @@ def test_to_cpu_is_a_no_op_and_other_devices_fail():
     assert net.to("cpu") is net and net.to(device="cpu") is net and net.fc1.weight.dtype == np.float32
     with pytest.raises(ValueError, match="cuda"):
         net.to("cuda")
+
+
+def test_state_dict_survives_nn_save_and_load(tmp_path):
+    a, b = Net(), Net()
+    for p in b.parameters():
+        p.data[...] = 0
+    nn.save(a.state_dict(), tmp_path / "net.npz")
+    b.load_state_dict(nn.load(tmp_path / "net.npz"))
+    for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        np.testing.assert_array_equal(va.data, vb.data, err_msg=k)
