@@ -293,30 +293,41 @@ class Value:
         more than one op deep; for the usual one backward per forward the numbers are identical.)
 
         The walk is iterative, so graphs of any depth work under the default recursion limit.
+        If a hand-written ``_backward`` raises, every ``.grad`` is put back as it was.
 
         Args:
             gradient: d(loss)/d(self) to start from; 1.0 (micrograd always starts from 1).
         """
         topo = topological_order(self)
-        carried = [(node, node.grad) for node in topo if node.grad]  # set aside, added back at the end
+        # Set earlier gradients aside so this pass starts from zero; they are added back at the end.
+        # (None counts as zero, as after PyTorch's zero_grad(set_to_none=True).)
+        carried = [(node, g) for node in topo if (g := node.grad) != 0.0]
         for node, _ in carried:
             node.grad = 0.0
         self.grad = float(gradient)
-        for node in reversed(topo):  # parents before children: node.grad is complete when reached
-            g = node.grad
-            if not g:
-                continue  # nothing to pass on (differs from micrograd only if a local grad is inf/nan)
-            child0 = node._child0
-            if child0 is None:  # a leaf, or a node built by hand micrograd-style
-                if node._handmade_prev:
-                    node._backward()
-                continue
-            child0.grad += node._local0 * g  # the chain rule, one edge at a time
-            child1 = node._child1
-            if child1 is not None:
-                child1.grad += node._local1 * g
+        try:
+            for node in reversed(topo):  # parents before children: node.grad is complete when reached
+                g = node.grad
+                if not g:
+                    continue  # nothing to pass on (differs from micrograd only if a local grad is inf/nan)
+                child0 = node._child0
+                if child0 is None:  # a leaf, or a node built by hand micrograd-style
+                    if node._handmade_prev:
+                        node._backward()
+                    continue
+                child0.grad += node._local0 * g  # the chain rule, one edge at a time (= node._backward())
+                child1 = node._child1
+                if child1 is not None:
+                    child1.grad += node._local1 * g
+        except BaseException:  # e.g. a hand-written _backward raised: leave every grad as it was
+            for node in topo:
+                node.grad = 0.0
+            for node, g in carried:
+                node.grad = g
+            raise
         for node, g in carried:
-            node.grad += g
+            if g is not None:
+                node.grad += g
 
 
 def _power(a, k):

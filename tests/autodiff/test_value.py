@@ -287,3 +287,26 @@ def test_manual_backward_node_by_node_as_in_micrograds_lecture():
     assert manual == [v.grad for v in (x1, w1, x2, w2, b)]
     local = 1 - math.tanh(n.data) ** 2
     assert w1.grad == pytest.approx(x1.data * local, rel=1e-12)
+
+
+def test_grad_none_counts_as_zero():
+    a = Value(1.5)
+    a.grad = None  # PyTorch's zero_grad(set_to_none=True) habit
+    (a * a).backward()
+    assert a.grad == 3.0
+
+
+def test_failed_backward_leaves_every_grad_unchanged():
+    x, y = Value(0.5), Value(2.0)
+    x.grad, y.grad = 0.25, -1.0
+    inner = x * y
+    inner.grad = 7.0  # left over from an earlier pass
+
+    def broken():
+        raise ArithmeticError("boom")
+    odd = Value(inner.data, (inner,), "odd")
+    odd._backward = broken
+    root = odd * y + x
+    with pytest.raises(ArithmeticError, match="boom"):
+        root.backward()
+    assert (x.grad, y.grad, inner.grad, odd.grad, root.grad) == (0.25, -1.0, 7.0, 0.0, 0.0)
