@@ -87,9 +87,9 @@ class Value:
         label (str): Optional name; '' by default. Any other attribute may be set too, as in micrograd.
     """
 
-    # '__dict__' keeps micrograd's freedom to set ad-hoc attributes (``v.label = 'a'``,
-    # ``out._backward = ...``); the dict is only created when one is actually set.
-    __slots__ = ("data", "grad", "_op", "_child0", "_child1", "_local0", "_local1", "__dict__")
+    # '__dict__' and '__weakref__' keep what micrograd's plain class allows: ad-hoc attributes
+    # (``v.label = 'a'``, ``out._backward = ...``; the dict is only created when one is set) and weak references.
+    __slots__ = ("data", "grad", "_op", "_child0", "_child1", "_local0", "_local1", "__dict__", "__weakref__")
     label = ""
     _handmade_prev = ()  # children of a node built by hand with Value(data, _children, _op)
 
@@ -103,7 +103,11 @@ class Value:
         self._op = _op
         self._child0 = self._child1 = None
         if _children:
-            self._handmade_prev = tuple(_children)
+            children = tuple(_children)
+            for child in children:
+                if not isinstance(child, Value):
+                    raise TypeError(f"Value(_children=...): children must be Values, got {type(child).__name__}")
+            self._handmade_prev = children
         if label:
             self.label = label
 

@@ -231,6 +231,8 @@ def test_repr_label_and_micrograd_constructor():
     v = Value(2.0, label="w")
     assert repr(v) == "Value(data=2.0, grad=0.0)"
     assert v.label == "w" and Value(1.0).label == ""
+    import weakref
+    assert weakref.ref(v)() is v
     v.label = "renamed"
     v.note = "anything"  # ad-hoc attributes work, as on micrograd's Value
     assert v.label == "renamed" and v.note == "anything"
@@ -256,6 +258,8 @@ def test_hand_built_node_with_backward_closure():
 def test_bad_input_errors_name_the_op():
     with pytest.raises(TypeError, match=r"Value\(data\).*str"):
         Value("1.5")
+    with pytest.raises(TypeError, match=r"children must be Values, got float"):
+        Value(1.0, (Value(2.0), 3.0), "+")
     with pytest.raises(TypeError):
         Value(1.0) + "a"
     with pytest.raises(TypeError):
