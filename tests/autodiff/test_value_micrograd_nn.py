@@ -106,3 +106,26 @@ def test_micrograd_nn_grad_vs_finite_differences(monkeypatch):
     assert math.isfinite(p.grad) and p.grad != 0.0
     assert p.grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
     assert repr(model.layers[0]) == "Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)]"
+
+
+def test_repeated_backward_accumulates_like_micrograd_on_a_one_op_graph():
+    """Both engines add a second backward's gradients onto the first (micrograd has no zero_grad on Value)."""
+    from micrograd.engine import Value as MicrogradValue
+
+    grads = []
+    for cls in (Value, MicrogradValue):
+        a, b = cls(1.5), cls(-2.0)
+        out = a * b
+        out.backward()
+        out.backward()
+        grads.append((a.grad, b.grad))
+    assert grads[0] == grads[1] == (2 * -2.0, 2 * 1.5)
+
+
+def test_numpy_scalars_mix_with_value():
+    np = pytest.importorskip("numpy")
+    v = Value(3.0)
+    out = np.float64(2.0) * v + np.int64(1) - v / np.float32(4.0)
+    assert isinstance(out, Value) and out.data == pytest.approx(2 * 3 + 1 - 3 / 4)
+    out.backward()
+    assert v.grad == pytest.approx(2.0 - 0.25)
