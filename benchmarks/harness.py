@@ -454,6 +454,7 @@ def set_threads(n: int | None = None) -> dict:
             out["numba"] = None
     # torch last: with Numba's OpenMP layer, numba.set_num_threads changes the shared OpenMP count
     _TARGET_THREADS[0] = n
+    optional_import("torch")
     out["torch"] = enforce_torch_threads()
     return out
 
@@ -466,7 +467,7 @@ def enforce_torch_threads():
 
     Returns torch's thread count, or None when torch is not loaded / not installed.
     """
-    torch = sys.modules.get("torch") or optional_import("torch")
+    torch = sys.modules.get("torch")
     if torch is None:
         return None
     if _TARGET_THREADS[0] and torch.get_num_threads() != _TARGET_THREADS[0]:
