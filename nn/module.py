@@ -107,9 +107,11 @@ class Module:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call "
                                  f"(call super().__init__() first in {type(self).__name__}.__init__)")
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Remove ``name`` from every registry except ``keep`` (re-assigning keeps its position)."""
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != keep:
+                self.__dict__[store].pop(name, None)
         self.__dict__.pop(name, None)
         if name in self._non_persistent_buffers:
             self._non_persistent_buffers.remove(name)
@@ -119,7 +121,7 @@ class Module:
         params = d.get("_parameters")
         if isinstance(value, Parameter):
             self._check_init("parameters")
-            self._forget(name)
+            self._forget(name, "_parameters")
             params[name] = value
         elif params is not None and name in params:
             if value is not None:
@@ -128,7 +130,7 @@ class Module:
             params[name] = None
         elif isinstance(value, Module):
             self._check_init("submodules")
-            self._forget(name)
+            self._forget(name, "_modules")
             d["_modules"][name] = value
             value.__dict__["_scope_name"] = name
         elif params is not None and name in d["_modules"]:
@@ -183,7 +185,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None, "
                             f"got {type(param).__name__}")
-        self._forget(name)
+        self._forget(name, "_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -199,7 +201,7 @@ class Module:
             else:
                 raise TypeError(f"register_buffer: {name!r} must be a Tensor, ndarray or None, "
                                 f"got {type(tensor).__name__}")
-        self._forget(name)
+        self._forget(name, "_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.append(name)
@@ -210,7 +212,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}")
         self._check_name("module", name, self)
-        self._forget(name)
+        self._forget(name, "_modules")
         self._modules[name] = module
         if module is not None:
             module.__dict__["_scope_name"] = name

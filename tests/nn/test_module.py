@@ -250,3 +250,18 @@ def test_state_dict_survives_nn_save_and_load(tmp_path):
     b.load_state_dict(nn.load(tmp_path / "net.npz"))
     for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         np.testing.assert_array_equal(va.data, vb.data, err_msg=k)
+
+
+def test_replacing_a_module_or_parameter_keeps_its_position():
+    seq = nn.Sequential(Affine(2, 3), Affine(3, 3), Affine(3, 1))
+    new = Affine(3, 3)
+    seq[1] = new
+    assert list(seq)[1] is new and [n for n, _ in seq.named_children()] == ["0", "1", "2"]
+    layers = nn.ModuleList([Affine(2, 2), Affine(2, 2)])
+    layers[0] = Affine(2, 5)
+    assert [m.weight.shape for m in layers] == [(5, 2), (2, 2)]
+    net = Net()
+    net.fc2 = Affine(3, 2)
+    assert [n for n, _ in net.named_children()] == ["fc2", "fc1"]
+    net.fc2.weight = nn.Parameter(np.zeros((2, 3), np.float32))
+    assert list(net.fc2.state_dict())[:2] == ["weight", "bias"]
