@@ -253,3 +253,30 @@ def test_char_rnn_loss_falls_and_sampling_uses_the_vocabulary():
     np.testing.assert_array_equal(y, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     with pytest.raises(ValueError, match="temperature must be > 0"):
         sample(model, chars, temperature=0)
+
+
+# ---------------------------------------------------------------- LeNet
+def test_lenet_shapes_parameters_and_one_step_reduces_loss():
+    import autodiff as ad
+    import nn
+    from nn.models.lenet import LeNet
+    ad.manual_seed(0)
+    model = LeNet()
+    # conv1 20*1*5*5+20, conv2 50*20*5*5+50, fc 800*500+500, out 500*10+10
+    assert sum(p.data.size for p in model.parameters()) == 520 + 25050 + 400500 + 5010
+    rng = np.random.default_rng(0)
+    x = ad.tensor(rng.random((8, 1, 28, 28), dtype=np.float32))
+    y = ad.tensor(np.arange(8) % 10)
+    assert model(x).shape == (8, 10)
+    assert model(ad.tensor(x.data.reshape(8, 784))).shape == (8, 10)
+    assert model(ad.tensor(x.data.reshape(8, 28, 28))).shape == (8, 10)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = nn.optim.SGD(model.parameters(), lr=0.05)
+    loss0 = loss_fn(model(x), y)
+    assert abs(loss0.item() - np.log(10)) < 0.2
+    opt.zero_grad()
+    loss0.backward()
+    opt.step()
+    assert loss_fn(model(x), y).item() < loss0.item() - 1e-3
+    with pytest.raises(ValueError, match=r"LeNet: expected input of shape \(N, 1, 28, 28\), got \(2, 1, 32, 32\)"):
+        model(ad.tensor(np.zeros((2, 1, 32, 32), np.float32)))
