@@ -215,3 +215,24 @@ def test_progress_bar_is_tqdm(capsys):
     fit(model, mse, PlainSGD(model.parameters(), 0.1), Batches(x, y, 16), epochs=2, progress=True)
     err = capsys.readouterr().err + capsys.readouterr().out
     assert "epoch 2/2" in err and "4/4" in err and "loss=" in err
+
+
+def test_fit_with_real_nn_layers_loader_and_early_stopping(tmp_path):
+    import nn
+    from nn.data import DataLoader, TensorDataset
+    ad.manual_seed(0)
+    x, y = regression(2.0)
+    xv, yv = regression(1.0, n=32, seed=1)
+    model = nn.Linear(1, 1)
+    with ad.no_grad():
+        model.weight.data[...] = 0.0
+    log = WeightLog()
+    train = DataLoader(TensorDataset(x.astype(np.float32), y.astype(np.float32)), batch_size=16)
+    val = DataLoader(TensorDataset(xv.astype(np.float32), yv.astype(np.float32)), batch_size=32)
+    hist = fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=0.02), train, val, epochs=50,
+               patience=3, recorder=log, checkpoint_dir=tmp_path, progress=False)
+    best = hist["best_epoch"]
+    assert hist["stopped_early"] and best == int(np.argmin(hist["val_loss"]))
+    np.testing.assert_array_equal(model.weight.data, log.weights[best])
+    state = nn.checkpoint.load(tmp_path / "best.ckpt")
+    np.testing.assert_array_equal(state["model"]["weight"], log.weights[best])
