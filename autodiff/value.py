@@ -28,7 +28,7 @@ _new = object.__new__  # allocate a node without running __init__ (the hot path 
 
 
 def _binary(data, child0, child1, op, local0, local1):
-    """Make the result of a two-operand op. Every op goes through here or ``_unary``: bare slot stores."""
+    """Make the result of a two-operand op: bare slot stores (``+`` and ``*`` inline the same)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -302,6 +302,8 @@ class Value:
         Args:
             gradient: d(loss)/d(self) to start from; 1.0 (micrograd always starts from 1).
         """
+        if not isinstance(gradient, numbers.Real):
+            raise TypeError(f"Value.backward: gradient must be a real number, got {type(gradient).__name__}")
         topo = topological_order(self)
         # Set earlier gradients aside so this pass starts from zero; they are added back at the end.
         # (None counts as zero, as after PyTorch's zero_grad(set_to_none=True).)

@@ -191,6 +191,11 @@ def test_backward_seed_gradient():
     a = Value(1.5)
     (a * a).backward(gradient=0.5)
     assert a.grad == pytest.approx(0.5 * 2 * 1.5)
+    inner = a * 2.0
+    inner.grad = 4.0
+    with pytest.raises(TypeError, match="Value.backward: gradient must be a real number, got str"):
+        (inner + 1.0).backward(gradient="1")
+    assert (a.grad, inner.grad) == (pytest.approx(1.5), 4.0)  # unchanged
 
 
 def test_topological_order_matches_recursive_reference():
