@@ -23,20 +23,23 @@ from .vmath import vtanh as _tanh
 # touching every array at once, or one starting at an offset, defeats.
 
 @njit_serial
-def lstm_forward_kernel(xg, hg, c_prev, h_out, c_out, gates_out, tanh_c_out):
-    """``a = xg + hg``; ``c = f*c_prev + i*g``; ``h = o*tanh(c)``; saves activated gates and tanh(c)."""
+def lstm_forward_kernel(gates, hg, c_prev, h_out, c_out, tanh_c_out):
+    """``a = xg + hg``; ``c = f*c_prev + i*g``; ``h = o*tanh(c)``.
+
+    ``gates`` holds ``xg`` on entry and the activated gates on exit (in place: no extra array per step).
+    """
     batch, hidden = c_prev.shape
     for b in range(batch):
-        xr, hr, gr = xg[b], hg[b], gates_out[b]
+        hr, gr = hg[b], gates[b]
         for k in range(2 * hidden):
-            gr[k] = _sigmoid(xr[k] + hr[k])
+            gr[k] = _sigmoid(gr[k] + hr[k])
         i, f, g, o = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:3 * hidden], gr[3 * hidden:]
-        xs, hs = xr[2 * hidden:3 * hidden], hr[2 * hidden:3 * hidden]
+        hs = hr[2 * hidden:3 * hidden]
         for j in range(hidden):
-            g[j] = _tanh(xs[j] + hs[j])
-        xs, hs = xr[3 * hidden:], hr[3 * hidden:]
+            g[j] = _tanh(g[j] + hs[j])
+        hs = hr[3 * hidden:]
         for j in range(hidden):
-            o[j] = _sigmoid(xs[j] + hs[j])
+            o[j] = _sigmoid(o[j] + hs[j])
         cp, co, tco, ho = c_prev[b], c_out[b], tanh_c_out[b], h_out[b]
         for j in range(hidden):
             co[j] = f[j] * cp[j] + i[j] * g[j]
@@ -71,19 +74,22 @@ def lstm_backward_kernel(dh_a, dh_b, dc, gates, c_prev, tanh_c, dgates_out, dc_p
 
 
 @njit_serial
-def gru_forward_kernel(xg, hg, h_prev, h_out, gates_out, hg_n_out):
-    """``r, z = sigmoid(xg + hg)``; ``n = tanh(xg_n + r*hg_n)``; ``h = (1-z)*n + z*h_prev``."""
+def gru_forward_kernel(gates, hg, h_prev, h_out, hg_n_out):
+    """``r, z = sigmoid(xg + hg)``; ``n = tanh(xg_n + r*hg_n)``; ``h = (1-z)*n + z*h_prev``.
+
+    ``gates`` holds ``xg`` on entry and the activated ``(r, z, n)`` on exit (in place).
+    """
     batch, hidden = h_prev.shape
     for b in range(batch):
-        xr, hr, gr = xg[b], hg[b], gates_out[b]
+        hr, gr = hg[b], gates[b]
         for k in range(2 * hidden):
-            gr[k] = _sigmoid(xr[k] + hr[k])
+            gr[k] = _sigmoid(gr[k] + hr[k])
         r, z, n = gr[:hidden], gr[hidden:2 * hidden], gr[2 * hidden:]
-        xn, hn, hno = xr[2 * hidden:], hr[2 * hidden:], hg_n_out[b]
+        hn, hno = hr[2 * hidden:], hg_n_out[b]
         for j in range(hidden):
             hno[j] = hn[j]
         for j in range(hidden):
-            n[j] = _tanh(xn[j] + r[j] * hno[j])
+            n[j] = _tanh(n[j] + r[j] * hno[j])
         hp, ho = h_prev[b], h_out[b]
         for j in range(hidden):
             ho[j] = (1.0 - z[j]) * n[j] + z[j] * hp[j]
@@ -149,8 +155,8 @@ def lstm_step_forward(xg, hg, c_prev):
     """
     c_prev, xg, hg = _check("lstm_step_forward", 4, c_prev, (("xg", xg), ("hg", hg)))
     h, c, tanh_c = (np.empty_like(c_prev) for _ in range(3))
-    gates = np.empty_like(xg)
-    lstm_forward_kernel(xg, hg, c_prev, h, c, gates, tanh_c)
+    gates = xg.copy()
+    lstm_forward_kernel(gates, hg, c_prev, h, c, tanh_c)
     return h, c, gates, tanh_c
 
 
@@ -173,8 +179,8 @@ def gru_step_forward(xg, hg, h_prev):
     h_prev, xg, hg = _check("gru_step_forward", 3, h_prev, (("xg", xg), ("hg", hg)))
     h = np.empty_like(h_prev)
     hg_n = np.empty_like(h_prev)
-    gates = np.empty_like(xg)
-    gru_forward_kernel(xg, hg, h_prev, h, gates, hg_n)
+    gates = xg.copy()
+    gru_forward_kernel(gates, hg, h_prev, h, hg_n)
     return h, gates, hg_n
 
 

@@ -12,6 +12,9 @@ Shape:
     sequences are time-major: ``x`` ``(T, B, I)``, ``output`` ``(T, B, H)``; states ``(B, H)``;
     ``w_ih`` ``(G*H, I)``, ``w_hh`` ``(G*H, H)``, biases ``(G*H,)`` with ``G`` = 1 (RNN), 4 (LSTM), 3 (GRU).
 """
+import sys
+import threading
+
 import numpy as np
 
 from ..function import Function
@@ -100,20 +103,73 @@ def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh):
     return seq_len, batch, n_in, hidden
 
 
+class _WorkArrays(threading.local):
+    """Large per-sequence arrays reused between calls (one pool per thread).
+
+    A fresh multi-megabyte ``np.empty`` is new memory each call, and first touching it costs a page
+    fault per 4 KB, as much time as the LSTM arithmetic. An array is handed out again only when nothing
+    but the pool refers to it (no saved ctx, output Tensor or view keeps it alive), so reuse is safe.
+    """
+
+    max_bytes = 64 << 20
+
+    def __init__(self):
+        self.arrays = []
+
+    def empty(self, shape, dtype):
+        arrays = self.arrays
+        for k in range(len(arrays)):
+            a = arrays[k]
+            if a.shape == shape and a.dtype == dtype and _refcount(a) <= _POOLED_REFS:
+                arrays.append(arrays.pop(k))    # most recently used last
+                return a
+        a = np.empty(shape, dtype)
+        arrays.append(a)
+        total = sum(b.nbytes for b in arrays)
+        k = 0
+        while total > self.max_bytes and k < len(arrays) - 1:   # drop least recently used free ones
+            b = arrays[k]
+            if _refcount(b) <= _POOLED_REFS:
+                total -= b.nbytes
+                del arrays[k]
+            else:
+                k += 1
+            b = None
+        return a
+
+
+def _refcount(a):
+    return sys.getrefcount(a)
+
+
+def _calibrate():
+    arrays = [np.empty(0)]
+    a = arrays[0]
+    return _refcount(a)     # the same references as in _WorkArrays.empty: list, local, call
+
+
+_POOLED_REFS = _calibrate()
+
+
+_work = _WorkArrays()
+
+
 def _state(s, batch, hidden, dtype):
     if s is None:
         return np.zeros((batch, hidden), dtype)
     return np.ascontiguousarray(s)
 
 
-def _project(x, w_ih, *biases):
+def _project(x, w_ih, *biases, out=None):
     """Input projections of all time steps in one GEMM: ``x @ w_ih.T + biases``, ``(T, B, G*H)``."""
     seq_len, batch, n_in = x.shape
-    xg = x.reshape(seq_len * batch, n_in) @ w_ih.T
+    if out is None:
+        out = _work.empty((seq_len, batch, w_ih.shape[0]), x.dtype)
+    np.matmul(x.reshape(seq_len * batch, n_in), w_ih.T, out=out.reshape(seq_len * batch, -1))
     for b in biases:
         if b is not None:
-            xg += b
-    return xg.reshape(seq_len, batch, -1)
+            out += b
+    return out
 
 
 def _steps(seq_len, reverse):
@@ -150,10 +206,13 @@ def _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, state_grads):
     gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
     gw_ih = flat.T @ x.reshape(seq_len * batch, n_in) if needs[1 + n_states] else None
     gw_hh = _hh_weight_grad(dhg, h0, out, reverse) if needs[2 + n_states] else None
-    gb_ih = flat.sum(axis=0) if needs[3 + n_states] else None
-    gb_hh = None
+    gb_ih = gb_hh = None
+    if needs[3 + n_states] or (needs[4 + n_states] and dhg is dxg):
+        gb_ih = flat.sum(axis=0)
     if needs[4 + n_states]:
-        gb_hh = flat.sum(axis=0) if dhg is dxg else dhg.reshape(seq_len * batch, -1).sum(axis=0)
+        gb_hh = gb_ih.copy() if dhg is dxg else dhg.reshape(seq_len * batch, -1).sum(axis=0)
+    if not needs[3 + n_states]:
+        gb_ih = None
     states = tuple(g if needs[1 + k] else None for k, g in enumerate(state_grads))
     return (gx,) + states + (gw_ih, gw_hh, gb_ih, gb_hh)
 
@@ -171,18 +230,17 @@ class LSTMSequence(Function):
         dtype = x.dtype
         x = np.ascontiguousarray(x)
         h0, c0 = _state(h0, batch, hidden, dtype), _state(c0, batch, hidden, dtype)
-        xg = _project(x, w_ih, b_ih, b_hh)
-        out = np.empty((seq_len, batch, hidden), dtype)
-        cs = np.empty_like(out)
-        tanh_c = np.empty_like(out)
-        gates = np.empty((seq_len, batch, 4 * hidden), dtype)
+        gates = _project(x, w_ih, b_ih, b_hh)    # the kernel turns it into the activated gates
+        out = _work.empty((seq_len, batch, hidden), dtype)
+        cs = _work.empty(out.shape, dtype)
+        tanh_c = _work.empty(out.shape, dtype)
         hg = np.empty((batch, 4 * hidden), dtype)
         w_hh_t = w_hh.T
         h, c = h0, c0
         kernel = rnn_gates.lstm_forward_kernel
         for t in _steps(seq_len, reverse):
             np.matmul(h, w_hh_t, out=hg)
-            kernel(xg[t], hg, c, out[t], cs[t], gates[t], tanh_c[t])
+            kernel(gates[t], hg, c, out[t], cs[t], tanh_c[t])
             h, c = out[t], cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c)
         ctx.reverse = reverse
@@ -197,7 +255,7 @@ class LSTMSequence(Function):
         dh = _grad_in(g_hn, h0.shape, dtype).copy()
         dc = _grad_in(g_cn, c0.shape, dtype).copy()
         dc_next = np.empty_like(dc)
-        dgates = np.empty_like(gates)
+        dgates = _work.empty(gates.shape, dtype)
         kernel = rnn_gates.lstm_backward_kernel
         for t in _steps(out.shape[0], not reverse):
             kernel(g_out[t], dh, dc, gates[t], _prev(cs, c0, t, reverse), tanh_c[t], dgates[t], dc_next)
@@ -219,10 +277,9 @@ class GRUSequence(Function):
         dtype = x.dtype
         x = np.ascontiguousarray(x)
         h0 = _state(h0, batch, hidden, dtype)
-        xg = _project(x, w_ih, b_ih)
-        out = np.empty((seq_len, batch, hidden), dtype)
-        hg_n = np.empty_like(out)
-        gates = np.empty((seq_len, batch, 3 * hidden), dtype)
+        gates = _project(x, w_ih, b_ih)          # the kernel turns it into the activated gates
+        out = _work.empty((seq_len, batch, hidden), dtype)
+        hg_n = _work.empty(out.shape, dtype)
         hg = np.empty((batch, 3 * hidden), dtype)
         w_hh_t = w_hh.T
         h = h0
@@ -231,7 +288,7 @@ class GRUSequence(Function):
             np.matmul(h, w_hh_t, out=hg)
             if b_hh is not None:
                 hg += b_hh
-            kernel(xg[t], hg, h, out[t], gates[t], hg_n[t])
+            kernel(gates[t], hg, h, out[t], hg_n[t])
             h = out[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, out, gates, hg_n)
         ctx.reverse = reverse
@@ -246,8 +303,8 @@ class GRUSequence(Function):
         dh = _grad_in(g_hn, h0.shape, dtype).copy()
         direct = np.zeros_like(dh)
         direct_next = np.empty_like(dh)
-        dxg = np.empty_like(gates)
-        dhg = np.empty_like(gates)
+        dxg = _work.empty(gates.shape, dtype)
+        dhg = _work.empty(gates.shape, dtype)
         kernel = rnn_gates.gru_backward_kernel
         for t in _steps(out.shape[0], not reverse):
             kernel(g_out[t], dh, direct, gates[t], hg_n[t], _prev(out, h0, t, reverse), dxg[t], dhg[t],
@@ -294,7 +351,7 @@ class RNNSequence(Function):
         reverse = ctx.reverse
         g_out = _grad_in(g_out, out.shape, x.dtype)
         dh = _grad_in(g_hn, h0.shape, x.dtype).copy()
-        da = np.empty_like(out)
+        da = _work.empty(out.shape, x.dtype)
         for t in _steps(out.shape[0], not reverse):
             if ctx.nonlinearity == "tanh":
                 np.multiply(g_out[t] + dh, 1 - out[t] * out[t], out=da[t])

@@ -155,3 +155,24 @@ def test_bad_shapes_raise_errors_naming_the_op():
         R.lstm_sequence(x, None, None, w_ih, w_hh.astype(np.float64))
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
         R.rnn_sequence(x, None, w_ih[:2], w_hh[:2], nonlinearity="sigmoid")
+
+
+def test_reused_work_arrays_never_clobber_live_outputs_or_saved_values():
+    rng = np.random.default_rng(10)
+    x1, x2 = (ad.Tensor(rng.standard_normal((4, 2, 3)), requires_grad=True) for _ in range(2))
+    w = [ad.Tensor(p, requires_grad=True) for p in _params(rng, "lstm", 3, 5, np.float64)]
+    out1, h1, c1 = R.lstm_sequence(x1, None, None, *w)
+    kept = out1.data.copy()
+    out2, _, _ = R.lstm_sequence(x2, None, None, *w)     # same shapes: must not reuse out1's arrays
+    assert out1.data is not out2.data
+    np.testing.assert_array_equal(out1.data, kept)
+    loss1 = (out1 * out1).sum()
+    loss1.backward(retain_graph=True)
+    g_first = [p.grad.data.copy() for p in [x1] + w]
+    for p in [x1] + w:
+        p.grad = None
+    del out2
+    R.lstm_sequence(x2, None, None, *w)                  # a third call while graph 1 is still alive
+    loss1.backward()
+    for p, g in zip([x1] + w, g_first):
+        np.testing.assert_array_equal(p.grad.data, g)
