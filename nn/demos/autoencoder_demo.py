@@ -10,7 +10,7 @@ from nn.models.autoencoder import train_838
 
 
 def run(args):
-    model, losses, codes = train_838(epochs=args.epochs or 3000, lr=args.lr or 0.05, seed=args.seed)
+    model, losses, codes = train_838(epochs=args.epochs or 1000, lr=args.lr or 0.1, seed=args.seed)
     with ad.no_grad():
         out = model(ad.tensor(np.eye(8, dtype=np.float32))).data
     print("pattern    hidden code (sigmoid)      rounded   reconstructed")
