@@ -234,7 +234,7 @@ def plot_ratios(rows: list[dict], path: str, title: str = "") -> int:
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
-    ax.set_xlabel("ours / reference time (log scale; left of 1.0 = ours faster)")
+    ax.set_xlabel("ours / reference (log scale; left of 1.0 = ours faster, or smaller for memory)")
     from matplotlib.patches import Patch
 
     used = [r for r in refs if any(lbl.endswith(f" vs {r}") for lbl in labels)]
