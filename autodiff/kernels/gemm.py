@@ -11,15 +11,18 @@ Shape:
     ``matmul``: ``(M, K) @ (K, N) -> (M, N)``; ``linear_act``: ``x (M, K)``, ``weight (N, K)``,
     ``bias (N,)`` -> ``(M, N)``.
 """
+import ctypes
+import glob
 import math
+import os
 import time
 
 import numpy as np
 
-from .jit import njit_parallel, njit_serial, prange
+from .jit import njit_parallel, njit_serial, prange, run_kernel
 
-__all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "measure_crossover",
-           "ACTIVATIONS", "NUMBA_MAX_FLOPS"]
+__all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "blas_matmul", "measure_crossover",
+           "ACTIVATIONS", "NUMBA_MAX_FLOPS", "BLAS_THREADED_MIN_DIM"]
 
 ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
@@ -27,6 +30,12 @@ ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 # measure_crossover() on the development machine (2-core AMD EPYC, OpenBLAS 0.3.31, float32):
 # BLAS costs ~1-2 us per call, which the Numba loop beats only below roughly 16x16x16.
 NUMBA_MAX_FLOPS = 4096
+
+# BLAS runs on all its threads only when every dimension is at least this; thinner products run on one
+# thread. Measured on the development machine (2 cores, OpenBLAS 0.3.31, shared with other jobs): the
+# conv1 forward product (20, 25) @ (25, 36864) takes 0.6 ms on one thread and 0.5-25 ms on two (the
+# second thread waits on a busy core); square 256+ products gain ~1.6x from the second thread.
+BLAS_THREADED_MIN_DIM = 128
 
 _ROW_BLOCK = 4
 _K_BLOCK = 128
@@ -81,12 +90,74 @@ def _gemm_kernel(a, b, bias, act, out):
                 out[i, j] = _activate(out[i, j], act)
 
 
+@njit_serial
+def _bias_act_row(y, bias, act, i):
+    row = y[i]
+    if act == 0:
+        for j in range(row.shape[0]):
+            row[j] += bias[j]
+    elif act == 1:
+        for j in range(row.shape[0]):
+            v = row[j] + bias[j]
+            row[j] = 0 if v <= 0 else v
+    else:
+        for j in range(row.shape[0]):
+            row[j] = _activate(row[j] + bias[j], act)
+
+
 @njit_parallel
-def _bias_act_driver(y, bias, act):
-    m, n = y.shape
-    for i in prange(m):
-        for j in range(n):
-            y[i, j] = _activate(y[i, j] + bias[j], act)
+def _bias_act_parallel(y, bias, act):
+    for i in prange(y.shape[0]):
+        _bias_act_row(y, bias, act, i)
+
+
+@njit_serial
+def _bias_act_serial(y, bias, act):
+    for i in range(y.shape[0]):
+        _bias_act_row(y, bias, act, i)
+
+
+def _find_openblas_thread_setter():
+    """``openblas_set_num_threads_local`` of the OpenBLAS numpy loaded (thread-local, returns the old
+    count), or None when numpy uses another BLAS: then every product simply uses BLAS's own setting."""
+    candidates = []
+    try:
+        with open("/proc/self/maps") as maps:
+            candidates = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        pass
+    candidates += glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*.so*"))
+    for path in candidates:
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        fn.restype = ctypes.c_int
+        return fn
+    return None
+
+
+_set_blas_threads_local = _find_openblas_thread_setter()
+
+
+def blas_matmul(a, b, single_thread=None):
+    """``np.matmul(a, b)``; thin products (a dimension below :data:`BLAS_THREADED_MIN_DIM`) run BLAS on one
+    thread, large ones on all of BLAS's threads. ``single_thread`` overrides the choice.
+
+    Shape:
+        as ``np.matmul``.
+    """
+    if single_thread is None:
+        single_thread = min(a.shape[-2] if a.ndim > 1 else 1, a.shape[-1], b.shape[-1] if b.ndim > 1 else 1) \
+            < BLAS_THREADED_MIN_DIM
+    if not single_thread or _set_blas_threads_local is None:
+        return np.matmul(a, b)
+    old = _set_blas_threads_local(1)
+    try:
+        return np.matmul(a, b)
+    finally:
+        _set_blas_threads_local(old)
 
 
 def _check_pair(name, a, b):
@@ -142,7 +213,8 @@ def use_numba_gemm(m, k, n):
 def matmul(a, b):
     """``a @ b`` for 2-d float arrays, by BLAS or by the Numba kernel, whichever is faster at this shape.
 
-    Anything else (stacked, 1-d, integer, mixed dtypes) goes straight to ``np.matmul``.
+    Tiny products go to the Numba kernel, thin ones to BLAS on one thread, large ones to BLAS on all its
+    threads (:func:`blas_matmul`). Anything else (stacked, 1-d, integer, mixed dtypes) goes to BLAS too.
 
     Shape:
         ``(M, K) @ (K, N) -> (M, N)``.
@@ -152,7 +224,7 @@ def matmul(a, b):
         out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
         _gemm_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), np.zeros(b.shape[1], a.dtype), 0, out)
         return out
-    return np.matmul(a, b)
+    return blas_matmul(a, b)
 
 
 def bias_act_(y, bias=None, activation=None):
@@ -165,7 +237,7 @@ def bias_act_(y, bias=None, activation=None):
         raise ValueError(f"bias_act_: expected a C-contiguous 2-d array, got shape {y.shape}")
     act = _act_code("bias_act_", activation)
     bias = _bias_vector("bias_act_", bias, y.shape[1], y.dtype)
-    _bias_act_driver(y, bias, act)
+    run_kernel(_bias_act_serial, _bias_act_parallel, y.size, y, bias, act)
     return y
 
 
@@ -190,7 +262,7 @@ def linear_act(x, weight, bias=None, activation=None):
     n = weight.shape[0]
     if use_numba_gemm(m, k, n):
         return gemm(x, weight.T, bias, activation)
-    y = np.matmul(x, weight.T)
+    y = blas_matmul(x, weight.T)
     if bias is None and activation in (None, "identity"):
         return y
     return bias_act_(y, bias, activation)

@@ -8,9 +8,11 @@ of the input as one column ("patches as columns"):
 
 Rows of one input channel are contiguous, so a grouped convolution uses row blocks of ``cols``.
 
-Every kernel comes in three layers (stumpy style): a serial ``@njit`` loop over one ``(n, c)`` plane,
-a parallel driver with ``prange`` over the ``N * C`` planes (each iteration writes its own block of the
-output: no write races), and a plain Python wrapper that validates and allocates.
+Every kernel comes in three layers (stumpy style): a serial ``@njit`` loop over one block (one input
+channel, a range of samples), a parallel driver with ``prange`` over the blocks (each iteration writes
+only its own rows of ``cols`` / its own ``dx[n0:n1, c]``: no write races), and a plain Python wrapper
+that validates and allocates. Loops run along the rows of ``cols`` so it is written (or read) front to
+back: rows are ``N oh ow`` long, often a power of two, and hopping between rows thrashes the cache.
 
 Shape:
     ``x``: ``(N, C, H, W)``; ``cols``: ``(C * kh * kw, N * oh * ow)``;
@@ -18,7 +20,7 @@ Shape:
 """
 import numpy as np
 
-from .jit import njit_parallel, njit_serial, prange
+from .jit import njit_parallel, njit_serial, prange, run_kernel
 
 __all__ = ["conv_output_size", "im2col", "col2im", "rows_to_nchw", "nchw_to_rows"]
 
@@ -45,65 +47,110 @@ def _valid_range(out_len, in_len, stride, offset):
 
 
 @njit_serial
-def _im2col_plane(x, cols, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Rows of channel ``c`` for samples ``n0..n1``; each row segment is written front to back.
+
+    Inner-loop indices are written as ``max(start, 0) + t`` so the compiler can see they are never
+    negative, drop Numba's negative-index wraparound and vectorise the unit-stride copy.
+    """
     height = x.shape[2]
     width = x.shape[3]
-    col_base = n * oh * ow
+    plane = oh * ow
     for i in range(kh):
         oy = i * dh - ph
         y_lo, y_hi = _valid_range(oh, height, sh, oy)
         for j in range(kw):
             ox = j * dw - pw
             x_lo, x_hi = _valid_range(ow, width, sw, ox)
-            row = (c * kh + i) * kw + j
-            for y in range(oh):
-                col0 = col_base + y * ow
-                if y < y_lo or y >= y_hi:
-                    for xo in range(ow):
-                        cols[row, col0 + xo] = 0
-                    continue
-                iy = y * sh + oy
-                for xo in range(x_lo):
-                    cols[row, col0 + xo] = 0
-                for xo in range(x_lo, x_hi):
-                    cols[row, col0 + xo] = x[n, c, iy, xo * sw + ox]
-                for xo in range(x_hi, ow):
-                    cols[row, col0 + xo] = 0
+            count = x_hi - x_lo
+            dst_row = cols[(c * kh + i) * kw + j]
+            for n in range(n0, n1):
+                col0 = n * plane
+                for y in range(oh):
+                    if y < y_lo or y >= y_hi:
+                        for xo in range(ow):
+                            dst_row[col0 + xo] = 0
+                    else:
+                        src_row = x[n, c, y * sh + oy]
+                        for xo in range(x_lo):
+                            dst_row[col0 + xo] = 0
+                        dst = max(col0 + x_lo, 0)
+                        src = max(x_lo * sw + ox, 0)
+                        if sw == 1:
+                            for t in range(count):
+                                dst_row[dst + t] = src_row[src + t]
+                        else:
+                            for t in range(count):
+                                dst_row[dst + t] = src_row[src + t * sw]
+                        for xo in range(x_hi, ow):
+                            dst_row[col0 + xo] = 0
+                    col0 += ow
 
 
 @njit_parallel
-def _im2col_driver(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _im2col_parallel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     batch = x.shape[0]
     channels = x.shape[1]
-    for t in prange(batch * channels):
-        _im2col_plane(x, cols, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    step = (batch + chunks - 1) // chunks
+    for t in prange(channels * chunks):
+        c = t // chunks
+        n0 = (t % chunks) * step
+        _im2col_block(x, cols, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @njit_serial
-def _col2im_plane(cols, dx, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _im2col_serial(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(x.shape[1]):
+        _im2col_block(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+@njit_serial
+def _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Scatter-add the rows of channel ``c`` into ``dx[n0:n1, c]`` (only this block is written)."""
     height = dx.shape[2]
     width = dx.shape[3]
-    col_base = n * oh * ow
+    plane = oh * ow
     for i in range(kh):
         oy = i * dh - ph
         y_lo, y_hi = _valid_range(oh, height, sh, oy)
         for j in range(kw):
             ox = j * dw - pw
             x_lo, x_hi = _valid_range(ow, width, sw, ox)
-            row = (c * kh + i) * kw + j
-            for y in range(y_lo, y_hi):
-                iy = y * sh + oy
-                col0 = col_base + y * ow
-                for xo in range(x_lo, x_hi):
-                    dx[n, c, iy, xo * sw + ox] += cols[row, col0 + xo]
+            count = x_hi - x_lo
+            src_row = cols[(c * kh + i) * kw + j]
+            for n in range(n0, n1):
+                for y in range(y_lo, y_hi):
+                    dst_row = dx[n, c, y * sh + oy]
+                    src = max(n * plane + y * ow + x_lo, 0)
+                    dst = max(x_lo * sw + ox, 0)
+                    if sw == 1:
+                        for t in range(count):
+                            dst_row[dst + t] += src_row[src + t]
+                    else:
+                        for t in range(count):
+                            dst_row[dst + t * sw] += src_row[src + t]
 
 
 @njit_parallel
-def _col2im_driver(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _col2im_parallel(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     batch = dx.shape[0]
     channels = dx.shape[1]
-    for t in prange(batch * channels):
-        _col2im_plane(cols, dx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    step = (batch + chunks - 1) // chunks
+    for t in prange(channels * chunks):
+        c = t // chunks
+        n0 = (t % chunks) * step
+        _col2im_block(cols, dx, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+@njit_serial
+def _col2im_serial(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(dx.shape[1]):
+        _col2im_block(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def _chunks(batch, channels):
+    """Split the batch so there are at least ~16 independent (channel, sample-range) work items."""
+    return max(1, min(batch, -(-16 // channels)))
 
 
 def _check_float(name, arr):
@@ -155,7 +202,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_s
     n, c = x.shape[:2]
     kh, kw = kernel_size
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-    _im2col_driver(x, cols, kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], oh, ow)
+    run_kernel(_im2col_serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
+               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c))
     return cols
 
 
@@ -180,33 +228,60 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
         raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for input {x_shape}")
     cols = np.ascontiguousarray(cols)
     dx = np.zeros(x_shape, dtype=cols.dtype)
-    _col2im_driver(cols, dx, kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], oh, ow)
+    run_kernel(_col2im_serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
+               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c))
     return dx
 
 
-@njit_parallel
-def _rows_to_nchw_driver(rows, bias, out):
-    batch, channels, plane = out.shape
-    for n in prange(batch):
-        for o in range(channels):
-            b = bias[o]
-            src = n * plane
-            for p in range(plane):
-                out[n, o, p] = rows[o, src + p] + b
+@njit_serial
+def _rows_to_nchw_sample(rows, bias, out, n):
+    channels, plane = out.shape[1], out.shape[2]
+    src = n * plane
+    for o in range(channels):
+        b = bias[o]
+        dst_row = out[n, o]
+        src_row = rows[o]
+        for p in range(plane):
+            dst_row[p] = src_row[src + p] + b
 
 
 @njit_parallel
-def _nchw_to_rows_driver(g, rows, gbias):
-    batch, channels, plane = g.shape
-    for o in prange(channels):
-        acc = 0.0
-        for n in range(batch):
-            dst = n * plane
-            for p in range(plane):
-                v = g[n, o, p]
-                rows[o, dst + p] = v
-                acc += v
-        gbias[o] = acc
+def _rows_to_nchw_parallel(rows, bias, out):
+    for n in prange(out.shape[0]):
+        _rows_to_nchw_sample(rows, bias, out, n)
+
+
+@njit_serial
+def _rows_to_nchw_serial(rows, bias, out):
+    for n in range(out.shape[0]):
+        _rows_to_nchw_sample(rows, bias, out, n)
+
+
+@njit_serial
+def _nchw_to_rows_channel(g, rows, gbias, o):
+    batch, plane = g.shape[0], g.shape[2]
+    acc = 0.0
+    dst_row = rows[o]
+    for n in range(batch):
+        src_row = g[n, o]
+        dst = n * plane
+        for p in range(plane):
+            v = src_row[p]
+            dst_row[dst + p] = v
+            acc += v
+    gbias[o] = acc
+
+
+@njit_parallel
+def _nchw_to_rows_parallel(g, rows, gbias):
+    for o in prange(g.shape[1]):
+        _nchw_to_rows_channel(g, rows, gbias, o)
+
+
+@njit_serial
+def _nchw_to_rows_serial(g, rows, gbias):
+    for o in range(g.shape[1]):
+        _nchw_to_rows_channel(g, rows, gbias, o)
 
 
 def rows_to_nchw(rows, batch, bias=None):
@@ -226,7 +301,7 @@ def rows_to_nchw(rows, batch, bias=None):
         b = np.ascontiguousarray(bias, dtype=rows.dtype)
         if b.shape != (channels,):
             raise ValueError(f"rows_to_nchw: bias has shape {b.shape}, expected {(channels,)}")
-    _rows_to_nchw_driver(rows, b, out)
+    run_kernel(_rows_to_nchw_serial, _rows_to_nchw_parallel, out.size, rows, b, out)
     return out
 
 
@@ -244,5 +319,5 @@ def nchw_to_rows(g):
     batch, channels, plane = g.shape
     rows = np.empty((channels, batch * plane), dtype=g.dtype)
     gbias = np.empty(channels, dtype=g.dtype)
-    _nchw_to_rows_driver(g, rows, gbias)
+    run_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows, gbias)
     return rows, gbias

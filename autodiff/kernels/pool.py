@@ -8,14 +8,14 @@ over the edge as long as it starts inside the input or the left padding.
 
 Three layers per kernel: a serial loop over one ``(n, c)`` plane, a ``prange`` driver over the
 ``N * C`` planes (each iteration writes only its own plane: no write races, even with overlapping
-windows), and a Python wrapper that validates and allocates.
+windows) with a serial twin for small inputs, and a Python wrapper that validates and allocates.
 
 Shape:
     ``x``: ``(N, C, H, W)``; ``out`` and ``indices``: ``(N, C, oh, ow)``.
 """
 import numpy as np
 
-from .jit import njit_parallel, njit_serial, prange
+from .jit import njit_parallel, njit_serial, prange, run_kernel
 
 __all__ = ["pool_output_size", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
@@ -35,58 +35,126 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 # ---------------------------------------------------------------- max pooling
 
 @njit_serial
+def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
+    """Max of one window that may hang over the border or hold NaN/inf (PyTorch: NaN wins, last NaN)."""
+    height = src.shape[0]
+    width = src.shape[1]
+    i_lo = 0
+    while i_lo < kh and hs + i_lo * dh < 0:
+        i_lo += 1
+    j_lo = 0
+    while j_lo < kw and ws + j_lo * dw < 0:
+        j_lo += 1
+    best = -np.inf
+    best_i = max(hs + i_lo * dh, 0) * width + max(ws + j_lo * dw, 0)
+    for i in range(i_lo, kh):
+        iy = hs + i * dh
+        if iy >= height:
+            break
+        for j in range(j_lo, kw):
+            ix = ws + j * dw
+            if ix >= width:
+                break
+            v = src[iy, ix]
+            if v > best or v != v:
+                best = v
+                best_i = iy * width + ix
+    return best, best_i
+
+
+@njit_serial
 def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
-    height = x.shape[2]
-    width = x.shape[3]
-    oh = out.shape[2]
-    ow = out.shape[3]
-    for y in range(oh):
+    """Windows fully inside the plane take a fast loop (``v > best`` only, with a running ``0 * v`` sum that
+    turns NaN on any NaN/inf); border windows and flagged ones take the careful loop."""
+    src = x[n, c]
+    dst = out[n, c]
+    dst_i = idx[n, c]
+    height = src.shape[0]
+    width = src.shape[1]
+    two_by_two = kh == 2 and kw == 2 and dh == 1 and dw == 1
+    for y in range(dst.shape[0]):
         hs = y * sh - ph
-        i_lo = 0
-        while hs + i_lo * dh < 0:
-            i_lo += 1
-        for xo in range(ow):
+        rows_inside = hs >= 0 and hs + (kh - 1) * dh < height
+        h0 = max(hs, 0)
+        for xo in range(dst.shape[1]):
             ws = xo * sw - pw
-            j_lo = 0
-            while ws + j_lo * dw < 0:
-                j_lo += 1
-            best = -np.inf
-            best_i = (hs + i_lo * dh) * width + ws + j_lo * dw
-            for i in range(i_lo, kh):
-                iy = hs + i * dh
-                if iy >= height:
-                    break
-                for j in range(j_lo, kw):
-                    ix = ws + j * dw
-                    if ix >= width:
-                        break
-                    v = x[n, c, iy, ix]
-                    if v > best or v != v:
+            if rows_inside and ws >= 0 and ws + (kw - 1) * dw < width:
+                w0 = max(ws, 0)
+                best = src[h0, w0]
+                best_i = h0 * width + w0
+                flag = best * 0
+                if two_by_two:
+                    v = src[h0, w0 + 1]
+                    flag += v * 0
+                    if v > best:
                         best = v
-                        best_i = iy * width + ix
-            out[n, c, y, xo] = best
-            idx[n, c, y, xo] = best_i
+                        best_i = h0 * width + w0 + 1
+                    v = src[h0 + 1, w0]
+                    flag += v * 0
+                    if v > best:
+                        best = v
+                        best_i = (h0 + 1) * width + w0
+                    v = src[h0 + 1, w0 + 1]
+                    flag += v * 0
+                    if v > best:
+                        best = v
+                        best_i = (h0 + 1) * width + w0 + 1
+                else:
+                    for i in range(kh):
+                        row = src[h0 + i * dh]
+                        for j in range(kw):
+                            v = row[w0 + j * dw]
+                            flag += v * 0
+                            if v > best:
+                                best = v
+                                best_i = (h0 + i * dh) * width + w0 + j * dw
+                if flag == 0:
+                    dst[y, xo] = best
+                    dst_i[y, xo] = best_i
+                    continue
+            best, best_i = _max_window_careful(src, hs, ws, kh, kw, dh, dw)
+            dst[y, xo] = best
+            dst_i[y, xo] = best_i
 
 
 @njit_parallel
-def _max_forward_driver(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
-    batch = x.shape[0]
+def _max_forward_parallel(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     channels = x.shape[1]
-    for t in prange(batch * channels):
+    for t in prange(x.shape[0] * channels):
         _max_plane(x, out, idx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
+@njit_serial
+def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@njit_serial
+def _max_back_plane(g, idx, dx, n, c):
+    src = g[n, c]
+    src_i = idx[n, c]
+    dst = dx[n, c]
+    width = dst.shape[1]
+    for y in range(src.shape[0]):
+        for xo in range(src.shape[1]):
+            k = max(src_i[y, xo], 0)
+            dst[k // width, k % width] += src[y, xo]
+
+
 @njit_parallel
-def _max_backward_driver(g, idx, dx):
-    batch, channels, oh, ow = g.shape
-    width = dx.shape[3]
-    for t in prange(batch * channels):
-        n = t // channels
-        c = t % channels
-        for y in range(oh):
-            for xo in range(ow):
-                k = idx[n, c, y, xo]
-                dx[n, c, k // width, k % width] += g[n, c, y, xo]
+def _max_backward_parallel(g, idx, dx):
+    channels = g.shape[1]
+    for t in prange(g.shape[0] * channels):
+        _max_back_plane(g, idx, dx, t // channels, t % channels)
+
+
+@njit_serial
+def _max_backward_serial(g, idx, dx):
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            _max_back_plane(g, idx, dx, n, c)
 
 
 # ---------------------------------------------------------------- average pooling
@@ -125,11 +193,17 @@ def _avg_plane(x, out, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
 
 @njit_parallel
-def _avg_forward_driver(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
-    batch = x.shape[0]
+def _avg_forward_parallel(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     channels = x.shape[1]
-    for t in prange(batch * channels):
+    for t in prange(x.shape[0] * channels):
         _avg_plane(x, out, t // channels, t % channels, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+
+
+@njit_serial
+def _avg_forward_serial(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            _avg_plane(x, out, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
 
 @njit_serial
@@ -155,11 +229,17 @@ def _avg_back_plane(g, dx, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divi
 
 
 @njit_parallel
-def _avg_backward_driver(g, dx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
-    batch = g.shape[0]
+def _avg_backward_parallel(g, dx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     channels = g.shape[1]
-    for t in prange(batch * channels):
+    for t in prange(g.shape[0] * channels):
         _avg_back_plane(g, dx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+
+
+@njit_serial
+def _avg_backward_serial(g, dx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            _avg_back_plane(g, dx, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
 
 # ---------------------------------------------------------------- adaptive average pooling
@@ -169,41 +249,61 @@ def _adaptive_bounds(i, in_size, out_size):
     return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
 
 
-@njit_parallel
-def _adaptive_forward_driver(x, out):
-    batch, channels, height, width = x.shape
-    oh = out.shape[2]
-    ow = out.shape[3]
-    for t in prange(batch * channels):
-        n = t // channels
-        c = t % channels
-        for y in range(oh):
-            h0, h1 = _adaptive_bounds(y, height, oh)
-            for xo in range(ow):
-                w0, w1 = _adaptive_bounds(xo, width, ow)
-                acc = 0.0
-                for iy in range(h0, h1):
-                    for ix in range(w0, w1):
-                        acc += x[n, c, iy, ix]
-                out[n, c, y, xo] = acc / ((h1 - h0) * (w1 - w0))
+@njit_serial
+def _adaptive_plane(x, out, n, c):
+    height, width = x.shape[2], x.shape[3]
+    oh, ow = out.shape[2], out.shape[3]
+    for y in range(oh):
+        h0, h1 = _adaptive_bounds(y, height, oh)
+        for xo in range(ow):
+            w0, w1 = _adaptive_bounds(xo, width, ow)
+            acc = 0.0
+            for iy in range(h0, h1):
+                for ix in range(w0, w1):
+                    acc += x[n, c, iy, ix]
+            out[n, c, y, xo] = acc / ((h1 - h0) * (w1 - w0))
+
+
+@njit_serial
+def _adaptive_back_plane(g, dx, n, c):
+    height, width = dx.shape[2], dx.shape[3]
+    oh, ow = g.shape[2], g.shape[3]
+    for y in range(oh):
+        h0, h1 = _adaptive_bounds(y, height, oh)
+        for xo in range(ow):
+            w0, w1 = _adaptive_bounds(xo, width, ow)
+            share = g[n, c, y, xo] / ((h1 - h0) * (w1 - w0))
+            for iy in range(h0, h1):
+                for ix in range(w0, w1):
+                    dx[n, c, iy, ix] += share
 
 
 @njit_parallel
-def _adaptive_backward_driver(g, dx):
-    batch, channels, height, width = dx.shape
-    oh = g.shape[2]
-    ow = g.shape[3]
-    for t in prange(batch * channels):
-        n = t // channels
-        c = t % channels
-        for y in range(oh):
-            h0, h1 = _adaptive_bounds(y, height, oh)
-            for xo in range(ow):
-                w0, w1 = _adaptive_bounds(xo, width, ow)
-                share = g[n, c, y, xo] / ((h1 - h0) * (w1 - w0))
-                for iy in range(h0, h1):
-                    for ix in range(w0, w1):
-                        dx[n, c, iy, ix] += share
+def _adaptive_forward_parallel(x, out):
+    channels = x.shape[1]
+    for t in prange(x.shape[0] * channels):
+        _adaptive_plane(x, out, t // channels, t % channels)
+
+
+@njit_serial
+def _adaptive_forward_serial(x, out):
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            _adaptive_plane(x, out, n, c)
+
+
+@njit_parallel
+def _adaptive_backward_parallel(g, dx):
+    channels = g.shape[1]
+    for t in prange(g.shape[0] * channels):
+        _adaptive_back_plane(g, dx, t // channels, t % channels)
+
+
+@njit_serial
+def _adaptive_backward_serial(g, dx):
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            _adaptive_back_plane(g, dx, n, c)
 
 
 # ---------------------------------------------------------------- wrappers
@@ -245,8 +345,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     oh, ow = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
     idx = np.empty(x.shape[:2] + (oh, ow), dtype=np.int64)
-    _max_forward_driver(x, out, idx, kernel_size[0], kernel_size[1], stride[0], stride[1],
-                        padding[0], padding[1], dilation[0], dilation[1])
+    run_kernel(_max_forward_serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     return out, idx
 
 
@@ -262,7 +362,7 @@ def max_pool2d_backward(grad, indices, x_shape):
         raise ValueError(f"max_pool2d_backward: grad {grad.shape}, indices {indices.shape} and input "
                          f"{tuple(x_shape)} do not fit together")
     dx = np.zeros(x_shape, dtype=grad.dtype)
-    _max_backward_driver(grad, indices, dx)
+    run_kernel(_max_backward_serial, _max_backward_parallel, dx.size, grad, indices, dx)
     return dx
 
 
@@ -276,8 +376,8 @@ def avg_pool2d_forward(x, kernel_size, stride, padding=(0, 0), ceil_mode=False, 
     x = _prepare("avg_pool2d", x)
     oh, ow = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
-    _avg_forward_driver(x, out, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
-                        bool(count_include_pad), int(divisor_override or 0))
+    run_kernel(_avg_forward_serial, _avg_forward_parallel, x.size, x, out, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad), int(divisor_override or 0))
     return out
 
 
@@ -290,8 +390,8 @@ def avg_pool2d_backward(grad, x_shape, kernel_size, stride, padding=(0, 0), coun
     """
     grad = np.ascontiguousarray(grad)
     dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
-    _avg_backward_driver(grad, dx, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
-                         bool(count_include_pad), int(divisor_override or 0))
+    run_kernel(_avg_backward_serial, _avg_backward_parallel, dx.size, grad, dx, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad), int(divisor_override or 0))
     return dx
 
 
@@ -308,7 +408,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     if x.shape[2] < 1 or x.shape[3] < 1:
         raise ValueError(f"adaptive_avg_pool2d: input {x.shape} has an empty spatial dimension")
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
-    _adaptive_forward_driver(x, out)
+    run_kernel(_adaptive_forward_serial, _adaptive_forward_parallel, x.size, x, out)
     return out
 
 
@@ -320,5 +420,5 @@ def adaptive_avg_pool2d_backward(grad, x_shape):
     """
     grad = np.ascontiguousarray(grad)
     dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
-    _adaptive_backward_driver(grad, dx)
+    run_kernel(_adaptive_backward_serial, _adaptive_backward_parallel, dx.size, grad, dx)
     return dx

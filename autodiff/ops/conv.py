@@ -9,7 +9,7 @@ The kernels are Numba (``autodiff.kernels.im2col``); the op is ``once_differenti
 import numpy as np
 
 from ..function import Function
-from ..kernels.gemm import matmul
+from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, conv_output_size, im2col, nchw_to_rows, rows_to_nchw
 
 __all__ = ["Conv", "conv1d", "conv2d", "normalize_conv_args"]
@@ -112,7 +112,7 @@ class Conv(Function):
         if groups == 1:
             rows = matmul(w4.reshape(out_ch, k), cols)
         else:
-            rows = np.matmul(w4.reshape(groups, out_ch // groups, k),
+            rows = blas_matmul(w4.reshape(groups, out_ch // groups, k),
                              cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, -1)
         y = rows_to_nchw(rows, n, bias)
         ctx.save_for_backward(w4, cols)
@@ -136,9 +136,9 @@ class Conv(Function):
         else:
             g3 = g_rows.reshape(groups, out_ch // groups, -1)
             if need_w:
-                gw = np.matmul(g3, cols.reshape(groups, k, -1).transpose(0, 2, 1)).reshape(w_shape)
+                gw = blas_matmul(g3, cols.reshape(groups, k, -1).transpose(0, 2, 1)).reshape(w_shape)
             if need_x:
-                g_cols = np.matmul(w4.reshape(groups, out_ch // groups, k).transpose(0, 2, 1), g3)
+                g_cols = blas_matmul(w4.reshape(groups, out_ch // groups, k).transpose(0, 2, 1), g3)
                 g_cols = g_cols.reshape(groups * k, -1)
         if need_x:
             gx = col2im(g_cols, x4_shape, ksize, stride, pad, dilation, out_size=out_size).reshape(x_shape)

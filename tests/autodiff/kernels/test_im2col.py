@@ -82,3 +82,27 @@ def test_rows_to_nchw_and_back(rng, dtype):
     back, gbias = K.nchw_to_rows(y)
     np.testing.assert_array_equal(back, rows)
     np.testing.assert_allclose(gbias, y.sum(axis=(0, 2)), rtol=1e-5)
+
+
+@pytest.fixture
+def force_parallel(monkeypatch):
+    """Run the prange drivers even on tiny inputs (normally their serial twins run below a size)."""
+    from autodiff.kernels import jit
+    monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation", [GEOMETRIES[1], GEOMETRIES[2], GEOMETRIES[3]])
+def test_parallel_drivers_match_reference(rng, force_parallel, shape, kernel, stride, padding, dilation):
+    x = rng.standard_normal(shape).astype(np.float32)
+    cols = K.im2col(x, kernel, stride, padding, dilation)
+    np.testing.assert_array_equal(cols, R.im2col(x, kernel, stride, padding, dilation))
+    g = rng.standard_normal(cols.shape).astype(np.float32)
+    np.testing.assert_allclose(K.col2im(g, shape, kernel, stride, padding, dilation),
+                               R.col2im(g, shape, kernel, stride, padding, dilation), rtol=1e-5, atol=1e-5)
+    y = rng.standard_normal((3, 4, 10)).astype(np.float32)
+    bias = rng.standard_normal(4).astype(np.float32)
+    rows = np.ascontiguousarray(y.transpose(1, 0, 2)).reshape(4, 30)
+    np.testing.assert_allclose(K.rows_to_nchw(rows, 3, bias), y + bias[:, None], rtol=1e-6)
+    back, gbias = K.nchw_to_rows(y)
+    np.testing.assert_array_equal(back, rows)
+    np.testing.assert_allclose(gbias, y.sum(axis=(0, 2)), rtol=1e-5)

@@ -91,3 +91,45 @@ def test_pool_errors():
         K.max_pool2d_forward(np.zeros((1, 1, 4, 4)), (3, 3), (1, 1), (2, 2))
     with pytest.raises(ValueError, match=r"larger than the padded input \(2, 2\)"):
         K.avg_pool2d_forward(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1))
+
+
+def test_parallel_drivers_match_reference(rng, monkeypatch):
+    """The prange drivers (normally only for large inputs) against the references."""
+    from autodiff.kernels import jit
+    monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    shape, kernel, stride, padding = (2, 3, 7, 9), (3, 3), (2, 2), (1, 1)
+    x = _distinct(rng, shape, np.float32)
+    out, idx = K.max_pool2d_forward(x, kernel, stride, padding)
+    ref_out, ref_idx = R.max_pool2d(x, kernel, stride, padding)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), R.max_pool2d_backward(g, ref_idx, shape),
+                               rtol=1e-6)
+    a = K.avg_pool2d_forward(x, kernel, stride, padding)
+    np.testing.assert_allclose(a, R.avg_pool2d(x, kernel, stride, padding), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(K.avg_pool2d_backward(g, shape, kernel, stride, padding),
+                               R.avg_pool2d_backward(g, shape, kernel, stride, padding), rtol=1e-5, atol=1e-6)
+    ad_out = K.adaptive_avg_pool2d_forward(x, (2, 3))
+    np.testing.assert_allclose(ad_out, R.adaptive_avg_pool2d(x, (2, 3)), rtol=1e-5, atol=1e-6)
+    ga = rng.standard_normal(ad_out.shape).astype(np.float32)
+    np.testing.assert_allclose(K.adaptive_avg_pool2d_backward(ga, shape), R.adaptive_avg_pool2d_backward(ga, shape),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel, stride", [((2, 2), (2, 2)), ((3, 3), (1, 1))])
+def test_max_pool_nan_and_inf_follow_torch(kernel, stride):
+    """NaN wins its window (PyTorch propagates NaN); +inf wins; -inf-only windows give -inf."""
+    x = np.arange(36, dtype=np.float32).reshape(1, 1, 6, 6)
+    x[0, 0, 1, 1] = np.nan
+    x[0, 0, 4, 4] = np.inf
+    out, idx = K.max_pool2d_forward(x, kernel, stride)
+    has_nan = R.max_pool2d(np.isnan(x).astype(np.float32), kernel, stride)[0] > 0
+    ref, _ = R.max_pool2d(np.nan_to_num(x, nan=-1.0), kernel, stride)
+    np.testing.assert_array_equal(np.isnan(out), has_nan)
+    np.testing.assert_array_equal(out[~has_nan], ref[~has_nan])
+    assert idx[0, 0, 0, 0] == 7                    # the NaN's own position
+    assert np.isinf(out).any()
+    x2 = np.full((1, 1, 4, 4), -np.inf, dtype=np.float32)
+    out2, _ = K.max_pool2d_forward(x2, (2, 2), (2, 2))
+    assert np.all(out2 == -np.inf)
