@@ -8,25 +8,28 @@ Tensor = None  # set by autodiff.tensor (avoids an import cycle and per-call imp
 
 
 def _count_dependencies(roots):
-    """How many consumers inside the graph each node has (iterative walk, no recursion)."""
-    deps = {}
+    """How many consumers inside the graph each node has (iterative walk, no recursion).
+
+    A node's first sighting puts it in ``deps`` (which doubles as the visited set) and on the stack.
+    """
+    deps = dict.fromkeys(roots, 0)
     stack = list(roots)
-    seen = set()
-    for r in roots:
-        deps.setdefault(r, 0)
+    pop = stack.pop
+    push = stack.append
+    get = deps.get
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+        node = pop()
         if node._freed:
             node.saved_tensors  # raises the retain_graph error
         for e in node.edges:
             if type(e) is tuple:
                 child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if id(child) not in seen:
-                    stack.append(child)
+                n = get(child)
+                if n is None:
+                    deps[child] = 1
+                    push(child)
+                else:
+                    deps[child] = n + 1
     return deps
 
 
@@ -46,9 +49,10 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     With ``inputs=None`` gradients accumulate into the ``.grad`` of leaves (and of tensors that called
     ``retain_grad``). With a list of ``inputs`` the gradients with respect to them are returned instead
     and no ``.grad`` is touched.
-    """
 
-    # gradients waiting for each node, per output index
+    Gradients waiting for a node are kept in ``buffers[node]``: a list with one slot per output.
+    Nodes become ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
+    """
     buffers = {}
     leaf_grads = {}
     leaf_order = []
@@ -81,33 +85,15 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     ready = [n for n in roots if deps[n] == 0]
     grad_ctx = mode.enable_grad() if create_graph else mode.no_grad()
     with grad_ctx:
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node)
-            if node._tensor_hooks is None and node._retained is None and capture is None:
-                _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready)
+        if create_graph or capture is not None:
+            while ready:
+                node = ready.pop()
+                _run_node(node, buffers.pop(node), create_graph, capture, captured, buffers, leaf_grads,
+                          leaf_order, deps, ready)
                 if not retain_graph:
                     node.release()
-                continue
-            for i, g in enumerate(grads):
-                if g is None:
-                    continue
-                if node._tensor_hooks and i in node._tensor_hooks:
-                    for hook in node._tensor_hooks[i]:
-                        new = hook(g if create_graph else Tensor(g))
-                        if new is not None:
-                            g = new if create_graph else (new.data if isinstance(new, Tensor) else new)
-                    grads[i] = g
-                if capture is not None:
-                    for k in capture.get((id(node), i), ()):
-                        captured[k] = g
-                elif node._retained and i in node._retained:
-                    t = node._retained[i]()
-                    if t is not None:
-                        _set_grad(t, g, create_graph)
-            _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready)
-            if not retain_graph:
-                node.release()
+        else:
+            _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph)
 
     for leaf in leaf_order:
         g = leaf_grads[id(leaf)]
@@ -125,7 +111,107 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     return captured
 
 
-def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps, ready):
+def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
+    """The common case (no create_graph, no inputs=): arrays only, the hot loop kept flat.
+
+    Does what ``_run_node`` does for each ready node, with the per-node work inlined: a chain of
+    small ops spends most of its backward time in this loop's bookkeeping, not in numpy.
+    """
+    pop_ready = ready.pop
+    push_ready = ready.append
+    pop_buffer = buffers.pop
+    get_buffer = buffers.get
+    while ready:
+        node = pop_ready()
+        grads = pop_buffer(node)
+        if node._tensor_hooks is not None or node._retained is not None:
+            _hooks_and_retained(node, grads, False, None, None)
+        if len(grads) == 1:
+            g = grads[0]
+            if g is None:
+                g = _zeros(node.output_meta[0], False)
+            result = node.fn.backward(node, g)
+        else:
+            for i in range(len(grads)):
+                if grads[i] is None:
+                    grads[i] = _zeros(node.output_meta[i], False)
+            result = node.fn.backward(node, *grads)
+        edges = node.edges
+        if type(result) is not tuple:
+            result = (result,)
+        if len(result) != len(edges):
+            result = _pad_result(node, result)
+        k = 0
+        for e in edges:
+            g = result[k]
+            if e is None or g is None:
+                k += 1
+                continue
+            shape, dtype = node.input_meta[k]
+            k += 1
+            if g.shape != shape:
+                _raise_shape(node, g, shape)
+            if g.dtype is not dtype and g.dtype != dtype:
+                g = g.astype(dtype)
+            if type(e) is tuple:
+                child, idx = e
+                buf = get_buffer(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * len(child.output_meta)
+                    buf[idx] = g
+                else:
+                    old = buf[idx]
+                    buf[idx] = g if old is None else old + g
+                d = deps[child] - 1
+                deps[child] = d
+                if d == 0:
+                    push_ready(child)
+            else:
+                _acc_leaf(leaf_grads, leaf_order, e, g)
+        if not retain_graph:
+            node.release()
+
+
+def _hooks_and_retained(node, grads, create_graph, capture, captured):
+    """Run tensor hooks on a node's output gradients, then capture them (grad()) or fill retained .grad."""
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        if node._tensor_hooks and i in node._tensor_hooks:
+            for hook in node._tensor_hooks[i]:
+                new = hook(g if create_graph else Tensor(g))
+                if new is not None:
+                    g = new if create_graph else (new.data if isinstance(new, Tensor) else new)
+            grads[i] = g
+        if capture is not None:
+            for k in capture.get((id(node), i), ()):
+                captured[k] = g
+        elif node._retained and i in node._retained:
+            t = node._retained[i]()
+            if t is not None:
+                _set_grad(t, g, create_graph)
+
+
+def _pad_result(node, result):
+    """Let a backward omit trailing gradients of inputs that never get one; else a clear error."""
+    edges = node.edges
+    n_edges = len(edges)
+    if len(result) < n_edges and all(e is None for e in edges[len(result):]):
+        return result + (None,) * (n_edges - len(result))
+    raise RuntimeError(f"{node.name}: backward returned {len(result)} gradients but the op has "
+                       f"{n_edges} inputs")
+
+
+def _raise_shape(node, g, shape):
+    raise RuntimeError(
+        f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
+        f"for an input of shape {tuple(shape)}")
+
+
+def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order, deps, ready):
+    """One node of the general loop (create_graph and/or gradients captured for ``inputs=``)."""
+    if node._tensor_hooks is not None or node._retained is not None or capture is not None:
+        _hooks_and_retained(node, grads, create_graph, capture, captured)
     fn = node.fn
     tensor_mode = create_graph and not fn.once_differentiable
     for i in range(len(grads)):
@@ -141,17 +227,12 @@ def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps
     else:
         result = fn.backward(node, *grads)
     edges = node.edges
-    n_edges = len(edges)
     if type(result) is not tuple:
         result = (result,)
-    if len(result) != n_edges:
-        if len(result) < n_edges and all(e is None for e in edges[len(result):]):
-            result = result + (None,) * (n_edges - len(result))
-        else:
-            raise RuntimeError(f"{node.name}: backward returned {len(result)} gradients but the op has "
-                               f"{n_edges} inputs")
+    if len(result) != len(edges):
+        result = _pad_result(node, result)
     meta = node.input_meta
-    for k in range(n_edges):
+    for k in range(len(edges)):
         e = edges[k]
         if e is None:
             continue
@@ -160,9 +241,7 @@ def _apply_node(node, grads, create_graph, buffers, leaf_grads, leaf_order, deps
             continue
         shape, dtype = meta[k]
         if g.shape != shape:
-            raise RuntimeError(
-                f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
-                f"for an input of shape {tuple(shape)}")
+            _raise_shape(node, g, shape)
         if g.dtype is not dtype and g.dtype != dtype:
             g = g.astype(dtype)
         if create_graph and not tensor_mode:

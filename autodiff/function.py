@@ -34,31 +34,35 @@ class Node:
 
     Attributes:
         fn: the Function subclass.
-        name: short op label (e.g. ``"mul"``), used in errors and pictures.
+        name: short op label (e.g. ``"mul"``), used in errors and pictures (``fn.name``).
         edges: one entry per positional input: ``None`` (no gradient flows there), a leaf Tensor
             (gradient accumulates into its ``.grad``) or ``(node, output_index)``.
         input_meta: ``(shape, dtype)`` per input that gets a gradient (else ``None``).
         output_meta: ``(shape, dtype)`` per output.
         needs_input_grad: tuple of bools, one per positional input.
         scope: dotted scope name the op was recorded in (see ``autodiff.scope``).
+
+    The engine's own attributes live in ``__slots__`` (a slot write costs a fraction of a dict
+    write, and a node is made for every op); an op's ``forward`` may still set any other attribute
+    on ``ctx`` (those go to the instance ``__dict__``, created on first use).
     """
 
-    # class-level defaults: a new node only sets what differs (keeps recording cheap)
-    _saved = ()
-    _saved_versions = ()
-    _freed = False
-    _as_tensors = False
-    _tensor_hooks = None
-    _retained = None
-    edges = ()
-    input_meta = ()
-    output_meta = ()
-    needs_input_grad = ()
-    scope = ""
+    __slots__ = ("fn", "edges", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
+                 "_saved_versions", "_saved_src", "_inputs_for_graph", "_output_versions", "_freed",
+                 "_as_tensors", "_tensor_hooks", "_retained", "__dict__", "__weakref__")
 
     def __init__(self, fn):
+        # everything the engine reads unconditionally; the _saved_* slots are set by _record only
+        # when something was saved (readers check ``_saved`` first)
         self.fn = fn
-        self.name = fn.name
+        self.edges = self.input_meta = self.output_meta = self.needs_input_grad = self._saved = ()
+        self.scope = ""
+        self._freed = self._as_tensors = False
+        self._tensor_hooks = self._retained = None
+
+    @property
+    def name(self):
+        return self.fn.name
 
     # --- ctx API -------------------------------------------------------------------------------------
     def save_for_backward(self, *arrays):
@@ -73,17 +77,17 @@ class Node:
                 f"{self.name}: trying to backward through the graph a second time (or to read saved "
                 "values after they were freed). Saved arrays are released after backward; pass "
                 "retain_graph=True to the first backward() if you need to backward twice.")
-        versions = self._saved_versions
-        if versions:
-            for i, (box, expected) in enumerate(versions):
-                if box[0] != expected:
+        saved = self._saved
+        if saved:
+            for i, (box, expected) in enumerate(self._saved_versions):
+                if box is not None and box[0] != expected:
                     raise RuntimeError(
                         f"{self.name}: one of the values needed for gradient computation (saved value "
                         f"{i}) has been modified by an in-place operation: it is at version {box[0]}, "
                         f"expected version {expected}. Compute a copy before modifying it in place.")
-        if self._as_tensors:
-            return tuple(self._saved_as_tensor(i) for i in range(len(self._saved)))
-        return self._saved
+            if self._as_tensors:
+                return tuple(self._saved_as_tensor(i) for i in range(len(saved)))
+        return saved
 
     def _saved_as_tensor(self, i):
         kind, k = self._saved_src[i]
@@ -184,16 +188,57 @@ def _shape_error(name, exc, args):
     return ValueError(f"{name}: {msg}")
 
 
+def apply_binary(fn, a, b):
+    """``fn.apply(a, b)`` for exactly two positional arguments, unrolled.
+
+    The arithmetic operators of Tensor go through here: it skips apply's argument loops and list
+    building (the per-op overhead of a chain of small ops), and records exactly the same Node.
+    """
+    if isinstance(a, Tensor):
+        ad = a.data
+        ra = a._requires_grad
+    else:
+        ad = a
+        ra = False
+    if isinstance(b, Tensor):
+        bd = b.data
+        rb = b._requires_grad
+    else:
+        bd = b
+        rb = False
+    ctx = Node(fn)
+    try:
+        out = fn.forward(ctx, ad, bd)
+    except ValueError as e:
+        raise _shape_error(fn.name, e, (a, b)) from None
+    if not (ra or rb) or not _grad_enabled.get():
+        if type(out) is tuple:
+            return tuple(Tensor._wrap(o) for o in out)
+        return Tensor._wrap(out)
+    if ra:
+        node = a._node
+        ea = a if node is None else (node, a._out_idx)
+        ma = (ad.shape, ad.dtype)
+    else:
+        ea = ma = None
+    if rb:
+        node = b._node
+        eb = b if node is None else (node, b._out_idx)
+        mb = (bd.shape, bd.dtype)
+    else:
+        eb = mb = None
+    return _finish(ctx, (ea, eb), (ma, mb), (ra, rb), (a, b), (ad, bd), out)
+
+
 def _record(ctx, args, arrays, out):
-    multi = type(out) is tuple
-    outs = out if multi else (out,)
+    """Link the outputs of ``ctx``'s op to its inputs (some input requires grad, grad mode is on)."""
     edges = []
     meta = []
     needs = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             node = a._node
-            edges.append((node, a._out_idx) if node is not None else a)
+            edges.append(a if node is None else (node, a._out_idx))
             d = a.data
             meta.append((d.shape, d.dtype))
             needs.append(True)
@@ -201,37 +246,61 @@ def _record(ctx, args, arrays, out):
             edges.append(None)
             meta.append(None)
             needs.append(False)
+    return _finish(ctx, tuple(edges), tuple(meta), tuple(needs), args, arrays, out)
+
+
+def _finish(ctx, edges, meta, needs, args, arrays, out):
+    """Fill the node's graph attributes and wrap the output array(s) as Tensors that point to it."""
     ctx.edges = edges
     ctx.input_meta = meta
     ctx.needs_input_grad = needs
     ctx.scope = _scope.get()
-    if multi:
-        ctx.output_meta = [(o.shape, o.dtype) for o in outs]
-        results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(outs)])
-    else:
-        ctx.output_meta = ((out.shape, out.dtype),)
-        results = (Tensor._make(out, ctx, 0),)
-    saved = ctx._saved
-    if saved:
-        src = []
-        versions = []
-        for s in saved:
-            for k, o in enumerate(outs):
-                if s is o:
-                    src.append(("out", k))
-                    versions.append((results[k]._version, 0))
-                    break
-            else:
-                for k, d in enumerate(arrays):
-                    if s is d and isinstance(args[k], Tensor):
-                        box = args[k]._version
-                        src.append(("in", k))
-                        versions.append((box, box[0]))
-                        break
-                else:
-                    src.append(("const", None))
-        ctx._saved_src = src
-        ctx._saved_versions = versions
-        ctx._inputs_for_graph = args
-        ctx._output_versions = [r._version for r in results]
-    return results if multi else results[0]
+    if type(out) is tuple:
+        ctx.output_meta = tuple([(o.shape, o.dtype) for o in out])
+        results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(out)])
+        if ctx._saved:
+            _note_saved(ctx, args, arrays, out, results)
+        return results
+    ctx.output_meta = ((out.shape, out.dtype),)
+    result = Tensor._make(out, ctx, 0)
+    if ctx._saved:
+        _note_saved(ctx, args, arrays, (out,), (result,))
+    return result
+
+
+def _note_saved(ctx, args, arrays, outs, results):
+    """Where each saved array comes from, and the version it must still have at backward time.
+
+    A saved array that is (by identity) an output is ``("out", k)`` (expected version 0); one that is
+    an input Tensor's data is ``("in", k)`` (expected: the input's current version); anything else
+    is ``("const", None)`` and is not version-checked. create_graph uses the sources to hand the
+    backward Tensors connected to the graph instead of bare arrays.
+    """
+    src = []
+    versions = []
+    n_out = len(outs)
+    for s in ctx._saved:
+        k = 0
+        for o in outs:
+            if s is o:
+                break
+            k += 1
+        if k < n_out:
+            src.append(("out", k))
+            versions.append((results[k]._version, 0))
+            continue
+        k = 0
+        for d in arrays:
+            if s is d and isinstance(args[k], Tensor):
+                box = args[k]._version
+                src.append(("in", k))
+                versions.append((box, box[0]))
+                break
+            k += 1
+        else:
+            src.append(("const", None))
+            versions.append((None, None))
+    ctx._saved_src = src
+    ctx._saved_versions = versions
+    ctx._inputs_for_graph = args
+    ctx._output_versions = [r._version for r in results]

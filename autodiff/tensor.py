@@ -5,6 +5,7 @@ import numpy as np
 
 from . import mode
 from .backward import run_backward
+from .function import apply_binary as _binary
 from .ops import elementwise as E
 from .ops import index as I
 from .ops import linalg as L
@@ -309,35 +310,36 @@ class Tensor:
         return t
 
     # --- arithmetic ------------------------------------------------------------------------------
+    # binary operators use function.apply_binary: Function.apply unrolled for two arguments
     def __add__(self, other):
-        return E.Add.apply(self, other)
+        return _binary(E.Add, self, other)
 
     def __radd__(self, other):
-        return E.Add.apply(other, self)
+        return _binary(E.Add, other, self)
 
     def __sub__(self, other):
-        return E.Sub.apply(self, other)
+        return _binary(E.Sub, self, other)
 
     def __rsub__(self, other):
-        return E.Sub.apply(other, self)
+        return _binary(E.Sub, other, self)
 
     def __mul__(self, other):
-        return E.Mul.apply(self, other)
+        return _binary(E.Mul, self, other)
 
     def __rmul__(self, other):
-        return E.Mul.apply(other, self)
+        return _binary(E.Mul, other, self)
 
     def __truediv__(self, other):
-        return E.Div.apply(self, other)
+        return _binary(E.Div, self, other)
 
     def __rtruediv__(self, other):
-        return E.Div.apply(other, self)
+        return _binary(E.Div, other, self)
 
     def __pow__(self, other):
-        return E.Pow.apply(self, other)
+        return _binary(E.Pow, self, other)
 
     def __rpow__(self, other):
-        return E.Pow.apply(other, self)
+        return _binary(E.Pow, other, self)
 
     def __neg__(self):
         return E.Neg.apply(self)
