@@ -416,8 +416,10 @@ def _blas() -> dict:
     try:
         cfg = np.show_config(mode="dicts")
         blas = cfg["Build Dependencies"]["blas"]
+        env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
         return {"name": blas.get("name"), "version": blas.get("version"),
-                "threads": None, "source": "numpy.show_config"}
+                "threads": int(env) if env and env.isdigit() else None,
+                "source": "numpy.show_config (threads from the environment; threadpoolctl not installed)"}
     except Exception:  # noqa: BLE001
         return {"name": "unknown", "version": None, "threads": None, "source": None}
 
@@ -497,7 +499,8 @@ def machine_line(info: dict) -> str:
     th = info.get("threads", {})
     parts = [f"{info['cpu']}, {info['cores']} cores ({info.get('usable_cores')} usable)",
              f"python {info['python']}",
-             f"numpy {info['numpy']} (BLAS {b.get('name')} {b.get('version') or ''}, {b.get('threads')} threads)",
+             f"numpy {info['numpy']} (BLAS {b.get('name')} {b.get('version') or ''}, "
+             f"{b.get('threads') or 'unknown number of'} threads)",
              f"numba {info['numba']} ({th.get('numba')} threads)" if info.get("numba") else "numba not installed",
              (f"torch {info['torch']} ({th.get('torch')} threads, set to match BLAS)" if info.get("torch")
               else "torch not installed"),
