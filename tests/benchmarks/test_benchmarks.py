@@ -279,3 +279,27 @@ def test_gemm_fraction_of_best_rate():
     assert rows[0]["sides"]["ours"]["frac_of_best"] == pytest.approx(0.25)
     assert rows[1]["sides"]["ours"]["frac_of_best"] == pytest.approx(0.5)
     assert report.annotate_gemm_fraction([rows[2]]) is None
+
+
+def test_discover_turns_a_broken_case_module_into_a_fail_row(tmp_path, monkeypatch):
+    from benchmarks import cases
+
+    (tmp_path / "zz_good.py").write_text(
+        "from benchmarks.harness import Case, register\n"
+        "@register('zz_good.row', group='t')\n"
+        "def row(quick):\n    return Case(ours=lambda: 1.0)\n")
+    (tmp_path / "zz_broken.py").write_text("import not_a_module_anywhere\n")
+    saved = dict(harness._REGISTRY)
+    monkeypatch.setattr(cases, "__path__", [str(tmp_path)])
+    try:
+        errors = harness.discover()
+        reg = harness.registry()
+        assert [m for m, _ in errors] == ["benchmarks.cases.zz_broken"]
+        assert "zz_good.row" in reg and "zz_broken.import" in reg
+        row = harness.run_case(reg["zz_broken.import"])
+        assert row["status"] == "FAIL" and "not_a_module_anywhere" in row["reason"]
+    finally:
+        harness._REGISTRY.clear()
+        harness._REGISTRY.update(saved)
+        for mod in ("benchmarks.cases.zz_good", "benchmarks.cases.zz_broken"):
+            sys.modules.pop(mod, None)
