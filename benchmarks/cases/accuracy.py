@@ -78,7 +78,8 @@ def train_ours(model_name, epochs, limit=None, seed=0, log=print):
             pred = np.concatenate([model(ad.Tensor(x_te[i:i + 1000])).data.argmax(1)
                                    for i in range(0, len(x_te), 1000)])
         accs.append(float(np.mean(pred == y_te)))
-        log(f"ours  {model_name} epoch {epoch + 1}: test acc {100 * accs[-1]:.2f}%  {times[-1]:.1f} s")
+        log(f"ours  {model_name} epoch {epoch + 1}: test acc {100 * accs[-1]:.2f}%  {times[-1]:.1f} s"
+            f"  (load average {os.getloadavg()[0]:.1f})")
     return accs[-1], float(np.median(times)), accs
 
 
@@ -118,7 +119,8 @@ def train_torch(model_name, epochs, limit=None, seed=0, log=print):
         with torch.no_grad():
             pred = torch.cat([model(xe[i:i + 1000]).argmax(1) for i in range(0, len(xe), 1000)])
         accs.append(float(np.mean(pred.numpy() == y_te)))
-        log(f"torch {model_name} epoch {epoch + 1}: test acc {100 * accs[-1]:.2f}%  {times[-1]:.1f} s")
+        log(f"torch {model_name} epoch {epoch + 1}: test acc {100 * accs[-1]:.2f}%  {times[-1]:.1f} s"
+            f"  (load average {os.getloadavg()[0]:.1f})")
     return accs[-1], float(np.median(times)), accs
 
 
@@ -178,7 +180,8 @@ def main(argv=None):
         acc, sec, accs = fn(args.model, args.epochs, args.limit)
         print(f"RESULT {side} {args.model} epochs={args.epochs}: final test acc {100 * acc:.2f}%, "
               f"best {100 * max(accs):.2f}% (epoch {int(np.argmax(accs)) + 1}), "
-              f"median {sec:.2f} s/epoch", flush=True)
+              f"median {sec:.2f} s/epoch; per epoch: {', '.join(f'{100 * a:.2f}' for a in accs)}",
+              flush=True)
 
 
 if __name__ == "__main__":
