@@ -280,9 +280,19 @@ class LSTM(_RNNBase):
     Shape:
         input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``), ``(h_0, c_0)`` each
         ``(num_layers * D, B, hidden_size)`` -> output ``(T, B, D * hidden_size)``, ``h_n``, ``c_n``.
+
+    ``proj_size`` (PyTorch's LSTM with projections) is accepted only as 0: projected LSTMs are not
+    provided, and a positive value raises ``ValueError``.
     """
 
     mode = "LSTM"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, dtype=None):
+        if proj_size != 0:
+            raise ValueError(f"LSTM: proj_size={proj_size} is not supported (only 0, no projection)")
+        self.proj_size = 0
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
 
 class GRU(_RNNBase):
