@@ -56,7 +56,10 @@ def test_sequence_layers_match_torch(kind, cfg):
     for r, rt in zip(results, results_t):
         assert r.shape == tuple(rt.shape)
         np.testing.assert_allclose(r.data, rt.detach().numpy(), rtol=1e-5, atol=1e-6)
-    sum(((r * ad.Tensor(w)).sum() for r, w in zip(results[1:], weights[1:])), (results[0] * weights[0]).sum()).backward()
+    loss = (results[0] * weights[0]).sum()
+    for r, w in zip(results[1:], weights[1:]):
+        loss = loss + (r * ad.Tensor(w)).sum()
+    loss.backward()
     sum((rt * torch.tensor(w)).sum() for rt, w in zip(results_t, weights)).backward()
     for (name, p), pt in zip(ours.named_parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.grad.data, pt.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
