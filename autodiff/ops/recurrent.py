@@ -81,6 +81,9 @@ def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh):
         raise ValueError(f"{op}: input must be 3-d (seq_len, batch, input_size), got shape "
                          f"{tuple(np.shape(x))}")
     seq_len, batch, n_in = x.shape
+    if seq_len == 0:
+        raise ValueError(f"{op}: expected sequence length to be larger than 0, got input of shape "
+                         f"{tuple(x.shape)}")
     if np.ndim(w_hh) != 2 or w_hh.shape[0] != n_gates * w_hh.shape[1]:
         raise ValueError(f"{op}: weight_hh must have shape ({n_gates} * hidden, hidden), got "
                          f"{tuple(np.shape(w_hh))}")

@@ -153,6 +153,8 @@ def test_bad_shapes_raise_errors_naming_the_op():
         R.lstm_sequence(x, np.zeros((3, 2), np.float32), None, w_ih, w_hh)
     with pytest.raises(ValueError, match="lstm: weight_hh has dtype float64 but the input has float32"):
         R.lstm_sequence(x, None, None, w_ih, w_hh.astype(np.float64))
+    with pytest.raises(ValueError, match=r"gru: expected sequence length to be larger than 0.*\(0, 2, 4\)"):
+        R.gru_sequence(ad.Tensor(np.zeros((0, 2, 4), np.float32)), None, w_ih[:6], w_hh[:6])
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
         R.rnn_sequence(x, None, w_ih[:2], w_hh[:2], nonlinearity="sigmoid")
 
