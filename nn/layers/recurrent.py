@@ -73,8 +73,11 @@ class _CellBase(Module):
         if not batched:
             input = input.unsqueeze(0)
         _check_size(name, "input", input.shape, (input.shape[0], self.input_size))
+        n_states = 2 if isinstance(self, LSTMCell) else 1
+        if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise ValueError(f"{name}: expected hx as a tuple (h, c), got {type(hx).__name__}")
         states = []
-        for h in (hx if isinstance(hx, tuple) else (hx,)):
+        for h in (tuple(hx) if n_states == 2 else (hx,)):
             if h is None:
                 h = _zeros((input.shape[0], self.hidden_size), self.weight_ih.dtype)
             else:
