@@ -48,11 +48,12 @@ class Node:
     """
 
     __slots__ = ("fn", "edges", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
-                 "_saved_versions", "_saved_src", "_inputs_for_graph", "_output_versions", "_freed",
-                 "_as_tensors", "_tensor_hooks", "_retained", "__dict__", "__weakref__")
+                 "_in_mask", "_in_vsum", "_in_versions", "_out_saved", "_out_pos", "_output_versions",
+                 "_inputs_for_graph", "_freed", "_as_tensors", "_tensor_hooks", "_retained", "__dict__",
+                 "__weakref__")
 
     def __init__(self, fn):
-        # everything the engine reads unconditionally; the _saved_* slots are set by _record only
+        # everything the engine reads unconditionally; the other slots are set by _note_saved only
         # when something was saved (readers check ``_saved`` first)
         self.fn = fn
         self.edges = self.input_meta = self.output_meta = self.needs_input_grad = self._saved = ()
@@ -79,24 +80,65 @@ class Node:
                 "retain_graph=True to the first backward() if you need to backward twice.")
         saved = self._saved
         if saved:
-            for i, (box, expected) in enumerate(self._saved_versions):
-                if box is not None and box[0] != expected:
-                    raise RuntimeError(
-                        f"{self.name}: one of the values needed for gradient computation (saved value "
-                        f"{i}) has been modified by an in-place operation: it is at version {box[0]}, "
-                        f"expected version {expected}. Compute a copy before modifying it in place.")
+            if self._in_mask and _versions_sum(self._inputs_for_graph, self._in_mask) != self._in_vsum:
+                self._raise_modified()
+            if self._out_saved:
+                for box in self._output_versions:
+                    if box is not None and box[0] != 0:
+                        self._raise_modified()
             if self._as_tensors:
-                return tuple(self._saved_as_tensor(i) for i in range(len(saved)))
+                src = self._saved_src
+                return tuple(self._saved_as_tensor(i, src) for i in range(len(saved)))
         return saved
 
-    def _saved_as_tensor(self, i):
-        kind, k = self._saved_src[i]
+    def _raise_modified(self):
+        """Name the first saved value whose source tensor changed version since it was saved."""
+        expected = self._in_versions
+        for i, (kind, k) in enumerate(self._saved_src):
+            if kind == "in":
+                now = self._inputs_for_graph[k]._version_count
+                was = 0 if expected is None else expected[k]
+            elif kind == "out":
+                now, was = self._output_versions[k][0], 0
+            else:
+                continue
+            if now != was:
+                raise RuntimeError(
+                    f"{self.name}: one of the values needed for gradient computation (saved value "
+                    f"{i}) has been modified by an in-place operation: it is at version {now}, "
+                    f"expected version {was}. Compute a copy before modifying it in place.")
+        raise RuntimeError(f"{self.name}: one of the values needed for gradient computation has been "
+                           "modified by an in-place operation (version changed since it was saved)")
+
+    @property
+    def _saved_src(self):
+        """Per saved array: ``("out", k)``, ``("in", k)`` (an input Tensor's data) or ``("const", None)``.
+
+        Worked out when asked (create_graph, pictures) from what ``_note_saved`` recorded, so the
+        forward pass does not build these tuples for every op.
+        """
+        if not self._saved or self._inputs_for_graph is None:
+            return ()
+        args, in_mask, out_saved = self._inputs_for_graph, self._in_mask, self._out_saved
+        src = []
+        for i, s in enumerate(self._saved):
+            if out_saved >> i & 1:
+                src.append(("out", 0 if self._out_pos is None else self._out_pos[i]))
+                continue
+            for k, a in enumerate(args):
+                if in_mask >> k & 1 and a.data is s:
+                    src.append(("in", k))
+                    break
+            else:
+                src.append(("const", None))
+        return src
+
+    def _saved_as_tensor(self, i, src):
+        kind, k = src[i]
         arr = self._saved[i]
         if kind == "in":
-            t = self._inputs_for_graph[k]
-            if isinstance(t, Tensor):
-                return t
-        elif kind == "out":
+            return self._inputs_for_graph[k]
+        if kind == "out":
             return Tensor._make(arr, self, k, self._output_versions[k])
         if isinstance(arr, np.ndarray):
             return Tensor(arr)
@@ -215,19 +257,36 @@ def apply_binary(fn, a, b):
         if type(out) is tuple:
             return tuple(Tensor._wrap(o) for o in out)
         return Tensor._wrap(out)
+    # edges and input metadata as in _record (see there)
     if ra:
         node = a._node
-        ea = a if node is None else (node, a._out_idx)
-        ma = (ad.shape, ad.dtype)
+        if node is None:
+            ea = a
+            ma = (ad.shape, ad.dtype)
+        else:
+            ea = (node, a._out_idx)
+            ma = node.output_meta[a._out_idx]
+            if ma[1] is not ad.dtype or ma[0] != ad.shape:
+                ma = (ad.shape, ad.dtype)
     else:
         ea = ma = None
     if rb:
         node = b._node
-        eb = b if node is None else (node, b._out_idx)
-        mb = (bd.shape, bd.dtype)
+        if node is None:
+            eb = b
+            mb = (bd.shape, bd.dtype)
+        else:
+            eb = (node, b._out_idx)
+            mb = node.output_meta[b._out_idx]
+            if mb[1] is not bd.dtype or mb[0] != bd.shape:
+                mb = (bd.shape, bd.dtype)
     else:
         eb = mb = None
-    return _finish(ctx, (ea, eb), (ma, mb), (ra, rb), (a, b), (ad, bd), out)
+    needs = (_BOTH if rb else _FIRST) if ra else _SECOND
+    return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), (ad, bd), out)
+
+
+_BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
 
 
 def _record(ctx, args, arrays, out):
@@ -237,10 +296,19 @@ def _record(ctx, args, arrays, out):
     needs = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
-            node = a._node
-            edges.append(a if node is None else (node, a._out_idx))
             d = a.data
-            meta.append((d.shape, d.dtype))
+            node = a._node
+            if node is None:
+                edges.append(a)
+                meta.append((d.shape, d.dtype))
+            else:
+                edges.append((node, a._out_idx))
+                # the producer's output metadata describes this input: share the tuple (fewer
+                # objects alive per op means less work for Python's garbage collector)
+                m = node.output_meta[a._out_idx]
+                if m[1] is not d.dtype or m[0] != d.shape:  # data replaced or cast in place since
+                    m = (d.shape, d.dtype)
+                meta.append(m)
             needs.append(True)
         else:
             edges.append(None)
@@ -261,24 +329,45 @@ def _finish(ctx, edges, meta, needs, args, arrays, out):
         if ctx._saved:
             _note_saved(ctx, args, arrays, out, results)
         return results
-    ctx.output_meta = ((out.shape, out.dtype),)
+    ctx.output_meta = _single_output_meta(out, edges)
     result = Tensor._make(out, ctx, 0)
     if ctx._saved:
         _note_saved(ctx, args, arrays, (out,), (result,))
     return result
 
 
-def _note_saved(ctx, args, arrays, outs, results):
-    """Where each saved array comes from, and the version it must still have at backward time.
+def _single_output_meta(out, edges):
+    """``((shape, dtype),)`` of ``out``: shared with an input's producer when it has the same one.
 
-    A saved array that is (by identity) an output is ``("out", k)`` (expected version 0); one that is
-    an input Tensor's data is ``("in", k)`` (expected: the input's current version); anything else
-    is ``("const", None)`` and is not version-checked. create_graph uses the sources to hand the
-    backward Tensors connected to the graph instead of bare arrays.
+    Elementwise chains produce many outputs like their inputs; sharing the (immutable) tuple keeps
+    three fewer objects alive per op.
     """
-    src = []
-    versions = []
+    shape = out.shape
+    dtype = out.dtype
+    for e in edges:
+        if type(e) is tuple:
+            om = e[0].output_meta
+            if len(om) == 1:
+                m = om[0]
+                if m[1] is dtype and m[0] == shape:
+                    return om
+    return ((shape, dtype),)
+
+
+def _note_saved(ctx, args, arrays, outs, results):
+    """Record, without building per-array tuples, where the saved arrays come from and their versions.
+
+    A saved array that is (by identity) an output gets its bit in ``_out_saved`` (expected version 0,
+    the output's version box kept in ``_output_versions[k]``); one that is an input Tensor's data sets
+    bit ``k`` of ``_in_mask``. Versions only grow, so the sum of those inputs' versions now
+    (``_in_vsum``) tells at backward time whether any of them was modified in place; the
+    per-input versions are kept only when that sum is not zero. Everything else saved is a constant,
+    not checked. ``_saved_src`` turns this into ``("in"|"out"|"const", k)`` pairs when needed.
+    """
+    in_mask = vsum = out_saved = 0
+    out_boxes = out_pos = None
     n_out = len(outs)
+    i = 0
     for s in ctx._saved:
         k = 0
         for o in outs:
@@ -286,21 +375,45 @@ def _note_saved(ctx, args, arrays, outs, results):
                 break
             k += 1
         if k < n_out:
-            src.append(("out", k))
-            versions.append((results[k]._version, 0))
-            continue
-        k = 0
-        for d in arrays:
-            if s is d and isinstance(args[k], Tensor):
-                box = args[k]._version
-                src.append(("in", k))
-                versions.append((box, box[0]))
-                break
-            k += 1
+            out_saved |= 1 << i
+            if out_boxes is None:
+                out_boxes = [None] * n_out
+            out_boxes[k] = results[k]._version
+            if n_out > 1:
+                if out_pos is None:
+                    out_pos = {}
+                out_pos[i] = k
         else:
-            src.append(("const", None))
-            versions.append((None, None))
-    ctx._saved_src = src
-    ctx._saved_versions = versions
+            k = 0
+            for d in arrays:
+                if s is d and isinstance(args[k], Tensor):
+                    if not in_mask >> k & 1:
+                        in_mask |= 1 << k
+                        box = args[k]._vbox
+                        if box is not None:
+                            vsum += box[0]
+                    break
+                k += 1
+        i += 1
+    ctx._in_mask = in_mask
+    ctx._in_vsum = vsum
+    ctx._in_versions = None if not vsum else tuple(
+        a._version_count if isinstance(a, Tensor) else 0 for a in args)
+    ctx._out_saved = out_saved
+    ctx._output_versions = out_boxes
+    ctx._out_pos = out_pos
     ctx._inputs_for_graph = args
-    ctx._output_versions = [r._version for r in results]
+
+
+def _versions_sum(args, mask):
+    """Sum of the version counters of ``args[k]`` for the bits ``k`` set in ``mask``."""
+    total = k = 0
+    while mask:
+        if mask & 1:
+            box = args[k]._vbox
+            if box is not None:
+                total += box[0]
+        mask >>= 1
+        k += 1
+    return total
+

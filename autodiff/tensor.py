@@ -60,7 +60,9 @@ class Tensor:
         name: optional label shown in pictures of the graph.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_version", "_hooks", "name",
+    # _vbox: the version counter, a one-element list shared with detached copies; created on first
+    # use (most tensors are never modified in place, saved or detached), see the _version property
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_vbox", "_hooks", "name",
                  "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make ndarray <op> Tensor return NotImplemented, so Tensor's reflected op runs
@@ -70,7 +72,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self._out_idx = 0
-        self._version = [0]
+        self._vbox = None
         self._hooks = None
         self.name = name
         self._requires_grad = False
@@ -87,7 +89,7 @@ class Tensor:
         t.grad = None
         t._node = None
         t._out_idx = 0
-        t._version = [0]
+        t._vbox = None
         t._hooks = None
         t.name = None
         t._requires_grad = False
@@ -102,7 +104,7 @@ class Tensor:
         t.grad = None
         t._node = node
         t._out_idx = idx
-        t._version = version if version is not None else [0]
+        t._vbox = version
         t._hooks = None
         t.name = None
         t._requires_grad = True
@@ -207,7 +209,7 @@ class Tensor:
         """A new leaf sharing this tensor's data (and version counter), outside the graph."""
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t._node, t._out_idx = self.data, None, None, 0
-        t._version, t._hooks, t.name, t._requires_grad = self._version, None, self.name, False
+        t._vbox, t._hooks, t.name, t._requires_grad = self._version, None, self.name, False
         return t
 
     def detach_(self):
@@ -216,8 +218,17 @@ class Tensor:
         return self
 
     @property
+    def _version(self):
+        """The version counter box ``[n]``: in-place changes do ``t._version[0] += 1``."""
+        box = self._vbox
+        if box is None:
+            box = self._vbox = [0]
+        return box
+
+    @property
     def _version_count(self):
-        return self._version[0]
+        box = self._vbox
+        return 0 if box is None else box[0]
 
     # --- numpy interop ---------------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
