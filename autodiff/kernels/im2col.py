@@ -87,6 +87,20 @@ def _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                     col0 += ow
 
 
+@njit_serial
+def _im2col_block_unit(x, cols, c, n0, n1, kh, kw, ph, pw, oh, ow):
+    # stride 1, dilation 1 (the common case) as literals: the compiler specialises the loops (~2x faster)
+    _im2col_block(x, cols, c, n0, n1, kh, kw, 1, 1, ph, pw, 1, 1, oh, ow)
+
+
+@njit_serial
+def _im2col_any(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if sh == 1 and sw == 1 and dh == 1 and dw == 1:
+        _im2col_block_unit(x, cols, c, n0, n1, kh, kw, ph, pw, oh, ow)
+    else:
+        _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
 @njit_parallel
 def _im2col_parallel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     batch = x.shape[0]
@@ -95,13 +109,13 @@ def _im2col_parallel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for t in prange(channels * chunks):
         c = t // chunks
         n0 = (t % chunks) * step
-        _im2col_block(x, cols, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _im2col_any(x, cols, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @njit_serial
 def _im2col_serial(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for c in range(x.shape[1]):
-        _im2col_block(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _im2col_any(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @njit_serial
@@ -131,6 +145,19 @@ def _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                             dst_row[dst + t * sw] += src_row[src + t]
 
 
+@njit_serial
+def _col2im_block_unit(cols, dx, c, n0, n1, kh, kw, ph, pw, oh, ow):
+    _col2im_block(cols, dx, c, n0, n1, kh, kw, 1, 1, ph, pw, 1, 1, oh, ow)
+
+
+@njit_serial
+def _col2im_any(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if sh == 1 and sw == 1 and dh == 1 and dw == 1:
+        _col2im_block_unit(cols, dx, c, n0, n1, kh, kw, ph, pw, oh, ow)
+    else:
+        _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
 @njit_parallel
 def _col2im_parallel(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     batch = dx.shape[0]
@@ -139,13 +166,13 @@ def _col2im_parallel(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for t in prange(channels * chunks):
         c = t // chunks
         n0 = (t % chunks) * step
-        _col2im_block(cols, dx, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _col2im_any(cols, dx, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @njit_serial
 def _col2im_serial(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for c in range(dx.shape[1]):
-        _col2im_block(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _col2im_any(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def _chunks(batch, channels):
@@ -236,7 +263,7 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
 @njit_serial
 def _rows_to_nchw_sample(rows, bias, out, n):
     channels, plane = out.shape[1], out.shape[2]
-    src = n * plane
+    src = max(n * plane, 0)  # visibly non-negative: no wraparound check, the copy vectorises
     for o in range(channels):
         b = bias[o]
         dst_row = out[n, o]
@@ -258,30 +285,26 @@ def _rows_to_nchw_serial(rows, bias, out):
 
 
 @njit_serial
-def _nchw_to_rows_channel(g, rows, gbias, o):
+def _nchw_to_rows_channel(g, rows, o):
     batch, plane = g.shape[0], g.shape[2]
-    acc = 0.0
     dst_row = rows[o]
     for n in range(batch):
         src_row = g[n, o]
-        dst = n * plane
+        dst = max(n * plane, 0)
         for p in range(plane):
-            v = src_row[p]
-            dst_row[dst + p] = v
-            acc += v
-    gbias[o] = acc
+            dst_row[dst + p] = src_row[p]
 
 
 @njit_parallel
-def _nchw_to_rows_parallel(g, rows, gbias):
+def _nchw_to_rows_parallel(g, rows):
     for o in prange(g.shape[1]):
-        _nchw_to_rows_channel(g, rows, gbias, o)
+        _nchw_to_rows_channel(g, rows, o)
 
 
 @njit_serial
-def _nchw_to_rows_serial(g, rows, gbias):
+def _nchw_to_rows_serial(g, rows):
     for o in range(g.shape[1]):
-        _nchw_to_rows_channel(g, rows, gbias, o)
+        _nchw_to_rows_channel(g, rows, o)
 
 
 def rows_to_nchw(rows, batch, bias=None):
@@ -308,7 +331,7 @@ def rows_to_nchw(rows, batch, bias=None):
 def nchw_to_rows(g):
     """Reorder ``(N, O, L)`` to ``(O, N * L)`` and also return the sum over ``N`` and ``L`` (the bias gradient).
 
-    The sum is accumulated in float64 and returned in ``g``'s dtype.
+    The sum is numpy's pairwise summation along the contiguous rows.
 
     Shape:
         ``(N, O, L)`` -> ``((O, N * L), (O,))``.
@@ -318,6 +341,5 @@ def nchw_to_rows(g):
         raise ValueError(f"nchw_to_rows: expected a 3-d (N, O, L) array, got shape {g.shape}")
     batch, channels, plane = g.shape
     rows = np.empty((channels, batch * plane), dtype=g.dtype)
-    gbias = np.empty(channels, dtype=g.dtype)
-    run_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows, gbias)
-    return rows, gbias
+    run_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows)
+    return rows, rows.sum(axis=1)

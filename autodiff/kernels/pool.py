@@ -117,30 +117,42 @@ def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
             dst_i[y, xo] = best_i
 
 
+@njit_serial
+def _max_plane_2x2(x, out, idx, n, c):
+    # the common 2x2 / stride 2 / no padding window as literals, so the compiler drops the general loops
+    _max_plane(x, out, idx, n, c, 2, 2, 2, 2, 0, 0, 1, 1)
+
+
+@njit_serial
+def _max_plane_any(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0 and dh == 1 and dw == 1:
+        _max_plane_2x2(x, out, idx, n, c)
+    else:
+        _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
 @njit_parallel
 def _max_forward_parallel(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     channels = x.shape[1]
     for t in prange(x.shape[0] * channels):
-        _max_plane(x, out, idx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw)
+        _max_plane_any(x, out, idx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @njit_serial
 def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
-            _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
+            _max_plane_any(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @njit_serial
 def _max_back_plane(g, idx, dx, n, c):
     src = g[n, c]
     src_i = idx[n, c]
-    dst = dx[n, c]
-    width = dst.shape[1]
+    dst = dx[n, c].reshape(dx.shape[2] * dx.shape[3])
     for y in range(src.shape[0]):
         for xo in range(src.shape[1]):
-            k = max(src_i[y, xo], 0)
-            dst[k // width, k % width] += src[y, xo]
+            dst[max(src_i[y, xo], 0)] += src[y, xo]
 
 
 @njit_parallel
