@@ -50,8 +50,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     ``retain_grad``). With a list of ``inputs`` the gradients with respect to them are returned instead
     and no ``.grad`` is touched.
 
-    Gradients waiting for a node are kept in ``buffers[node]``: a list with one slot per output.
-    Nodes become ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
+    Gradients waiting for a node are kept in ``buffers[node]``: a list with one slot per output
+    (``_run_plain`` keeps a single-output node's gradient bare, without the list). Nodes become ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
     """
     buffers = {}
     leaf_grads = {}
@@ -93,6 +93,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 if not retain_graph:
                     node.release()
         else:
+            for node in roots:  # _run_plain keeps single-output gradients without the list
+                if len(node.output_meta) == 1:
+                    buffers[node] = buffers[node][0]
             _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph)
 
     for leaf in leaf_order:
@@ -115,7 +118,8 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
     """The common case (no create_graph, no inputs=): arrays only, the hot loop kept flat.
 
     Does what ``_run_node`` does for each ready node, with the per-node work inlined: a chain of
-    small ops spends most of its backward time in this loop's bookkeeping, not in numpy.
+    small ops spends most of its backward time in this loop's bookkeeping, not in numpy. The buffer
+    of a single-output node is its gradient itself (no one-element list per node).
     """
     pop_ready = ready.pop
     push_ready = ready.append
@@ -123,14 +127,16 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
     get_buffer = buffers.get
     while ready:
         node = pop_ready()
+        single = len(node.output_meta) == 1
         grads = pop_buffer(node)
         if node._tensor_hooks is not None or node._retained is not None:
+            if single:
+                grads = [grads]
             _hooks_and_retained(node, grads, False, None, None)
-        if len(grads) == 1:
-            g = grads[0]
-            if g is None:
-                g = _zeros(node.output_meta[0], False)
-            result = node.fn.backward(node, g)
+            if single:
+                grads = grads[0]
+        if single:
+            result = node.fn.backward(node, grads)
         else:
             for i in range(len(grads)):
                 if grads[i] is None:
@@ -156,7 +162,9 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
             if type(e) is tuple:
                 child, idx = e
                 buf = get_buffer(child)
-                if buf is None:
+                if len(child.output_meta) == 1:
+                    buffers[child] = g if buf is None else buf + g
+                elif buf is None:
                     buf = buffers[child] = [None] * len(child.output_meta)
                     buf[idx] = g
                 else:
@@ -168,8 +176,11 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
                     push_ready(child)
             else:
                 _acc_leaf(leaf_grads, leaf_order, e, g)
-        if not retain_graph:
-            node.release()
+        if not retain_graph:  # node.release(), inlined
+            if node._saved:
+                node._saved = ()
+                node._inputs_for_graph = None
+            node._freed = True
 
 
 def _hooks_and_retained(node, grads, create_graph, capture, captured):

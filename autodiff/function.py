@@ -49,17 +49,21 @@ class Node:
 
     __slots__ = ("fn", "edges", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
                  "_in_mask", "_in_vsum", "_in_versions", "_out_saved", "_out_pos", "_output_versions",
-                 "_inputs_for_graph", "_freed", "_as_tensors", "_tensor_hooks", "_retained", "__dict__",
-                 "__weakref__")
+                 "_inputs_for_graph", "_freed", "__dict__", "__weakref__")
+
+    # rarely set (hooks, retain_grad, a create_graph pass): class defaults, an instance stores its own
+    # value in its __dict__ only when it differs
+    _as_tensors = False
+    _tensor_hooks = None
+    _retained = None
 
     def __init__(self, fn):
-        # everything the engine reads unconditionally; the other slots are set by _note_saved only
-        # when something was saved (readers check ``_saved`` first)
+        # what may be read before _finish fills the graph attributes (edges, input_meta, output_meta,
+        # scope); the _in_*/_out_* slots are set by _note_saved only when something was saved
+        # (readers check ``_saved`` first)
         self.fn = fn
-        self.edges = self.input_meta = self.output_meta = self.needs_input_grad = self._saved = ()
-        self.scope = ""
-        self._freed = self._as_tensors = False
-        self._tensor_hooks = self._retained = None
+        self.needs_input_grad = self._saved = ()
+        self._freed = False
 
     @property
     def name(self):
@@ -145,7 +149,7 @@ class Node:
         return arr
 
     def release(self):
-        """Drop saved arrays (after a backward without ``retain_graph``)."""
+        """Drop saved arrays (after a backward without ``retain_graph``; inlined in backward._run_plain)."""
         if self._saved:
             self._saved = ()
             self._inputs_for_graph = None

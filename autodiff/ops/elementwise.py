@@ -48,9 +48,16 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
-        ga = unbroadcast(g * b, _shape(a)) if na else None
-        gb = unbroadcast(g * a, _shape(b)) if nb else None
+        ma, mb = ctx.input_meta  # (shape, dtype) of an input that needs a gradient, else None
+        ga = gb = None
+        if ma is not None:
+            ga = g * b
+            if ga.shape != ma[0]:
+                ga = unbroadcast(ga, ma[0])
+        if mb is not None:
+            gb = g * a
+            if gb.shape != mb[0]:
+                gb = unbroadcast(gb, mb[0])
         return ga, gb
 
 
@@ -65,9 +72,9 @@ class Div(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
-        ga = unbroadcast(g / b, _shape(a)) if na else None
-        gb = unbroadcast(-g * a / (b * b), _shape(b)) if nb else None
+        ma, mb = ctx.input_meta
+        ga = None if ma is None else unbroadcast(g / b, ma[0])
+        gb = None if mb is None else unbroadcast(-g * a / (b * b), mb[0])
         return ga, gb
 
 
