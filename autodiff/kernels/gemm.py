@@ -1,11 +1,13 @@
 """Matrix products: numpy's BLAS beside a tiled Numba GEMM, and a per-shape choice between them.
 
-BLAS (``np.matmul``) wins as soon as a product is big enough to amortise its call overhead; the Numba
-kernel wins only on tiny products, and it can fuse a bias and an activation into the product so the
-result is written once. :func:`matmul` and :func:`linear_act` pick per shape using the crossover
-measured on the development machine (``benchmarks/cases/conv.py`` prints it; re-measure with
-:func:`measure_crossover`). Large products always go to BLAS. For BLAS-sized :func:`linear_act`, the
-bias and activation run as one in-place Numba pass over the BLAS result.
+Measured on the development machine (``benchmarks/cases/conv.py``, rows ``conv.numba_gemm_*`` and
+``conv.matmul_*``): the Numba kernel called directly beats BLAS only up to about 16x16x16 (BLAS pays
+~1.5 us per call), and the Python-level dispatch eats most of that, so :func:`matmul` sends only
+products of at most :data:`NUMBA_MAX_FLOPS` multiply-adds to it. Everything else goes to BLAS: on one
+thread for thin products, on all its threads for large ones (large products run at BLAS speed).
+:func:`linear_act` fuses bias and activation into one in-place Numba pass over the BLAS result, which
+beat both three numpy passes and the fused Numba GEMM (``gemm(..., bias, activation)``) at every size
+tried (4x4x4 to 64x64x32: 25-30% faster than numpy).
 
 Shape:
     ``matmul``: ``(M, K) @ (K, N) -> (M, N)``; ``linear_act``: ``x (M, K)``, ``weight (N, K)``,
@@ -27,9 +29,10 @@ __all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "blas_
 ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
 # Products with at most this many multiply-adds (M*K*N) go to the Numba kernel. Measured with
-# measure_crossover() on the development machine (2-core AMD EPYC, OpenBLAS 0.3.31, float32):
-# BLAS costs ~1-2 us per call, which the Numba loop beats only below roughly 16x16x16.
-NUMBA_MAX_FLOPS = 4096
+# measure_crossover() and the conv.numba_gemm_* rows (2-core AMD EPYC, OpenBLAS 0.3.31, float32): the raw
+# kernel ties BLAS (~1.5-2.5 us) up to 16x16x16 and loses beyond; through matmul()'s checks it wins
+# only up to about 8x8x8.
+NUMBA_MAX_FLOPS = 512
 
 # BLAS runs on all its threads only when every dimension is at least this; thinner products run on one
 # thread. Measured on the development machine (2 cores, OpenBLAS 0.3.31, shared with other jobs): the
@@ -210,21 +213,39 @@ def use_numba_gemm(m, k, n):
     return m * k * n <= NUMBA_MAX_FLOPS
 
 
+@njit_serial
+def _gemm_plain(a, b):
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    _gemm_kernel(a, b, np.zeros(b.shape[1], a.dtype), 0, out)
+    return out
+
+
+_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def matmul(a, b):
     """``a @ b`` for 2-d float arrays, by BLAS or by the Numba kernel, whichever is faster at this shape.
 
     Tiny products go to the Numba kernel, thin ones to BLAS on one thread, large ones to BLAS on all its
-    threads (:func:`blas_matmul`). Anything else (stacked, 1-d, integer, mixed dtypes) goes to BLAS too.
+    threads (:func:`blas_matmul`). Anything else (stacked, 1-d, integer, mixed dtypes) goes to ``np.matmul``.
+    Kept lean: at the crossover a call is ~1.5 us, so every attribute lookup counts.
 
     Shape:
         ``(M, K) @ (K, N) -> (M, N)``.
     """
-    if (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.dtype.itemsize >= 4
-            and a.shape[1] == b.shape[0] and use_numba_gemm(a.shape[0], a.shape[1], b.shape[1])):
-        out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-        _gemm_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), np.zeros(b.shape[1], a.dtype), 0, out)
-        return out
-    return blas_matmul(a, b)
+    if a.ndim == 2 and b.ndim == 2:
+        m, k = a.shape
+        n = b.shape[1]
+        if m * k * n <= NUMBA_MAX_FLOPS and k == b.shape[0] and a.dtype == b.dtype and a.dtype in _FLOAT_TYPES:
+            return _gemm_plain(a, b)
+        if (m < BLAS_THREADED_MIN_DIM or k < BLAS_THREADED_MIN_DIM or n < BLAS_THREADED_MIN_DIM) \
+                and _set_blas_threads_local is not None:
+            old = _set_blas_threads_local(1)
+            try:
+                return np.matmul(a, b)
+            finally:
+                _set_blas_threads_local(old)
+    return np.matmul(a, b)
 
 
 def bias_act_(y, bias=None, activation=None):
@@ -258,13 +279,11 @@ def linear_act(x, weight, bias=None, activation=None):
     if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"linear_act: input {x.shape} and weight {weight.shape} do not fit "
                          f"(expected (M, K) and (N, K))")
-    m, k = x.shape
-    n = weight.shape[0]
-    if use_numba_gemm(m, k, n):
-        return gemm(x, weight.T, bias, activation)
-    y = blas_matmul(x, weight.T)
+    y = matmul(x, weight.T)
     if bias is None and activation in (None, "identity"):
         return y
+    if not y.flags.c_contiguous:
+        y = np.ascontiguousarray(y)
     return bias_act_(y, bias, activation)
 
 
