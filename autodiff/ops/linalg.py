@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..function import Function
+from ..kernels.gemm import matmul as _matmul  # BLAS/Numba per shape; thin 2-d products on one BLAS thread
 from .generic import unbroadcast
 
 
@@ -19,7 +20,7 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                              f"{ka} (last dim of the first) != {kb} (rows of the second)")
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
