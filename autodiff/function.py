@@ -48,7 +48,7 @@ class Node:
     """
 
     __slots__ = ("fn", "edges", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
-                 "_in_mask", "_in_vsum", "_in_versions", "_out_saved", "_out_pos", "_output_versions",
+                 "_epoch", "_out_saved", "_out_pos", "_output_versions",
                  "_inputs_for_graph", "_freed", "__dict__", "__weakref__")
 
     # rarely set (hooks, retain_grad, a create_graph pass): class defaults, an instance stores its own
@@ -84,53 +84,45 @@ class Node:
                 "retain_graph=True to the first backward() if you need to backward twice.")
         saved = self._saved
         if saved:
-            if self._in_mask and _versions_sum(self._inputs_for_graph, self._in_mask) != self._in_vsum:
-                self._raise_modified()
-            if self._out_saved:
-                for box in self._output_versions:
-                    if box is not None and box[0] != 0:
-                        self._raise_modified()
+            if _clock[0] != self._epoch:  # something was modified in place since this op ran
+                self._check_versions()
             if self._as_tensors:
                 src = self._saved_src
                 return tuple(self._saved_as_tensor(i, src) for i in range(len(saved)))
         return saved
 
-    def _raise_modified(self):
-        """Name the first saved value whose source tensor changed version since it was saved."""
-        expected = self._in_versions
+    def _check_versions(self):
+        """Raise if a saved input or output was modified in place after this op was recorded."""
         for i, (kind, k) in enumerate(self._saved_src):
             if kind == "in":
-                now = self._inputs_for_graph[k]._version_count
-                was = 0 if expected is None else expected[k]
+                box = self._inputs_for_graph[k]._vbox
             elif kind == "out":
-                now, was = self._output_versions[k][0], 0
+                box = self._output_versions[k]
             else:
                 continue
-            if now != was:
+            if box is not None and box.epoch > self._epoch:
                 raise RuntimeError(
                     f"{self.name}: one of the values needed for gradient computation (saved value "
-                    f"{i}) has been modified by an in-place operation: it is at version {now}, "
-                    f"expected version {was}. Compute a copy before modifying it in place.")
-        raise RuntimeError(f"{self.name}: one of the values needed for gradient computation has been "
-                           "modified by an in-place operation (version changed since it was saved)")
+                    f"{i}) has been modified by an in-place operation: it is at version {box[0]}, "
+                    "newer than when it was saved. Compute a copy before modifying it in place.")
 
     @property
     def _saved_src(self):
         """Per saved array: ``("out", k)``, ``("in", k)`` (an input Tensor's data) or ``("const", None)``.
 
-        Worked out when asked (create_graph, pictures) from what ``_note_saved`` recorded, so the
-        forward pass does not build these tuples for every op.
+        Worked out when asked (version errors, create_graph, pictures) from what ``_note_saved``
+        recorded, so the forward pass does not build these tuples for every op.
         """
         if not self._saved or self._inputs_for_graph is None:
             return ()
-        args, in_mask, out_saved = self._inputs_for_graph, self._in_mask, self._out_saved
+        args, out_saved = self._inputs_for_graph, self._out_saved
         src = []
         for i, s in enumerate(self._saved):
             if out_saved >> i & 1:
                 src.append(("out", 0 if self._out_pos is None else self._out_pos[i]))
                 continue
             for k, a in enumerate(args):
-                if in_mask >> k & 1 and a.data is s:
+                if isinstance(a, Tensor) and a.data is s:
                     src.append(("in", k))
                     break
             else:
@@ -218,7 +210,7 @@ class Function:
             if type(out) is tuple:
                 return tuple(Tensor._wrap(o) for o in out)
             return Tensor._wrap(out)
-        return _record(ctx, args, arrays, out)
+        return _record(ctx, args, out)
 
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and a per-call import)
@@ -287,13 +279,13 @@ def apply_binary(fn, a, b):
     else:
         eb = mb = None
     needs = (_BOTH if rb else _FIRST) if ra else _SECOND
-    return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), (ad, bd), out)
+    return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
 
 
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
 
 
-def _record(ctx, args, arrays, out):
+def _record(ctx, args, out):
     """Link the outputs of ``ctx``'s op to its inputs (some input requires grad, grad mode is on)."""
     edges = []
     meta = []
@@ -318,10 +310,10 @@ def _record(ctx, args, arrays, out):
             edges.append(None)
             meta.append(None)
             needs.append(False)
-    return _finish(ctx, tuple(edges), tuple(meta), tuple(needs), args, arrays, out)
+    return _finish(ctx, tuple(edges), tuple(meta), tuple(needs), args, out)
 
 
-def _finish(ctx, edges, meta, needs, args, arrays, out):
+def _finish(ctx, edges, meta, needs, args, out):
     """Fill the node's graph attributes and wrap the output array(s) as Tensors that point to it."""
     ctx.edges = edges
     ctx.input_meta = meta
@@ -331,12 +323,12 @@ def _finish(ctx, edges, meta, needs, args, arrays, out):
         ctx.output_meta = tuple([(o.shape, o.dtype) for o in out])
         results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(out)])
         if ctx._saved:
-            _note_saved(ctx, args, arrays, out, results)
+            _note_saved(ctx, args, out, results)
         return results
     ctx.output_meta = _single_output_meta(out, edges)
     result = Tensor._make(out, ctx, 0)
     if ctx._saved:
-        _note_saved(ctx, args, arrays, (out,), (result,))
+        _note_saved(ctx, args, (out,), (result,))
     return result
 
 
@@ -358,66 +350,60 @@ def _single_output_meta(out, edges):
     return ((shape, dtype),)
 
 
-def _note_saved(ctx, args, arrays, outs, results):
-    """Record, without building per-array tuples, where the saved arrays come from and their versions.
+def _note_saved(ctx, args, outs, results):
+    """Remember what ``backward`` needs to check and rebuild the saved arrays, cheaply.
 
-    A saved array that is (by identity) an output gets its bit in ``_out_saved`` (expected version 0,
-    the output's version box kept in ``_output_versions[k]``); one that is an input Tensor's data sets
-    bit ``k`` of ``_in_mask``. Versions only grow, so the sum of those inputs' versions now
-    (``_in_vsum``) tells at backward time whether any of them was modified in place; the
-    per-input versions are kept only when that sum is not zero. Everything else saved is a constant,
-    not checked. ``_saved_src`` turns this into ``("in"|"out"|"const", k)`` pairs when needed.
+    In-place changes are detected with the version clock (see ``VersionBox``): the op keeps the
+    clock's reading now, and at backward time a saved input or output whose box was modified after
+    that reading is an error. Outputs are recognised now (by identity: ``_out_saved`` has bit ``i``
+    when saved array ``i`` is an output) because the node does not keep its outputs; whether a saved
+    array is an input's data is worked out later from ``_inputs_for_graph`` (see ``_saved_src``).
     """
-    in_mask = vsum = out_saved = 0
+    ctx._epoch = _clock[0]
+    ctx._inputs_for_graph = args
+    out_saved = 0
     out_boxes = out_pos = None
-    n_out = len(outs)
     i = 0
     for s in ctx._saved:
         k = 0
         for o in outs:
             if s is o:
+                out_saved |= 1 << i
+                if out_boxes is None:
+                    out_boxes = [None] * len(outs)
+                out_boxes[k] = results[k]._version
+                if k:
+                    if out_pos is None:
+                        out_pos = {}
+                    out_pos[i] = k
                 break
             k += 1
-        if k < n_out:
-            out_saved |= 1 << i
-            if out_boxes is None:
-                out_boxes = [None] * n_out
-            out_boxes[k] = results[k]._version
-            if n_out > 1:
-                if out_pos is None:
-                    out_pos = {}
-                out_pos[i] = k
-        else:
-            k = 0
-            for d in arrays:
-                if s is d and isinstance(args[k], Tensor):
-                    if not in_mask >> k & 1:
-                        in_mask |= 1 << k
-                        box = args[k]._vbox
-                        if box is not None:
-                            vsum += box[0]
-                    break
-                k += 1
         i += 1
-    ctx._in_mask = in_mask
-    ctx._in_vsum = vsum
-    ctx._in_versions = None if not vsum else tuple(
-        a._version_count if isinstance(a, Tensor) else 0 for a in args)
     ctx._out_saved = out_saved
     ctx._output_versions = out_boxes
     ctx._out_pos = out_pos
-    ctx._inputs_for_graph = args
 
 
-def _versions_sum(args, mask):
-    """Sum of the version counters of ``args[k]`` for the bits ``k`` set in ``mask``."""
-    total = k = 0
-    while mask:
-        if mask & 1:
-            box = args[k]._vbox
-            if box is not None:
-                total += box[0]
-        mask >>= 1
-        k += 1
-    return total
+# The version clock: ticks at every in-place change of any tensor (a single-element list, read
+# without a call). A node whose saved values were recorded at the current reading needs no check.
+_clock = [0]
 
+
+class VersionBox(list):
+    """A tensor's version counter ``[n]``, shared with its detached copies.
+
+    In-place changes do ``t._version[0] += 1``; the assignment also ticks the global clock and
+    stamps the box with the new reading (``epoch``), so a Node can tell whether a saved value
+    changed after it was recorded without keeping a version number per saved array.
+    """
+
+    __slots__ = ("epoch",)
+
+    def __init__(self):
+        super().__init__((0,))
+        self.epoch = 0
+
+    def __setitem__(self, i, v):
+        list.__setitem__(self, i, v)
+        _clock[0] += 1
+        self.epoch = _clock[0]

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import mode
 from .backward import run_backward
+from .function import VersionBox
 from .function import apply_binary as _binary
 from .ops import elementwise as E
 from .ops import index as I
@@ -60,8 +61,8 @@ class Tensor:
         name: optional label shown in pictures of the graph.
     """
 
-    # _vbox: the version counter, a one-element list shared with detached copies; created on first
-    # use (most tensors are never modified in place, saved or detached), see the _version property
+    # _vbox: the version counter (function.VersionBox, a one-element list shared with detached copies),
+    # created on first use (most tensors are never modified in place or detached): see _version
     __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_vbox", "_hooks", "name",
                  "__weakref__")
     __array_priority__ = 1000
@@ -222,7 +223,7 @@ class Tensor:
         """The version counter box ``[n]``: in-place changes do ``t._version[0] += 1``."""
         box = self._vbox
         if box is None:
-            box = self._vbox = [0]
+            box = self._vbox = VersionBox()
         return box
 
     @property
