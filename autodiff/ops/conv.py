@@ -132,7 +132,8 @@ class Conv(Function):
             if need_w:
                 gw = matmul(g_rows, cols.T).reshape(w_shape)
             if need_x:
-                g_cols = matmul(w4.reshape(out_ch, k).T, g_rows)
+                return _input_grad_chunked(w4.reshape(out_ch, k).T, g_rows, ctx.geometry), gw, \
+                    (g_bias if need_b else None)
         else:
             g3 = g_rows.reshape(groups, out_ch // groups, -1)
             if need_w:
@@ -143,6 +144,28 @@ class Conv(Function):
         if need_x:
             gx = col2im(g_cols, x4_shape, ksize, stride, pad, dilation, out_size=out_size).reshape(x_shape)
         return gx, gw, (g_bias if need_b else None)
+
+
+#: elements of the input-gradient columns made at once; bigger products are split by samples so the
+#: transient ``W^T @ g`` block stays ~2 MB instead of the whole ``cols`` size (8 MB in LeNet's conv2)
+COL_CHUNK = 1 << 19
+
+
+def _input_grad_chunked(w_t, g_rows, geometry):
+    """dx = col2im(W^T @ g_rows), computed over blocks of samples."""
+    x4_shape, x_shape, _, ksize, stride, pad, dilation, _, out_size = geometry
+    batch = x4_shape[0]
+    plane = out_size[0] * out_size[1]
+    per_block = max(1, COL_CHUNK // max(1, w_t.shape[0] * plane))
+    if per_block >= batch:
+        gx = col2im(matmul(w_t, g_rows), x4_shape, ksize, stride, pad, dilation, out_size=out_size)
+        return gx.reshape(x_shape)
+    gx = np.empty(x4_shape, dtype=g_rows.dtype)
+    for n0 in range(0, batch, per_block):
+        n1 = min(batch, n0 + per_block)
+        g_cols = matmul(w_t, g_rows[:, n0 * plane:n1 * plane])
+        gx[n0:n1] = col2im(g_cols, (n1 - n0,) + tuple(x4_shape[1:]), ksize, stride, pad, dilation, out_size=out_size)
+    return gx.reshape(x_shape)
 
 
 def _conv(name, dims, input, weight, bias, stride, padding, dilation, groups):

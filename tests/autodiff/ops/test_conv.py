@@ -133,3 +133,11 @@ def test_conv_errors_name_op_and_shapes():
         conv1d(ad.zeros((1, 3, 8)), ad.zeros((2, 3, 3)), stride=0)
     with pytest.raises(ValueError, match="padding='same' needs stride 1"):
         conv2d(x, ad.zeros((5, 3, 3, 3)), stride=2, padding="same")
+
+
+def test_input_gradient_in_sample_blocks_matches_torch(rng, monkeypatch):
+    """Large batches build the input gradient block by block; the result must not change."""
+    import autodiff.ops.conv as C
+    monkeypatch.setattr(C, "COL_CHUNK", 60)  # 1-2 samples per block here
+    torch = pytest.importorskip("torch")
+    _compare(conv2d, torch.nn.functional.conv2d, rng, (5, 2, 6, 7), (3, 2, 3, 2), dict(stride=(1, 2), padding=1))
