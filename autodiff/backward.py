@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import mode
-from .function import Function
+from .function import Function, Node
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and per-call imports)
 
@@ -21,15 +21,19 @@ def _count_dependencies(roots):
         node = pop()
         if node._freed:
             node.saved_tensors  # raises the retain_graph error
-        for e in node.edges:
-            if type(e) is tuple:
+        for e in node._next:  # compact edges: a Node (its output 0), (node, k), a leaf or None
+            if type(e) is Node:
+                child = e
+            elif type(e) is tuple:
                 child = e[0]
-                n = get(child)
-                if n is None:
-                    deps[child] = 1
-                    push(child)
-                else:
-                    deps[child] = n + 1
+            else:
+                continue
+            n = get(child)
+            if n is None:
+                deps[child] = 1
+                push(child)
+            else:
+                deps[child] = n + 1
     return deps
 
 
@@ -142,7 +146,7 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
                 if grads[i] is None:
                     grads[i] = _zeros(node.output_meta[i], False)
             result = node.fn.backward(node, *grads)
-        edges = node.edges
+        edges = node._next
         if type(result) is not tuple:
             result = (result,)
         if len(result) != len(edges):
@@ -159,8 +163,13 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
                 _raise_shape(node, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
-            if type(e) is tuple:
-                child, idx = e
+            t = type(e)
+            if t is Node or t is tuple:
+                if t is Node:
+                    child = e
+                    idx = 0
+                else:
+                    child, idx = e
                 buf = get_buffer(child)
                 if len(child.output_meta) == 1:
                     buffers[child] = g if buf is None else buf + g
@@ -205,7 +214,7 @@ def _hooks_and_retained(node, grads, create_graph, capture, captured):
 
 def _pad_result(node, result):
     """Let a backward omit trailing gradients of inputs that never get one; else a clear error."""
-    edges = node.edges
+    edges = node._next
     n_edges = len(edges)
     if len(result) < n_edges and all(e is None for e in edges[len(result):]):
         return result + (None,) * (n_edges - len(result))
@@ -237,7 +246,7 @@ def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads,
         node._as_tensors = False
     else:
         result = fn.backward(node, *grads)
-    edges = node.edges
+    edges = node._next
     if type(result) is not tuple:
         result = (result,)
     if len(result) != len(edges):
@@ -257,8 +266,8 @@ def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads,
             g = g.astype(dtype)
         if create_graph and not tensor_mode:
             g = _not_twice_differentiable(node.name, g)
-        if type(e) is tuple:
-            child, idx = e
+        if type(e) is Node or type(e) is tuple:
+            child, idx = (e, 0) if type(e) is Node else e
             buf = buffers.get(child)
             if buf is None:
                 buf = buffers[child] = [None] * len(child.output_meta)

@@ -36,7 +36,9 @@ class Node:
         fn: the Function subclass.
         name: short op label (e.g. ``"mul"``), used in errors and pictures (``fn.name``).
         edges: one entry per positional input: ``None`` (no gradient flows there), a leaf Tensor
-            (gradient accumulates into its ``.grad``) or ``(node, output_index)``.
+            (gradient accumulates into its ``.grad``) or ``(node, output_index)``. Built on request
+            from ``_next``, the compact form the engine keeps and walks: there an input made by
+            output 0 of a node is that Node itself (no tuple per edge), other outputs ``(node, k)``.
         input_meta: ``(shape, dtype)`` per input that gets a gradient (else ``None``).
         output_meta: ``(shape, dtype)`` per output.
         needs_input_grad: tuple of bools, one per positional input.
@@ -47,7 +49,7 @@ class Node:
     on ``ctx`` (those go to the instance ``__dict__``, created on first use).
     """
 
-    __slots__ = ("fn", "edges", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
+    __slots__ = ("fn", "_next", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
                  "_epoch", "_out_saved", "_out_pos", "_output_versions",
                  "_inputs_for_graph", "_freed", "__dict__", "__weakref__")
 
@@ -58,7 +60,7 @@ class Node:
     _retained = None
 
     def __init__(self, fn):
-        # what may be read before _finish fills the graph attributes (edges, input_meta, output_meta,
+        # what may be read before _finish fills the graph attributes (_next, input_meta, output_meta,
         # scope); the _in_*/_out_* slots are set by _note_saved only when something was saved
         # (readers check ``_saved`` first)
         self.fn = fn
@@ -68,6 +70,10 @@ class Node:
     @property
     def name(self):
         return self.fn.name
+
+    @property
+    def edges(self):
+        return tuple((e, 0) if type(e) is Node else e for e in self._next)
 
     # --- ctx API -------------------------------------------------------------------------------------
     def save_for_backward(self, *arrays):
@@ -260,8 +266,9 @@ def apply_binary(fn, a, b):
             ea = a
             ma = (ad.shape, ad.dtype)
         else:
-            ea = (node, a._out_idx)
-            ma = node.output_meta[a._out_idx]
+            idx = a._out_idx
+            ea = (node, idx) if idx else node
+            ma = node.output_meta[idx]
             if ma[1] is not ad.dtype or ma[0] != ad.shape:
                 ma = (ad.shape, ad.dtype)
     else:
@@ -272,8 +279,9 @@ def apply_binary(fn, a, b):
             eb = b
             mb = (bd.shape, bd.dtype)
         else:
-            eb = (node, b._out_idx)
-            mb = node.output_meta[b._out_idx]
+            idx = b._out_idx
+            eb = (node, idx) if idx else node
+            mb = node.output_meta[idx]
             if mb[1] is not bd.dtype or mb[0] != bd.shape:
                 mb = (bd.shape, bd.dtype)
     else:
@@ -298,10 +306,11 @@ def _record(ctx, args, out):
                 edges.append(a)
                 meta.append((d.shape, d.dtype))
             else:
-                edges.append((node, a._out_idx))
+                idx = a._out_idx
+                edges.append((node, idx) if idx else node)  # compact edge, see Node.edges
                 # the producer's output metadata describes this input: share the tuple (fewer
                 # objects alive per op means less work for Python's garbage collector)
-                m = node.output_meta[a._out_idx]
+                m = node.output_meta[idx]
                 if m[1] is not d.dtype or m[0] != d.shape:  # data replaced or cast in place since
                     m = (d.shape, d.dtype)
                 meta.append(m)
@@ -315,7 +324,7 @@ def _record(ctx, args, out):
 
 def _finish(ctx, edges, meta, needs, args, out):
     """Fill the node's graph attributes and wrap the output array(s) as Tensors that point to it."""
-    ctx.edges = edges
+    ctx._next = edges
     ctx.input_meta = meta
     ctx.needs_input_grad = needs
     ctx.scope = _scope.get()
@@ -341,8 +350,8 @@ def _single_output_meta(out, edges):
     shape = out.shape
     dtype = out.dtype
     for e in edges:
-        if type(e) is tuple:
-            om = e[0].output_meta
+        if type(e) is Node or type(e) is tuple:
+            om = (e if type(e) is Node else e[0]).output_meta
             if len(om) == 1:
                 m = om[0]
                 if m[1] is dtype and m[0] == shape:
