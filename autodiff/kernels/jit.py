@@ -41,12 +41,27 @@ NUMBA_VERSION = numba.__version__
 PARALLEL_MIN_WORK = 1 << 17
 
 _parallel_lock = threading.Lock()
+_layer_ok = []  # filled once: may parallel drivers run in this process?
+
+
+def _parallel_allowed():
+    """False when Numba's threads were already launched with OpenMP by someone else (e.g. a caller that
+    set thread counts before importing us): then every kernel runs its serial twin. An OpenMP layer the
+    user chose through NUMBA_THREADING_LAYER is respected."""
+    if not _layer_ok:
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # threads not launched yet: the layer chosen above will be used
+            layer = numba.config.THREADING_LAYER
+        _layer_ok.append(layer != "omp" or "NUMBA_THREADING_LAYER" in os.environ)
+    return _layer_ok[0]
 
 
 def run_kernel(serial, parallel, work, *args):
     """Call ``parallel(*args)`` if ``work`` (elements touched) is large and no other thread is inside a
     parallel kernel; else ``serial(*args)``. Both must compute the same thing."""
-    if work >= PARALLEL_MIN_WORK and numba.config.NUMBA_NUM_THREADS > 1 and _parallel_lock.acquire(blocking=False):
+    if work >= PARALLEL_MIN_WORK and numba.config.NUMBA_NUM_THREADS > 1 and _parallel_allowed() \
+            and _parallel_lock.acquire(blocking=False):
         try:
             return parallel(*args)
         finally:
