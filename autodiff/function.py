@@ -287,7 +287,28 @@ def apply_binary(fn, a, b):
     else:
         eb = mb = None
     needs = (_BOTH if rb else _FIRST) if ra else _SECOND
-    return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
+    if type(out) is tuple:
+        return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
+    # _finish for a single output, inlined (this is the hot path of every arithmetic operator)
+    ctx._next = edges = (ea, eb)
+    ctx.input_meta = (ma, mb)
+    ctx.needs_input_grad = needs
+    ctx.scope = _scope.get()
+    ctx.output_meta = _single_output_meta(out, edges)
+    result = Tensor._make(out, ctx, 0)
+    saved = ctx._saved
+    if saved:
+        ctx._epoch = _clock[0]
+        ctx._inputs_for_graph = (a, b)
+        out_saved = i = 0
+        for s in saved:
+            if s is out:
+                out_saved |= 1 << i
+            i += 1
+        ctx._out_saved = out_saved
+        ctx._output_versions = [result._version] if out_saved else None
+        ctx._out_pos = None
+    return result
 
 
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
