@@ -447,13 +447,20 @@ def set_threads(n: int | None = None) -> dict:
         n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     n = int(n or 1)
     out = {"blas": blas["threads"], "target": n}
+    # Numba: never launch its thread pool here (that would fix the threading layer before autodiff
+    # chooses one); give the count through the environment before Numba is imported instead.
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
     numba = optional_import("numba")
     if numba is not None:
-        try:
-            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-            out["numba"] = numba.get_num_threads()
-        except Exception:  # noqa: BLE001
-            out["numba"] = None
+        launched = numba.config.NUMBA_NUM_THREADS
+        if launched != n:
+            optional_import("autodiff")  # the project picks its threading layer first
+            try:
+                numba.set_num_threads(min(n, launched))
+            except Exception:  # noqa: BLE001
+                pass
+        out["numba"] = min(n, launched)
     # torch last: with Numba's OpenMP layer, numba.set_num_threads changes the shared OpenMP count
     _TARGET_THREADS[0] = n
     optional_import("torch")
