@@ -113,7 +113,7 @@ class Conv(Function):
             rows = matmul(w4.reshape(out_ch, k), cols)
         else:
             rows = blas_matmul(w4.reshape(groups, out_ch // groups, k),
-                             cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, -1)
+                               cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, -1)
         y = rows_to_nchw(rows, n, bias)
         ctx.save_for_backward(w4, cols)
         ctx.geometry = (x4.shape, x.shape, weight.shape, (kh, kw), stride, (pt, pl), dilation, groups, (oh, ow))
