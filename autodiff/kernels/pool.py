@@ -348,7 +348,9 @@ def _pool_geometry(name, shape, kernel_size, stride, padding, dilation, ceil_mod
 
 
 def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
-    """Max over each window; also returns the winner's flat index in its ``(H, W)`` plane (int64).
+    """Max over each window; also returns the winner's flat index in its ``(H, W)`` plane.
+
+    Indices are int32 when ``H * W`` fits (half the memory kept for backward), else int64.
 
     Shape:
         ``(N, C, H, W)`` -> ``out, indices``: ``(N, C, oh, ow)``.
@@ -356,7 +358,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     x = _prepare("max_pool2d", x)
     oh, ow = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
-    idx = np.empty(x.shape[:2] + (oh, ow), dtype=np.int64)
+    idx_type = np.int32 if x.shape[2] * x.shape[3] < 2 ** 31 else np.int64
+    idx = np.empty(x.shape[:2] + (oh, ow), dtype=idx_type)
     run_kernel(_max_forward_serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
                stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     return out, idx
@@ -369,7 +372,9 @@ def max_pool2d_backward(grad, indices, x_shape):
         ``grad``, ``indices``: ``(N, C, oh, ow)`` -> ``(N, C, H, W)``.
     """
     grad = np.ascontiguousarray(grad)
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    indices = np.ascontiguousarray(indices)
+    if indices.dtype not in (np.int32, np.int64):
+        indices = indices.astype(np.int64)
     if grad.shape != indices.shape or grad.shape[:2] != tuple(x_shape[:2]):
         raise ValueError(f"max_pool2d_backward: grad {grad.shape}, indices {indices.shape} and input "
                          f"{tuple(x_shape)} do not fit together")

@@ -69,7 +69,7 @@ class MaxPool(Function):
         ctx.save_for_backward(idx)
         ctx.shapes = (shape4, x.shape)
         if indices_out is not None:
-            indices_out.append(idx.reshape(out_shape))
+            indices_out.append(idx.reshape(out_shape).astype(np.int64))  # PyTorch's index dtype
         return out.reshape(out_shape)
 
     @staticmethod

@@ -72,7 +72,7 @@ def test_max_pool_return_indices_match_torch(rng):
     y, idx = P.max_pool2d(ad.Tensor(x), 3, stride=2, padding=1, return_indices=True)
     ty, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), 3, stride=2, padding=1, return_indices=True)
     np.testing.assert_array_equal(idx.data, tidx.numpy())
-    assert not idx.requires_grad
+    assert idx.dtype == np.int64 and not idx.requires_grad
 
 
 @pytest.mark.parametrize("fn, kw", [(P.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),
