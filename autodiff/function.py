@@ -61,8 +61,8 @@ class Node:
 
     def __init__(self, fn):
         # what may be read before _finish fills the graph attributes (_next, input_meta, output_meta,
-        # scope); the _in_*/_out_* slots are set by _note_saved only when something was saved
-        # (readers check ``_saved`` first)
+        # scope); _epoch, _inputs_for_graph and the _out_* slots are set only when something was
+        # saved (readers check ``_saved`` first)
         self.fn = fn
         self.needs_input_grad = self._saved = ()
         self._freed = False
@@ -340,7 +340,13 @@ def _record(ctx, args, out):
             edges.append(None)
             meta.append(None)
             needs.append(False)
-    return _finish(ctx, tuple(edges), tuple(meta), tuple(needs), args, out)
+    needs = tuple(needs)
+    if len(needs) <= 4:  # share the few distinct patterns (one object less alive per op)
+        needs = _NEEDS.setdefault(needs, needs)
+    return _finish(ctx, tuple(edges), tuple(meta), needs, args, out)
+
+
+_NEEDS = {}
 
 
 def _finish(ctx, edges, meta, needs, args, out):
