@@ -165,6 +165,8 @@ _DISPATCH_SHAPES = [(8, 8, 8), (64, 800, 500), (20, 25, 36864), (50, 500, 4096),
 
 def _matmul_row(m, k, n):
     def setup(quick):
+        if quick and m * k * n > 2 ** 26:
+            raise Skip("--quick leaves out the large product")
         from autodiff.kernels.gemm import matmul
 
         rng = _rng()
@@ -184,8 +186,13 @@ for _m, _k, _n in _DISPATCH_SHAPES:
     register(f"conv.matmul_{_m}x{_k}x{_n}", group="conv")(_matmul_row(_m, _k, _n))
 
 
+_QUICK_GEMM_SIZES = (4, 16, 64)  # --quick only checks a few sizes still run and agree
+
+
 def _numba_gemm_row(s):
     def setup(quick):
+        if quick and s not in _QUICK_GEMM_SIZES:
+            raise Skip(f"--quick runs only sizes {_QUICK_GEMM_SIZES}")
         from autodiff.kernels import gemm as G
 
         rng = _rng()
