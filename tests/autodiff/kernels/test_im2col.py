@@ -106,3 +106,16 @@ def test_parallel_drivers_match_reference(rng, force_parallel, shape, kernel, st
     back, gbias = K.nchw_to_rows(y)
     np.testing.assert_array_equal(back, rows)
     np.testing.assert_allclose(gbias, y.sum(axis=(0, 2)), rtol=1e-5)
+
+
+def test_kernels_called_from_several_threads(rng, force_parallel):
+    """Only one thread at a time enters a parallel driver (workqueue is not re-entrant); the rest run the
+    serial twins. Every thread must get the right answer and the process must survive."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shape, kernel, stride, padding, dilation = GEOMETRIES[2]
+    xs = [rng.standard_normal(shape).astype(np.float32) for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda x: K.im2col(x, kernel, stride, padding, dilation), xs))
+    for x, cols in zip(xs, results):
+        np.testing.assert_array_equal(cols, R.im2col(x, kernel, stride, padding, dilation))
