@@ -312,6 +312,32 @@ def apply_binary(fn, a, b):
 
 
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
+_ONE = (True,)
+
+
+def apply_unary(fn, a):
+    """``fn.apply(a)`` for one Tensor argument (Tensor's elementwise methods): no argument loops."""
+    ad = a.data
+    ctx = Node(fn)
+    try:
+        out = fn.forward(ctx, ad)
+    except ValueError as e:
+        raise _shape_error(fn.name, e, (a,)) from None
+    if not a._requires_grad or not _grad_enabled.get():
+        if type(out) is tuple:
+            return tuple(Tensor._wrap(o) for o in out)
+        return Tensor._wrap(out)
+    node = a._node
+    if node is None:
+        e = a
+        m = (ad.shape, ad.dtype)
+    else:  # as in _record
+        idx = a._out_idx
+        e = (node, idx) if idx else node
+        m = node.output_meta[idx]
+        if m[1] is not ad.dtype or m[0] != ad.shape:
+            m = (ad.shape, ad.dtype)
+    return _finish(ctx, (e,), (m,), _ONE, (a,), out)
 
 
 def _record(ctx, args, out):

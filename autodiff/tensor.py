@@ -7,6 +7,7 @@ from . import mode
 from .backward import run_backward
 from .function import VersionBox
 from .function import apply_binary as _binary
+from .function import apply_unary as _unary
 from .ops import elementwise as E
 from .ops import index as I
 from .ops import linalg as L
@@ -323,6 +324,7 @@ class Tensor:
 
     # --- arithmetic ------------------------------------------------------------------------------
     # binary operators use function.apply_binary: Function.apply unrolled for two arguments
+    # (and the elementwise methods below apply_unary, for one)
     def __add__(self, other):
         return _binary(E.Add, self, other)
 
@@ -354,7 +356,7 @@ class Tensor:
         return _binary(E.Pow, other, self)
 
     def __neg__(self):
-        return E.Neg.apply(self)
+        return _unary(E.Neg, self)
 
     def __pos__(self):
         return self
@@ -493,36 +495,36 @@ class Tensor:
 
     # --- elementwise functions --------------------------------------------------------------------
     def exp(self):
-        return E.Exp.apply(self)
+        return _unary(E.Exp, self)
 
     def log(self):
-        return E.Log.apply(self)
+        return _unary(E.Log, self)
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return _unary(E.Sqrt, self)
 
     def abs(self):
-        return E.Abs.apply(self)
+        return _unary(E.Abs, self)
 
     __abs__ = abs
 
     def sin(self):
-        return E.Sin.apply(self)
+        return _unary(E.Sin, self)
 
     def cos(self):
-        return E.Cos.apply(self)
+        return _unary(E.Cos, self)
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return _unary(E.Tanh, self)
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return _unary(E.Sigmoid, self)
 
     def softplus(self):
-        return E.Softplus.apply(self)
+        return _unary(E.Softplus, self)
 
     def relu(self):
-        return E.Relu.apply(self)
+        return _unary(E.Relu, self)
 
     def clip(self, min=None, max=None):
         """Clamp to [min, max]; the gradient passes where the value is inside."""
