@@ -134,9 +134,15 @@ def register(name: str, group: str = "misc"):
     return deco
 
 
+#: table order of the groups; other groups follow in registration order
+GROUP_ORDER = ("engine", "kernels", "conv", "nn", "rnn", "optim", "memory", "startup", "accuracy")
+
+
 def registry() -> dict[str, Registered]:
-    """All registered cases, in registration order."""
-    return dict(_REGISTRY)
+    """All registered cases: by :data:`GROUP_ORDER`, then in registration order within a group."""
+    rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+    items = sorted(enumerate(_REGISTRY.values()), key=lambda t: (rank.get(t[1].group, len(rank)), t[0]))
+    return {reg.name: reg for _, reg in items}
 
 
 def discover() -> list[tuple[str, str]]:

@@ -55,13 +55,17 @@ def _spread_pct(side: dict) -> str:
     return f" ±{50 * (side['q3'] - side['q1']) / abs(med):.0f}%"
 
 
+PREFERRED_COLUMNS = ("numpy", "torch", "micrograd")
+
+
 def _columns(rows: list[dict]) -> list[str]:
-    cols: list[str] = []
+    """Reference columns: numpy, torch, micrograd first (when present), then others by first appearance."""
+    seen: list[str] = []
     for row in rows:
         for name in row.get("sides", {}):
-            if name != "ours" and name not in cols:
-                cols.append(name)
-    return cols
+            if name != "ours" and name not in seen:
+                seen.append(name)
+    return [c for c in PREFERRED_COLUMNS if c in seen] + [c for c in seen if c not in PREFERRED_COLUMNS]
 
 
 def format_table(rows: list[dict], machine_line: str | None = None) -> str:
