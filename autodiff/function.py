@@ -232,83 +232,94 @@ def _shape_error(name, exc, args):
     return ValueError(f"{name}: {msg}")
 
 
-def apply_binary(fn, a, b):
-    """``fn.apply(a, b)`` for exactly two positional arguments, unrolled.
+def binary_operator(fn):
+    """The function ``op(a, b)`` = ``fn.apply(a, b)``, unrolled for two positional arguments.
 
-    The arithmetic operators of Tensor go through here: it skips apply's argument loops and list
-    building (the per-op overhead of a chain of small ops), and records exactly the same Node.
+    Tensor's arithmetic operators are these functions (``Tensor.__mul__ = binary_operator(Mul)``):
+    no call layer in between, no argument loops or lists (the per-op overhead of a chain of small
+    ops), and exactly the same Node as ``fn.apply`` records.
     """
-    if isinstance(a, Tensor):
-        ad = a.data
-        ra = a._requires_grad
-    else:
-        ad = a
-        ra = False
-    if isinstance(b, Tensor):
-        bd = b.data
-        rb = b._requires_grad
-    else:
-        bd = b
-        rb = False
-    ctx = Node(fn)
-    try:
-        out = fn.forward(ctx, ad, bd)
-    except ValueError as e:
-        raise _shape_error(fn.name, e, (a, b)) from None
-    if not (ra or rb) or not _grad_enabled.get():
-        if type(out) is tuple:
-            return tuple(Tensor._wrap(o) for o in out)
-        return Tensor._wrap(out)
-    # edges and input metadata as in _record (see there)
-    if ra:
-        node = a._node
-        if node is None:
-            ea = a
-            ma = (ad.shape, ad.dtype)
+
+    def op(a, b):
+        if isinstance(a, Tensor):
+            ad = a.data
+            ra = a._requires_grad
         else:
-            idx = a._out_idx
-            ea = (node, idx) if idx else node
-            ma = node.output_meta[idx]
-            if ma[1] is not ad.dtype or ma[0] != ad.shape:
+            ad = a
+            ra = False
+        if isinstance(b, Tensor):
+            bd = b.data
+            rb = b._requires_grad
+        else:
+            bd = b
+            rb = False
+        ctx = Node(fn)
+        try:
+            out = fn.forward(ctx, ad, bd)
+        except ValueError as e:
+            raise _shape_error(fn.name, e, (a, b)) from None
+        if not (ra or rb) or not _grad_enabled.get():
+            if type(out) is tuple:
+                return tuple(Tensor._wrap(o) for o in out)
+            return Tensor._wrap(out)
+        # edges and input metadata as in _record (see there)
+        if ra:
+            pa = a._node
+            if pa is None:
+                ea = a
                 ma = (ad.shape, ad.dtype)
-    else:
-        ea = ma = None
-    if rb:
-        node = b._node
-        if node is None:
-            eb = b
-            mb = (bd.shape, bd.dtype)
+            else:
+                idx = a._out_idx
+                ea = (pa, idx) if idx else pa
+                ma = pa.output_meta[idx]
+                if ma[1] is not ad.dtype or ma[0] != ad.shape:
+                    ma = (ad.shape, ad.dtype)
         else:
-            idx = b._out_idx
-            eb = (node, idx) if idx else node
-            mb = node.output_meta[idx]
-            if mb[1] is not bd.dtype or mb[0] != bd.shape:
+            ea = ma = None
+        if rb:
+            pb = b._node
+            if pb is None:
+                eb = b
                 mb = (bd.shape, bd.dtype)
-    else:
-        eb = mb = None
-    needs = (_BOTH if rb else _FIRST) if ra else _SECOND
-    if type(out) is tuple:
-        return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
-    # _finish for a single output, inlined (this is the hot path of every arithmetic operator)
-    ctx._next = edges = (ea, eb)
-    ctx.input_meta = (ma, mb)
-    ctx.needs_input_grad = needs
-    ctx.scope = _scope.get()
-    ctx.output_meta = _single_output_meta(out, edges)
-    result = Tensor._make(out, ctx, 0)
-    saved = ctx._saved
-    if saved:
-        ctx._epoch = _clock[0]
-        ctx._inputs_for_graph = (a, b)
-        out_saved = i = 0
-        for s in saved:
-            if s is out:
-                out_saved |= 1 << i
-            i += 1
-        ctx._out_saved = out_saved
-        ctx._output_versions = [result._version] if out_saved else None
-        ctx._out_pos = None
-    return result
+            else:
+                idx = b._out_idx
+                eb = (pb, idx) if idx else pb
+                mb = pb.output_meta[idx]
+                if mb[1] is not bd.dtype or mb[0] != bd.shape:
+                    mb = (bd.shape, bd.dtype)
+        else:
+            eb = mb = None
+        needs = (_BOTH if rb else _FIRST) if ra else _SECOND
+        if type(out) is tuple:
+            return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
+        # _finish for a single output, inlined (this is the hot path of every arithmetic operator)
+        ctx._next = edges = (ea, eb)
+        ctx.input_meta = (ma, mb)
+        ctx.needs_input_grad = needs
+        ctx.scope = _scope.get()
+        # output metadata: the first input's producer's tuple when it describes out too (as
+        # _single_output_meta does)
+        om = ea.output_meta if type(ea) is Node else None
+        if om is None or len(om) != 1 or om[0][1] is not out.dtype or om[0][0] != out.shape:
+            om = _single_output_meta(out, edges)
+        ctx.output_meta = om
+        result = Tensor._make(out, ctx, 0)
+        saved = ctx._saved
+        if saved:
+            ctx._epoch = _clock[0]
+            ctx._inputs_for_graph = (a, b)
+            out_saved = i = 0
+            for s in saved:
+                if s is out:
+                    out_saved |= 1 << i
+                i += 1
+            ctx._out_saved = out_saved
+            ctx._output_versions = [result._version] if out_saved else None
+            ctx._out_pos = None
+        return result
+
+    op.__name__ = op.__qualname__ = f"{fn.name}_operator"
+    return op
 
 
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)

@@ -6,7 +6,7 @@ import numpy as np
 from . import mode
 from .backward import run_backward
 from .function import VersionBox
-from .function import apply_binary as _binary
+from .function import binary_operator
 from .function import apply_unary as _unary
 from .ops import elementwise as E
 from .ops import index as I
@@ -49,6 +49,10 @@ def _axis(axis, dim):
 
 def _keep(keepdims, keepdim):
     return bool(keepdims or keepdim)
+
+
+# Tensor's arithmetic operators: fn.apply(a, b) unrolled (see function.binary_operator)
+_ADD, _SUB, _MUL, _DIV, _POW = (binary_operator(f) for f in (E.Add, E.Sub, E.Mul, E.Div, E.Pow))
 
 
 class Tensor:
@@ -323,37 +327,32 @@ class Tensor:
         return t
 
     # --- arithmetic ------------------------------------------------------------------------------
-    # binary operators use function.apply_binary: Function.apply unrolled for two arguments
+    # binary operators are function.binary_operator(...): Function.apply unrolled for two arguments
     # (and the elementwise methods below apply_unary, for one)
-    def __add__(self, other):
-        return _binary(E.Add, self, other)
+    __add__ = _ADD
 
     def __radd__(self, other):
-        return _binary(E.Add, other, self)
+        return _ADD(other, self)
 
-    def __sub__(self, other):
-        return _binary(E.Sub, self, other)
+    __sub__ = _SUB
 
     def __rsub__(self, other):
-        return _binary(E.Sub, other, self)
+        return _SUB(other, self)
 
-    def __mul__(self, other):
-        return _binary(E.Mul, self, other)
+    __mul__ = _MUL
 
     def __rmul__(self, other):
-        return _binary(E.Mul, other, self)
+        return _MUL(other, self)
 
-    def __truediv__(self, other):
-        return _binary(E.Div, self, other)
+    __truediv__ = _DIV
 
     def __rtruediv__(self, other):
-        return _binary(E.Div, other, self)
+        return _DIV(other, self)
 
-    def __pow__(self, other):
-        return _binary(E.Pow, self, other)
+    __pow__ = _POW
 
     def __rpow__(self, other):
-        return _binary(E.Pow, other, self)
+        return _POW(other, self)
 
     def __neg__(self):
         return _unary(E.Neg, self)

@@ -21,7 +21,10 @@ class Add(Function):
     @staticmethod
     def backward(ctx, g):
         ma, mb = ctx.input_meta
-        return (None if ma is None else unbroadcast(g, ma[0])), (None if mb is None else unbroadcast(g, mb[0]))
+        shape = g.shape
+        ga = None if ma is None else g if ma[0] == shape else unbroadcast(g, ma[0])
+        gb = None if mb is None else g if mb[0] == shape else unbroadcast(g, mb[0])
+        return ga, gb
 
 
 class Sub(Function):
@@ -34,7 +37,10 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, g):
         ma, mb = ctx.input_meta
-        return (None if ma is None else unbroadcast(g, ma[0])), (None if mb is None else unbroadcast(-g, mb[0]))
+        shape = g.shape
+        ga = None if ma is None else g if ma[0] == shape else unbroadcast(g, ma[0])
+        gb = None if mb is None else -g if mb[0] == shape else unbroadcast(-g, mb[0])
+        return ga, gb
 
 
 class Mul(Function):
