@@ -55,7 +55,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     and no ``.grad`` is touched.
 
     Gradients waiting for a node are kept in ``buffers[node]``: a list with one slot per output
-    (``_run_plain`` keeps a single-output node's gradient bare, without the list). Nodes become ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
+    (``_run_plain`` keeps a single-output node's gradient bare, without the list). Nodes become
+    ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
     """
     buffers = {}
     leaf_grads = {}
