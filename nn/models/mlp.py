@@ -18,7 +18,7 @@ from autodiff import Value
 import nn
 from nn.data.generated import xor_gate
 
-__all__ = ["MLP", "train_xor", "ValueNeuron", "ValueLayer", "ValueMLP", "train_xor_value"]
+__all__ = ["MLP", "train_xor", "ValueNeuron", "ValueLayer", "ValueMLP", "train_xor_value", "value_predict"]
 
 _ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
