@@ -158,7 +158,8 @@ def _make_rows(model_name, target):
         return Case(ours=lambda: _run("ours", model_name)[1],
                     refs={"torch": lambda: _run("torch", model_name)[1]},
                     kind="value", unit="s", repeat=1,
-                    notes=f"{model_name}: median seconds per training epoch (60,000 images)")
+                    notes=f"{model_name}: median seconds per training epoch over ACCURACY_EPOCHS epochs "
+                          f"(PyTorch's first epoch here is much slower than the rest: warm-up)")
 
     register(f"accuracy.fashion_{model_name}.test_acc", group="accuracy")(acc_case)
     register(f"accuracy.fashion_{model_name}.epoch_time", group="accuracy")(time_case)
