@@ -225,6 +225,6 @@ def lenet_step_row(quick):
     return Case(ours=ours, refs={"torch": ref}, rtol=1e-4, atol=1e-5,
                 notes="the course's LeNet (Conv 1->20 5x5, ReLU, MaxPool 2, Conv 20->50 5x5, ReLU, MaxPool 2, "
                       "FC 800->500, ReLU, FC 500->10), batch 64 of 1x28x28 float32, cross-entropy, one SGD step; "
-                      "checked on the first step's loss (same weights and data). Threads: the harness starts Numba's "
-                      "pool (OpenMP layer) before autodiff is imported, so our kernels run their serial twins here "
-                      "(autodiff.kernels.jit); thin GEMMs use one BLAS thread")
+                      "checked on the first step's loss (same weights and data). Threads: Numba's kernels use the "
+                      "workqueue layer with --threads workers (parallel drivers only for large inputs); "
+                      "thin GEMMs use one BLAS thread")

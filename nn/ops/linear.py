@@ -2,6 +2,15 @@
 import numpy as np
 
 from autodiff import Function
+from autodiff.kernels.gemm import matmul as _gemm
+
+
+def _mm(a, b):
+    """a @ b: 2-d arrays go through the per-shape GEMM choice (Numba / 1-thread BLAS / BLAS);
+    Tensors (create_graph) and other ranks use the @ operator."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2:
+        return _gemm(a, b)
+    return a @ b
 
 
 class LinearFunction(Function):
@@ -19,7 +28,7 @@ class LinearFunction(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x, weight.T)
+        out = _gemm(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
         if bias is not None:
             if out.dtype == np.result_type(out, bias):
                 out += bias
@@ -33,13 +42,13 @@ class LinearFunction(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = gw = gb = None
         if need_x:
-            gx = g @ weight
+            gx = _mm(g, weight)
         if need_w or need_b:
             if g.ndim != 2:
                 g = g.reshape(-1, g.shape[-1])
                 x = x.reshape(-1, x.shape[-1])
             if need_w:
-                gw = g.T @ x
+                gw = _mm(g.T, x)
             if need_b:
                 gb = g.sum(axis=0)
         return gx, gw, gb
