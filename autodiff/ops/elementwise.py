@@ -227,8 +227,19 @@ class Tanh(Function):
 
 def stable_sigmoid(x):
     """1 / (1 + e^-x) without overflow: uses e^-|x| on both sides of zero."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
+    x = np.asarray(x)
+    e = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)                       # e = e^-|x| in (0, 1]: never overflows
+    r = np.add(e, 1, out=np.empty_like(e))
+    np.reciprocal(r, out=r)                # 1 / (1 + e^-|x|) = sigmoid(|x|)
+    # for x < 0, sigmoid(x) = e^x / (1 + e^x) = e * r; branch-free (masked ufuncs are slow on mixed
+    # signs): factor = max(e, [x >= 0]) is 1 where x >= 0 and e where x < 0
+    factor = np.greater_equal(x, 0, out=np.empty_like(e))
+    np.maximum(factor, e, out=factor)
+    np.multiply(r, factor, out=r)
+    return r
 
 
 class Sigmoid(Function):

@@ -93,15 +93,19 @@ class _Extreme(Function):
         if a.size == 0:
             raise ValueError(f"{cls.name}: cannot reduce an empty tensor of shape {a.shape}")
         out = np.asarray(cls.reducer(a, axis=axes if a.ndim else None, keepdims=True))
-        mask = a == out
-        ctx.weights = mask / mask.sum(axis=axes if a.ndim else None, keepdims=True)
-        ctx.weights = ctx.weights.astype(a.dtype, copy=False)
         ctx.axes, ctx.keepdims, ctx.shape = axes, keepdims, a.shape
+        ctx.save_for_backward(a)
+        ctx.kept = out  # the tie mask is built in backward only: forward stays a plain reduction
         return out if keepdims else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
 
     @staticmethod
     def backward(ctx, g):
-        return _expand(g, ctx.shape, ctx.axes, ctx.keepdims) * ctx.weights
+        (a,) = ctx.saved_tensors
+        a = a if isinstance(a, np.ndarray) else a.data
+        mask = a == ctx.kept
+        count = mask.sum(axis=ctx.axes if a.ndim else None, keepdims=True)
+        weights = np.divide(mask, count, dtype=a.dtype)
+        return _expand(g, ctx.shape, ctx.axes, ctx.keepdims) * weights
 
 
 class Max(_Extreme):

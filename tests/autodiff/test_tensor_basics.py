@@ -93,3 +93,10 @@ def test_against_torch_semantics_for_shape_ops():
     for ours, theirs in zip(t.split([1, 2], dim=1), ta.split([1, 2], dim=1)):
         np.testing.assert_array_equal(ours.data, theirs.numpy())
     np.testing.assert_array_equal(t.unsqueeze(0).squeeze(0).data, a)
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5)])
+def test_sigmoid_matches_definition_on_mixed_signs(rng, shape):
+    x = rng.normal(scale=5, size=shape)
+    np.testing.assert_allclose(ad.Tensor(x).sigmoid().data, 1 / (1 + np.exp(-x)), rtol=1e-14)
+    assert ad.Tensor(x.astype(np.float32)).sigmoid().dtype == np.float32
