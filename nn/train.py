@@ -194,7 +194,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 
         checkpoint_dir: if given, ``epoch_{n:03d}.ckpt`` is written there after every epoch
             and ``best.ckpt`` whenever ``monitor`` improves (via ``nn.checkpoint.save``).
         recorder: diagnostics object with ``on_batch_end``/``on_epoch_end`` (see :class:`Callback`).
-        scheduler: a learning-rate scheduler; ``scheduler.step()`` after each epoch.
+        scheduler: a learning-rate scheduler stepped after each epoch: ``scheduler.step()``, or
+            ``scheduler.step(val_loss)`` (train loss without validation) for schedulers whose step takes
+            the epoch's error (``ReduceLROnPlateau``, ``AdaptiveLR``).
         progress: show a tqdm bar per epoch with the running loss and metrics.
         max_batches: stop each epoch after this many batches (quick runs).
 
@@ -291,7 +293,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 
         if lr is not None:
             logs["lr"] = float(lr)
         if scheduler is not None:
-            scheduler.step()
+            if _scheduler_wants_metric(scheduler):   # ReduceLROnPlateau, the course's AdaptiveLR
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
         logs["time"] = time.perf_counter() - t0
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
@@ -326,3 +331,15 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 
         model.load_state_dict(best_state)
     history.update(best_epoch=best_epoch, best=best, stopped_early=stopped_early, monitor=monitor)
     return history
+
+
+def _scheduler_wants_metric(scheduler):
+    """True for schedulers whose ``step`` takes the epoch's error (validation loss when there is one)."""
+    import inspect
+    try:
+        params = [p for p in inspect.signature(scheduler.step).parameters.values()
+                  if p.default is inspect.Parameter.empty
+                  and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 1

@@ -236,3 +236,25 @@ def test_fit_with_real_nn_layers_loader_and_early_stopping(tmp_path):
     np.testing.assert_array_equal(model.weight.data, log.weights[best])
     state = nn.checkpoint.load(tmp_path / "best.ckpt")
     np.testing.assert_array_equal(state["model"]["weight"], log.weights[best])
+
+
+def test_fit_passes_the_epochs_error_to_plateau_schedulers():
+    import autodiff as ad
+    import nn
+    from nn.optim.lr_scheduler import AdaptiveLR, ReduceLROnPlateau, StepLR
+    from nn.train import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5], np.float32))[:, None]
+    loader = nn.data.DataLoader(nn.data.TensorDataset(x, y), batch_size=8)
+    for make, check in [
+        (lambda opt: StepLR(opt, step_size=1, gamma=0.5), lambda lrs: np.allclose(lrs, [0.01 * 0.5 ** k for k in range(3)])),
+        (lambda opt: ReduceLROnPlateau(opt, patience=100), lambda lrs: np.allclose(lrs, 0.01)),
+        (lambda opt: AdaptiveLR(opt), lambda lrs: np.isclose(lrs[2], 0.01 * 1.05)),
+    ]:
+        ad.manual_seed(0)
+        model = nn.Linear(3, 1)
+        opt = nn.optim.SGD(model.parameters(), lr=0.01)
+        hist = fit(model, nn.MSELoss(), opt, loader, epochs=3, scheduler=make(opt), progress=False)
+        assert check(hist["lr"]), hist["lr"]
