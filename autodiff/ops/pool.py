@@ -8,21 +8,10 @@ import numpy as np
 
 from ..function import Function
 from ..kernels import pool as K
+from .conv import _tuple
 
 __all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "normalize_pool_args"]
-
-
-def _tuple(value, dims, what, name):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * dims
-    try:
-        out = tuple(int(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}") from None
-    if len(out) != dims:
-        raise ValueError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}")
-    return out
 
 
 def normalize_pool_args(name, dims, kernel_size, stride, padding, dilation=1):
