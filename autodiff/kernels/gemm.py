@@ -4,7 +4,7 @@ Measured on the development machine (``benchmarks/cases/conv.py``, rows ``conv.n
 ``conv.matmul_*``): the Numba kernel called directly beats BLAS only up to about 16x16x16 (BLAS pays
 ~1.5 us per call), and the Python-level dispatch eats most of that, so :func:`matmul` sends only
 products of at most :data:`NUMBA_MAX_FLOPS` multiply-adds to it. Everything else goes to BLAS: on one
-thread for thin products, on all its threads for large ones (large products run at BLAS speed).
+thread for small products, on all its threads for larger ones (large products run at BLAS speed).
 :func:`linear_act` fuses bias and activation into one in-place Numba pass over the BLAS result, which
 beat both three numpy passes and the fused Numba GEMM (``gemm(..., bias, activation)``) at every size
 tried (4x4x4 to 64x64x32: 25-30% faster than numpy).
@@ -24,7 +24,7 @@ import numpy as np
 from .jit import njit_parallel, njit_serial, prange, run_kernel
 
 __all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "blas_matmul", "measure_crossover",
-           "ACTIVATIONS", "NUMBA_MAX_FLOPS", "BLAS_THREADED_MIN_DIM"]
+           "ACTIVATIONS", "NUMBA_MAX_FLOPS", "BLAS_THREADED_MIN_WORK"]
 
 ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
@@ -34,11 +34,14 @@ ACTIVATIONS = {None: 0, "identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 # only up to about 8x8x8.
 NUMBA_MAX_FLOPS = 512
 
-# BLAS runs on all its threads only when every dimension is at least this; thinner products run on one
-# thread. Measured on the development machine (2 cores, OpenBLAS 0.3.31, shared with other jobs): the
-# conv1 forward product (20, 25) @ (25, 36864) takes 0.6 ms on one thread and 0.5-25 ms on two (the
-# second thread waits on a busy core); square 256+ products gain ~1.6x from the second thread.
-BLAS_THREADED_MIN_DIM = 128
+# BLAS runs on all its threads only for products of at least this many multiply-adds (M*K*N); smaller
+# ones run on one thread, where waking the pool costs more than it saves. Measured on an idle 2-core
+# AMD EPYC (OpenBLAS 0.3.31, float32): every LeNet product gains from the second thread, thin ones
+# included ((20, 25) @ (25, 36864): 0.61 ms vs 0.88 ms; (50, 500) @ (500, 4096): 2.3 vs 3.3 ms;
+# (64, 800) @ (800, 500): 0.41 vs 0.70 ms), while (64, 500) @ (500, 10) ties. (On a machine shared with
+# other busy jobs the second thread can wait on a busy core; `--threads 1` in the benchmarks, or
+# OPENBLAS_NUM_THREADS=1, is then the better setting.)
+BLAS_THREADED_MIN_WORK = 1 << 20
 
 _ROW_BLOCK = 4
 _K_BLOCK = 128
@@ -145,15 +148,15 @@ _set_blas_threads_local = _find_openblas_thread_setter()
 
 
 def blas_matmul(a, b, single_thread=None):
-    """``np.matmul(a, b)``; thin products (a dimension below :data:`BLAS_THREADED_MIN_DIM`) run BLAS on one
-    thread, large ones on all of BLAS's threads. ``single_thread`` overrides the choice.
+    """``np.matmul(a, b)``; small products (under :data:`BLAS_THREADED_MIN_WORK` multiply-adds) run BLAS on
+    one thread, larger ones on all of BLAS's threads. ``single_thread`` overrides the choice.
 
     Shape:
         as ``np.matmul``.
     """
     if single_thread is None:
-        single_thread = min(a.shape[-2] if a.ndim > 1 else 1, a.shape[-1], b.shape[-1] if b.ndim > 1 else 1) \
-            < BLAS_THREADED_MIN_DIM
+        single_thread = (a.shape[-2] if a.ndim > 1 else 1) * a.shape[-1] * (b.shape[-1] if b.ndim > 1 else 1) \
+            < BLAS_THREADED_MIN_WORK
     if not single_thread or _set_blas_threads_local is None:
         return np.matmul(a, b)
     old = _set_blas_threads_local(1)
@@ -226,7 +229,7 @@ _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def matmul(a, b):
     """``a @ b`` for 2-d float arrays, by BLAS or by the Numba kernel, whichever is faster at this shape.
 
-    Tiny products go to the Numba kernel, thin ones to BLAS on one thread, large ones to BLAS on all its
+    Tiny products go to the Numba kernel, small ones to BLAS on one thread, larger ones to BLAS on all its
     threads (:func:`blas_matmul`). Anything else (stacked, 1-d, integer, mixed dtypes) goes to ``np.matmul``.
     Kept lean: at the crossover a call is ~1.5 us, so every attribute lookup counts.
 
@@ -238,8 +241,7 @@ def matmul(a, b):
         n = b.shape[1]
         if m * k * n <= NUMBA_MAX_FLOPS and k == b.shape[0] and a.dtype == b.dtype and a.dtype in _FLOAT_TYPES:
             return _gemm_plain(a, b)
-        if (m < BLAS_THREADED_MIN_DIM or k < BLAS_THREADED_MIN_DIM or n < BLAS_THREADED_MIN_DIM) \
-                and _set_blas_threads_local is not None:
+        if m * k * n < BLAS_THREADED_MIN_WORK and _set_blas_threads_local is not None:
             old = _set_blas_threads_local(1)
             try:
                 return np.matmul(a, b)
