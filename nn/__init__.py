@@ -15,3 +15,5 @@ from .layers import (GRU, LSTM, RNN, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPo
                      Conv2d, GRUCell, JordanRNN, LSTMCell, MaxPool1d, MaxPool2d, RNNCell)
 from . import data, metrics, optim
 from .checkpoint import load, save
+from .train import evaluate, fit, predict
+from .diagnostics import TrainingRecorder
