@@ -1,4 +1,6 @@
 """The one backward engine: iterative topological order, gradient accumulation, hooks, create_graph."""
+import sys
+
 import numpy as np
 
 from . import mode
@@ -104,7 +106,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph)
 
     for leaf in leaf_order:
-        g = leaf_grads[id(leaf)]
+        g = leaf_grads.pop(id(leaf))
         if leaf._hooks:
             for hook in leaf._hooks:
                 new = hook(g if create_graph else Tensor(g))
@@ -114,6 +116,11 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             for k, t in enumerate(inputs):
                 if t is leaf:
                     captured[k] = g
+        elif (leaf.grad is None and type(g) is np.ndarray and g.base is None
+              and sys.getrefcount(g) <= 2 and g.dtype == leaf.data.dtype and g.flags.writeable):
+            # nothing but this loop refers to g (PyTorch's AccumulateGrad steals in the same case):
+            # it becomes .grad without a copy
+            leaf.grad = Tensor(g)
         else:
             _set_grad(leaf, g, create_graph)
     return captured

@@ -369,3 +369,25 @@ def test_setitem_is_recorded_and_in_place(rng):
     with ad.no_grad():
         w[0] = 5.0
     np.testing.assert_allclose(w.data, [5, 2])
+
+
+def test_grad_storage_never_aliases_other_arrays():
+    a = ad.tensor([1.0, 2.0], requires_grad=True)
+    b = ad.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()             # add hands the same gradient array to both inputs
+    (a * 2).sum().backward()             # accumulation into a must not touch b
+    np.testing.assert_allclose(a.grad.data, [3, 3])
+    np.testing.assert_allclose(b.grad.data, [1, 1])
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    user = np.ones(2, np.float32)
+    (x * 1).backward(gradient=user)
+    (x * 1).backward(gradient=user)
+    np.testing.assert_allclose(user, [1, 1])   # the caller's array is left alone
+    np.testing.assert_allclose(x.grad.data, [2, 2])
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    kept = []
+    w.register_hook(lambda g: kept.append(g) or None)
+    (w * 3).sum().backward()
+    (w * 3).sum().backward()
+    np.testing.assert_allclose(kept[0].data, [3, 3])   # a gradient a hook kept is not accumulated into
+    np.testing.assert_allclose(w.grad.data, [6, 6])
