@@ -231,11 +231,6 @@ class Tensor:
             box = self._vbox = VersionBox()
         return box
 
-    @property
-    def _version_count(self):
-        box = self._vbox
-        return 0 if box is None else box[0]
-
     # --- numpy interop ---------------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
@@ -262,10 +257,6 @@ class Tensor:
     def size(self, dim=None):
         """PyTorch-style ``size()``: the shape, or one dimension of it."""
         return self.data.shape if dim is None else self.data.shape[dim]
-
-    @property
-    def numel_(self):
-        return self.data.size
 
     def numel(self):
         return self.data.size
@@ -710,10 +701,6 @@ def _as_operand(x):
 
 
 # --- functions that numpy also has -----------------------------------------------------------------
-def _t(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def where(condition, x, y):
     """Elements of x where condition holds, else of y (differentiable in x and y)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
