@@ -1,5 +1,21 @@
-"""The one backward engine: iterative topological order, gradient accumulation, hooks, create_graph."""
+"""The one backward engine: newest node first, gradient accumulation, hooks, create_graph.
+
+Scheduling. A node may run once every consumer of it inside this backward's graph has sent its
+gradient. Rather than counting consumers with a walk over the whole graph first (Kahn's algorithm),
+the engine uses two numbers the forward pass records on each node: ``_seq`` (creation order: a
+consumer is always newer than the producers of its inputs) and ``_uses`` (how many recorded edges
+point at the node).
+
+- A node used once gets its whole gradient from its one consumer, so it is ready as soon as that
+  consumer has run: it goes on a stack together with its gradient (no dictionary, no counting).
+  Chains of ops, the common case, run entirely on this stack.
+- Every other node, and every root, waits in a heap ordered newest first, its gradients summed in
+  ``buffers``. It runs when the stack is empty and nothing newer waits: any consumer still to run
+  would be newer than it and would have to be put on the stack or the heap by a node newer still,
+  and none is left.
+"""
 import sys
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -7,36 +23,6 @@ from . import mode
 from .function import Function, Node
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and per-call imports)
-
-
-def _count_dependencies(roots):
-    """How many consumers inside the graph each node has (iterative walk, no recursion).
-
-    A node's first sighting puts it in ``deps`` (which doubles as the visited set) and on the stack.
-    """
-    deps = dict.fromkeys(roots, 0)
-    stack = list(roots)
-    pop = stack.pop
-    push = stack.append
-    get = deps.get
-    while stack:
-        node = pop()
-        if node._freed:
-            node.saved_tensors  # raises the retain_graph error
-        for e in node._next:  # compact edges: a Node (its output 0), (node, k), a leaf or None
-            if type(e) is Node:
-                child = e
-            elif type(e) is tuple:
-                child = e[0]
-            else:
-                continue
-            n = get(child)
-            if n is None:
-                deps[child] = 1
-                push(child)
-            else:
-                deps[child] = n + 1
-    return deps
 
 
 def _zeros(meta, like_tensor):
@@ -54,29 +40,29 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
     With ``inputs=None`` gradients accumulate into the ``.grad`` of leaves (and of tensors that called
     ``retain_grad``). With a list of ``inputs`` the gradients with respect to them are returned instead
-    and no ``.grad`` is touched.
-
-    Gradients waiting for a node are kept in ``buffers[node]``: a list with one slot per output
-    (``_run_plain`` keeps a single-output node's gradient bare, without the list). Nodes become
-    ready (Kahn's algorithm) when all their consumers inside the graph have sent theirs.
+    and no ``.grad`` is touched (nor is any ``.grad`` written when backward fails part way).
     """
     buffers = {}
+    heap = []
     leaf_grads = {}
     leaf_order = []
-    roots = []
+    plain = not create_graph and inputs is None
     for t, g in zip(outputs, grad_outputs):
         if not t.requires_grad:
             raise RuntimeError(
                 "backward: element of outputs does not require grad and has no grad_fn "
                 f"(shape {tuple(t.shape)})")
         g = g if create_graph else (g.data if isinstance(g, Tensor) else g)
-        if t._node is None:
+        node = t._node
+        if node is None:
             _acc_leaf(leaf_grads, leaf_order, t, g)
             continue
-        buf = buffers.get(t._node)
+        if node._saved is None:
+            node.saved_tensors  # raises the retain_graph error before anything runs
+        buf = buffers.get(node)
         if buf is None:
-            buf = buffers[t._node] = [None] * len(t._node.output_meta)
-            roots.append(t._node)
+            buf = buffers[node] = [None] * len(node.output_meta)
+            heappush(heap, (-node._seq, node))
         buf[t._out_idx] = _add(buf[t._out_idx], g)
 
     capture = None
@@ -88,22 +74,16 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             if t._node is not None:
                 capture.setdefault((id(t._node), t._out_idx), []).append(k)
 
-    deps = _count_dependencies(roots)
-    ready = [n for n in roots if deps[n] == 0]
     grad_ctx = mode.enable_grad() if create_graph else mode.no_grad()
     with grad_ctx:
-        if create_graph or capture is not None:
-            while ready:
-                node = ready.pop()
-                _run_node(node, buffers.pop(node), create_graph, capture, captured, buffers, leaf_grads,
-                          leaf_order, deps, ready)
-                if not retain_graph:
-                    node.release()
+        if plain:
+            for node, buf in buffers.items():  # _run_plain keeps single-output gradients bare
+                if len(buf) == 1:
+                    buffers[node] = buf[0]
+            _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph)
         else:
-            for node in roots:  # _run_plain keeps single-output gradients without the list
-                if len(node.output_meta) == 1:
-                    buffers[node] = buffers[node][0]
-            _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph)
+            _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order,
+                         retain_graph)
 
     for leaf in leaf_order:
         g = leaf_grads.pop(id(leaf))
@@ -126,21 +106,31 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     return captured
 
 
-def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
+def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
     """The common case (no create_graph, no inputs=): arrays only, the hot loop kept flat.
 
-    Does what ``_run_node`` does for each ready node, with the per-node work inlined: a chain of
-    small ops spends most of its backward time in this loop's bookkeeping, not in numpy. The buffer
-    of a single-output node is its gradient itself (no one-element list per node).
+    Does what ``_run_general`` does, with the per-node work inlined: a chain of small ops spends most
+    of its backward time in this loop's bookkeeping, not in numpy. The gradient of a single-output
+    node travels bare (no one-element list per node).
     """
-    pop_ready = ready.pop
-    push_ready = ready.append
+    stack = []
+    push = stack.append
+    pop = stack.pop
     pop_buffer = buffers.pop
     get_buffer = buffers.get
-    while ready:
-        node = pop_ready()
+    single_roots = any(n._uses == 1 for _, n in heap)  # a root used once must still wait in the heap
+    while True:
+        if stack:
+            node, grads = pop()
+        elif heap:
+            node = heappop(heap)[1]
+            grads = pop_buffer(node)
+        else:
+            return
+        saved = node._saved
+        if saved is None:
+            node.saved_tensors  # raises the retain_graph error
         single = len(node.output_meta) == 1
-        grads = pop_buffer(node)
         if node._tensor_hooks is not None or node._retained is not None:
             if single:
                 grads = [grads]
@@ -159,45 +149,75 @@ def _run_plain(ready, buffers, leaf_grads, leaf_order, deps, retain_graph):
             result = (result,)
         if len(result) != len(edges):
             result = _pad_result(node, result)
-        k = 0
+        meta = node.input_meta
+        k = -1
         for e in edges:
-            g = result[k]
-            if e is None or g is None:
-                k += 1
-                continue
-            shape, dtype = node.input_meta[k]
             k += 1
+            if e is None:
+                continue
+            g = result[k]
+            if g is None:
+                continue
+            shape, dtype = meta[k]
             if g.shape != shape:
                 _raise_shape(node, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             t = type(e)
-            if t is Node or t is tuple:
-                if t is Node:
-                    child = e
-                    idx = 0
-                else:
-                    child, idx = e
-                buf = get_buffer(child)
-                if len(child.output_meta) == 1:
-                    buffers[child] = g if buf is None else buf + g
-                elif buf is None:
-                    buf = buffers[child] = [None] * len(child.output_meta)
-                    buf[idx] = g
-                else:
-                    old = buf[idx]
-                    buf[idx] = g if old is None else old + g
-                d = deps[child] - 1
-                deps[child] = d
-                if d == 0:
-                    push_ready(child)
+            if t is Node:
+                if len(e.output_meta) == 1:
+                    if e._uses == 1 and not (single_roots and e in buffers):
+                        push((e, g))
+                        continue
+                    buf = get_buffer(e)
+                    if buf is None:
+                        buffers[e] = g
+                        heappush(heap, (-e._seq, e))
+                    else:
+                        buffers[e] = buf + g
+                    continue
+                child, idx = e, 0
+            elif t is tuple:
+                child, idx = e
             else:
                 _acc_leaf(leaf_grads, leaf_order, e, g)
+                continue
+            # an output of a multi-output node: its gradients wait in a list, one slot per output
+            if child._uses == 1 and not (single_roots and child in buffers):
+                buf = [None] * len(child.output_meta)
+                buf[idx] = g
+                push((child, buf))
+                continue
+            buf = get_buffer(child)
+            if buf is None:
+                buf = buffers[child] = [None] * len(child.output_meta)
+                heappush(heap, (-child._seq, child))
+                buf[idx] = g
+            else:
+                old = buf[idx]
+                buf[idx] = g if old is None else old + g
         if not retain_graph:  # node.release(), inlined
-            if node._saved:
-                node._saved = ()
+            if saved:
                 node._inputs_for_graph = None
-            node._freed = True
+            node._saved = None
+
+
+def _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order, retain_graph):
+    """The general loop (create_graph and/or gradients captured for ``inputs=``): lists everywhere."""
+    stack = []
+    single_roots = any(n._uses == 1 for _, n in heap)
+    while stack or heap:
+        if stack:
+            node, grads = stack.pop()
+        else:
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+        if node._saved is None:
+            node.saved_tensors  # raises the retain_graph error
+        _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order,
+                  heap, stack, single_roots)
+        if not retain_graph:
+            node.release()
 
 
 def _hooks_and_retained(node, grads, create_graph, capture, captured):
@@ -236,7 +256,8 @@ def _raise_shape(node, g, shape):
         f"for an input of shape {tuple(shape)}")
 
 
-def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order, deps, ready):
+def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order, heap,
+              stack, single_roots):
     """One node of the general loop (create_graph and/or gradients captured for ``inputs=``)."""
     if node._tensor_hooks is not None or node._retained is not None or capture is not None:
         _hooks_and_retained(node, grads, create_graph, capture, captured)
@@ -276,17 +297,19 @@ def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads,
             g = _not_twice_differentiable(node.name, g)
         if type(e) is Node or type(e) is tuple:
             child, idx = (e, 0) if type(e) is Node else e
+            if child._uses == 1 and not (single_roots and child in buffers):
+                buf = [None] * len(child.output_meta)
+                buf[idx] = g
+                stack.append((child, buf))
+                continue
             buf = buffers.get(child)
             if buf is None:
                 buf = buffers[child] = [None] * len(child.output_meta)
+                heappush(heap, (-child._seq, child))
                 buf[idx] = g
             else:
                 old = buf[idx]
                 buf[idx] = g if old is None else old + g
-            d = deps[child] - 1
-            deps[child] = d
-            if d == 0:
-                ready.append(child)
         else:
             _acc_leaf(leaf_grads, leaf_order, e, g)
 

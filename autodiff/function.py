@@ -21,6 +21,8 @@ numpy arrays; under ``create_graph=True`` it gets Tensors instead (saved arrays 
 output's data come back as that Tensor, connected to the graph), so the same code records the backward
 pass itself and gradients of gradients work.
 """
+import itertools
+
 import numpy as np
 
 from . import mode
@@ -50,8 +52,9 @@ class Node:
     """
 
     __slots__ = ("fn", "_next", "input_meta", "output_meta", "needs_input_grad", "scope", "_saved",
+                 "_seq", "_uses",
                  "_epoch", "_out_saved", "_out_pos", "_output_versions",
-                 "_inputs_for_graph", "_freed", "__dict__", "__weakref__")
+                 "_inputs_for_graph", "__dict__", "__weakref__")
 
     # rarely set (hooks, retain_grad, a create_graph pass): class defaults, an instance stores its own
     # value in its __dict__ only when it differs
@@ -65,7 +68,6 @@ class Node:
         # saved (readers check ``_saved`` first)
         self.fn = fn
         self.needs_input_grad = self._saved = ()
-        self._freed = False
 
     @property
     def name(self):
@@ -83,12 +85,12 @@ class Node:
     @property
     def saved_tensors(self):
         """The saved arrays, checked against in-place modification since they were saved."""
-        if self._freed:
+        saved = self._saved
+        if saved is None:  # released by a backward without retain_graph
             raise RuntimeError(
                 f"{self.name}: trying to backward through the graph a second time (or to read saved "
                 "values after they were freed). Saved arrays are released after backward; pass "
                 "retain_graph=True to the first backward() if you need to backward twice.")
-        saved = self._saved
         if saved:
             if _clock[0] != self._epoch:  # something was modified in place since this op ran
                 self._check_versions()
@@ -149,9 +151,8 @@ class Node:
     def release(self):
         """Drop saved arrays (after a backward without ``retain_graph``; inlined in backward._run_plain)."""
         if self._saved:
-            self._saved = ()
             self._inputs_for_graph = None
-        self._freed = True
+        self._saved = None  # marks the node as freed
 
     def __repr__(self):
         return f"<{self.name}>"
@@ -236,9 +237,12 @@ def binary_operator(fn):
     """The function ``op(a, b)`` = ``fn.apply(a, b)``, unrolled for two positional arguments.
 
     Tensor's arithmetic operators are these functions (``Tensor.__mul__ = binary_operator(Mul)``):
-    no call layer in between, no argument loops or lists (the per-op overhead of a chain of small
-    ops), and exactly the same Node as ``fn.apply`` records.
+    no call layer in between, no argument loops or lists, the Node and the output Tensor built in
+    place (the per-op overhead of a chain of small ops), and exactly the same graph as ``fn.apply``
+    records.
     """
+    name = fn.name
+    forward = fn.forward
 
     def op(a, b):
         if isinstance(a, Tensor):
@@ -253,49 +257,60 @@ def binary_operator(fn):
         else:
             bd = b
             rb = False
-        ctx = Node(fn)
-        try:
-            out = fn.forward(ctx, ad, bd)
-        except ValueError as e:
-            raise _shape_error(fn.name, e, (a, b)) from None
+        ctx = _new(Node)
+        ctx.fn = fn
+        ctx._saved = ()
         if not (ra or rb) or not _grad_enabled.get():
+            ctx.needs_input_grad = _NONE2
+            try:
+                out = forward(ctx, ad, bd)
+            except ValueError as e:
+                raise _shape_error(name, e, (a, b)) from None
             if type(out) is tuple:
                 return tuple(Tensor._wrap(o) for o in out)
             return Tensor._wrap(out)
-        # edges and input metadata as in _record (see there)
+        # edges and input metadata as in _record (see there), known before forward runs
+        # (an input made by a node is described by that node's output metadata, shared)
         if ra:
-            pa = a._node
-            if pa is None:
+            ea = a._node
+            if ea is None:
                 ea = a
                 ma = (ad.shape, ad.dtype)
             else:
+                ea._uses += 1
                 idx = a._out_idx
-                ea = (pa, idx) if idx else pa
-                ma = pa.output_meta[idx]
-                if ma[1] is not ad.dtype or ma[0] != ad.shape:
-                    ma = (ad.shape, ad.dtype)
+                ma = ea.output_meta[idx]
+                if idx:
+                    ea = (ea, idx)
         else:
             ea = ma = None
         if rb:
-            pb = b._node
-            if pb is None:
+            eb = b._node
+            if eb is None:
                 eb = b
                 mb = (bd.shape, bd.dtype)
             else:
+                eb._uses += 1
                 idx = b._out_idx
-                eb = (pb, idx) if idx else pb
-                mb = pb.output_meta[idx]
-                if mb[1] is not bd.dtype or mb[0] != bd.shape:
-                    mb = (bd.shape, bd.dtype)
+                mb = eb.output_meta[idx]
+                if idx:
+                    eb = (eb, idx)
         else:
             eb = mb = None
-        needs = (_BOTH if rb else _FIRST) if ra else _SECOND
-        if type(out) is tuple:
-            return _finish(ctx, (ea, eb), (ma, mb), needs, (a, b), out)
-        # _finish for a single output, inlined (this is the hot path of every arithmetic operator)
+        ctx._seq = _next_seq()
+        ctx._uses = 0
         ctx._next = edges = (ea, eb)
         ctx.input_meta = (ma, mb)
-        ctx.needs_input_grad = needs
+        ctx.needs_input_grad = (_BOTH if rb else _FIRST) if ra else _SECOND
+        try:
+            out = forward(ctx, ad, bd)
+        except ValueError as e:
+            raise _shape_error(name, e, (a, b)) from None
+        if type(out) is tuple:
+            return _finish(ctx, edges, ctx.input_meta, ctx.needs_input_grad, (a, b), out)
+        if type(out) is not ndarray:
+            out = _asarray(out)
+        # _finish for a single output, inlined (this is the hot path of every arithmetic operator)
         ctx.scope = _scope.get()
         # output metadata: the first input's producer's tuple when it describes out too (as
         # _single_output_meta does)
@@ -303,7 +318,12 @@ def binary_operator(fn):
         if om is None or len(om) != 1 or om[0][1] is not out.dtype or om[0][0] != out.shape:
             om = _single_output_meta(out, edges)
         ctx.output_meta = om
-        result = Tensor._make(out, ctx, 0)
+        result = _new(Tensor)  # Tensor._make, inlined
+        result.data = out
+        result.grad = result._vbox = result._hooks = result.name = None
+        result._node = ctx
+        result._out_idx = 0
+        result._requires_grad = True
         saved = ctx._saved
         if saved:
             ctx._epoch = _clock[0]
@@ -314,14 +334,21 @@ def binary_operator(fn):
                     out_saved |= 1 << i
                 i += 1
             ctx._out_saved = out_saved
-            ctx._output_versions = [result._version] if out_saved else None
-            ctx._out_pos = None
+            if out_saved:
+                ctx._output_versions = [result._version]
+                ctx._out_pos = None
         return result
 
     op.__name__ = op.__qualname__ = f"{fn.name}_operator"
     return op
 
 
+_new = object.__new__
+# creation order of recorded nodes: a consumer always has a larger number than its inputs' producers
+_next_seq = itertools.count().__next__
+ndarray = np.ndarray
+_asarray = np.asarray
+_NONE2 = (False, False)
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
 _ONE = (True,)
 
@@ -343,6 +370,7 @@ def apply_unary(fn, a):
         e = a
         m = (ad.shape, ad.dtype)
     else:  # as in _record
+        node._uses += 1
         idx = a._out_idx
         e = (node, idx) if idx else node
         m = node.output_meta[idx]
@@ -364,6 +392,7 @@ def _record(ctx, args, out):
                 edges.append(a)
                 meta.append((d.shape, d.dtype))
             else:
+                node._uses += 1
                 idx = a._out_idx
                 edges.append((node, idx) if idx else node)  # compact edge, see Node.edges
                 # the producer's output metadata describes this input: share the tuple (fewer
@@ -387,7 +416,12 @@ _NEEDS = {}
 
 
 def _finish(ctx, edges, meta, needs, args, out):
-    """Fill the node's graph attributes and wrap the output array(s) as Tensors that point to it."""
+    """Fill the node's graph attributes and wrap the output array(s) as Tensors that point to it.
+
+    Producers of the inputs already counted this node in their ``_uses`` (see backward's scheduling).
+    """
+    ctx._seq = _next_seq()
+    ctx._uses = 0
     ctx._next = edges
     ctx.input_meta = meta
     ctx.needs_input_grad = needs

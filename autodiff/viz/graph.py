@@ -377,7 +377,7 @@ def _place_leaves(g):
 
 def _saved_values(node):
     """Arrays a not-yet-freed node saved that are its inputs' or outputs' values."""
-    if node._freed or not node._saved:
+    if not node._saved:  # freed (None) or nothing saved
         return {}
     src = getattr(node, "_saved_src", ())
     out = {}
