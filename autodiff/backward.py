@@ -53,6 +53,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 "backward: element of outputs does not require grad and has no grad_fn "
                 f"(shape {tuple(t.shape)})")
         g = g if create_graph else (g.data if isinstance(g, Tensor) else g)
+        if np.shape(g) != t.data.shape:
+            raise RuntimeError(f"backward: gradient has shape {tuple(np.shape(g))} but its output has "
+                               f"shape {tuple(t.data.shape)}")
         node = t._node
         if node is None:
             _acc_leaf(leaf_grads, leaf_order, t, g)
@@ -150,6 +153,7 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
         if len(result) != len(edges):
             result = _pad_result(node, result)
         meta = node.input_meta
+        check = not node.fn.exact_grad_shapes
         k = -1
         for e in edges:
             k += 1
@@ -159,7 +163,7 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
             if g is None:
                 continue
             shape, dtype = meta[k]
-            if g.shape != shape:
+            if check and g.shape != shape:
                 _raise_shape(node, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)

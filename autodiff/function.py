@@ -176,10 +176,14 @@ class Function:
         name: label of the op in errors and pictures (default: the class name in lower case).
         once_differentiable: True for ops whose backward works on arrays only (e.g. Numba kernels);
             a ``create_graph=True`` backward through them raises a clear error.
+        exact_grad_shapes: True for built-in ops whose backward always returns each gradient with
+            exactly its input's shape (tested with gradcheck over broadcasting shapes): the engine
+            then skips its own shape check of their gradients (a check that guards custom ops).
     """
 
     name = None
     once_differentiable = False
+    exact_grad_shapes = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -14,6 +14,8 @@ def _shape(x):
 class Add(Function):
     """a + b: both gradients are the incoming gradient."""
 
+    exact_grad_shapes = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -21,14 +23,16 @@ class Add(Function):
     @staticmethod
     def backward(ctx, g):
         ma, mb = ctx.input_meta
-        shape = g.shape
-        ga = None if ma is None else g if ma[0] == shape else unbroadcast(g, ma[0])
-        gb = None if mb is None else g if mb[0] == shape else unbroadcast(g, mb[0])
+        mo = ctx.output_meta[0]  # g has the output's shape; the engine often shares these tuples
+        ga = None if ma is None else g if ma is mo or ma[0] == mo[0] else unbroadcast(g, ma[0])
+        gb = None if mb is None else g if mb is mo or mb[0] == mo[0] else unbroadcast(g, mb[0])
         return ga, gb
 
 
 class Sub(Function):
     """a - b: d/da = 1, d/db = -1."""
+
+    exact_grad_shapes = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -37,14 +41,16 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, g):
         ma, mb = ctx.input_meta
-        shape = g.shape
-        ga = None if ma is None else g if ma[0] == shape else unbroadcast(g, ma[0])
-        gb = None if mb is None else -g if mb[0] == shape else unbroadcast(-g, mb[0])
+        mo = ctx.output_meta[0]
+        ga = None if ma is None else g if ma is mo or ma[0] == mo[0] else unbroadcast(g, ma[0])
+        gb = None if mb is None else -g if mb is mo or mb[0] == mo[0] else unbroadcast(-g, mb[0])
         return ga, gb
 
 
 class Mul(Function):
     """a * b: d/da = b, d/db = a."""
+
+    exact_grad_shapes = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -55,20 +61,23 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ma, mb = ctx.input_meta  # (shape, dtype) of an input that needs a gradient, else None
+        mo = ctx.output_meta[0]  # g * b and g * a have the output's shape
         ga = gb = None
         if ma is not None:
             ga = g * b
-            if ga.shape != ma[0]:
+            if ma is not mo and ma[0] != mo[0]:
                 ga = unbroadcast(ga, ma[0])
         if mb is not None:
             gb = g * a
-            if gb.shape != mb[0]:
+            if mb is not mo and mb[0] != mo[0]:
                 gb = unbroadcast(gb, mb[0])
         return ga, gb
 
 
 class Div(Function):
     """a / b: d/da = 1/b, d/db = -a/b^2."""
+
+    exact_grad_shapes = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -114,6 +123,8 @@ class Pow(Function):
 
 class Neg(Function):
     """-a."""
+
+    exact_grad_shapes = True
 
     @staticmethod
     def forward(ctx, a):
