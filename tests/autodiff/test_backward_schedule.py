@@ -155,3 +155,11 @@ def test_random_dag_matches_torch_including_intermediate_roots(seed):
             assert t.grad is None
         else:
             np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_grad_outputs_of_the_wrong_shape_are_refused():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match=r"\(5,\).*\(3,\)"):
+        ad.grad([y], [x], grad_outputs=[np.ones(5, np.float32)])
+    assert x.grad is None
