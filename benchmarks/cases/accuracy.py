@@ -5,7 +5,7 @@ side (``repeat=1``); the accuracy rows and the time rows of one model share that
 ``ACCURACY_EPOCHS`` (default 10) sets the epochs; ``ACCURACY_LIMIT`` trains on the first N
 images only. Run by hand with
 ``python -m benchmarks.cases.accuracy --model mlp --epochs 10 [--seeds 3] [--init shared|own]
-[--side ours|torch|both]``.
+[--side ours|torch|both] [--threads N]``.
 
 Recipe (both sides identical): inputs scaled to [0, 1]; Adam, lr 1e-3, batch 64,
 cross-entropy; the same seeded shuffling order every epoch on both sides; test accuracy on
@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-from benchmarks.harness import Case, Skip, optional_import, register, require
+from benchmarks.harness import (Case, Skip, enforce_torch_threads, optional_import, register, require,
+                               set_threads)
 
 BATCH, LR = 64, 1e-3
 INITS = ("shared", "own")
@@ -189,6 +190,7 @@ def train_torch(model_name, epochs, limit=None, seed=0, log=print, init="shared"
     x_tr, y_tr, x_te, y_te = _data(limit)
     x_tr, x_te = shape_input(model_name, x_tr), shape_input(model_name, x_te)
     _, model = paired_models(model_name, seed, init)
+    enforce_torch_threads()  # the run's thread count, if one was set (Numba's OpenMP may change it)
     opt, loss_fn = recipe_torch(model)
     xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
     xe = torch.from_numpy(x_te)
@@ -276,7 +278,15 @@ def main(argv=None):
                    help="shared: torch starts from our initial weights; own: each side draws its own")
     p.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 (init and batch order)")
     p.add_argument("--seed", type=int, default=0, help="first seed")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads for BLAS, torch and numba alike (as python -m benchmarks --threads)")
     args = p.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            p.error("--threads must be >= 1")
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(args.threads)  # before numba/torch load their thread pools
+        print(f"threads: {set_threads(args.threads)}", flush=True)
     sides = ["ours", "torch"] if args.side == "both" else [args.side]
     seeds = list(range(args.seed, args.seed + args.seeds))
     acc = {s: [] for s in sides}
