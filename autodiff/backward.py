@@ -122,8 +122,13 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
     pop_buffer = buffers.pop
     get_buffer = buffers.get
     single_roots = any(n._uses == 1 for _, n in heap)  # a root used once must still wait in the heap
+    next_node = next_grads = None  # the first single-use single-output input: runs next, no stack trip
     while True:
-        if stack:
+        if next_node is not None:
+            node = next_node
+            grads = next_grads
+            next_node = None
+        elif stack:
             node, grads = pop()
         elif heap:
             node = heappop(heap)[1]
@@ -133,27 +138,28 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
         saved = node._saved
         if saved is None:
             node.saved_tensors  # raises the retain_graph error
+        fn = node.fn
         single = len(node.output_meta) == 1
-        if node._tensor_hooks is not None or node._retained is not None:
+        if node._extras:  # tensor hooks or retain_grad on an output
             if single:
                 grads = [grads]
             _hooks_and_retained(node, grads, False, None, None)
             if single:
                 grads = grads[0]
         if single:
-            result = node.fn.backward(node, grads)
+            result = fn.backward(node, grads)
         else:
             for i in range(len(grads)):
                 if grads[i] is None:
                     grads[i] = _zeros(node.output_meta[i], False)
-            result = node.fn.backward(node, *grads)
+            result = fn.backward(node, *grads)
         edges = node._next
         if type(result) is not tuple:
             result = (result,)
         if len(result) != len(edges):
             result = _pad_result(node, result)
         meta = node.input_meta
-        check = not node.fn.exact_grad_shapes
+        check = not fn.exact_grad_shapes
         k = -1
         for e in edges:
             k += 1
@@ -171,7 +177,11 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
             if t is Node:
                 if len(e.output_meta) == 1:
                     if e._uses == 1 and not (single_roots and e in buffers):
-                        push((e, g))
+                        if next_node is None:
+                            next_node = e
+                            next_grads = g
+                        else:
+                            push((e, g))
                         continue
                     buf = get_buffer(e)
                     if buf is None:
@@ -263,7 +273,7 @@ def _raise_shape(node, g, shape):
 def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order, heap,
               stack, single_roots):
     """One node of the general loop (create_graph and/or gradients captured for ``inputs=``)."""
-    if node._tensor_hooks is not None or node._retained is not None or capture is not None:
+    if node._extras or capture is not None:
         _hooks_and_retained(node, grads, create_graph, capture, captured)
     fn = node.fn
     tensor_mode = create_graph and not fn.once_differentiable

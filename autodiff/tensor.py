@@ -190,6 +190,7 @@ class Tensor:
         node = self._node
         if node._retained is None:
             node._retained = {}
+            node._extras = True
         node._retained[self._out_idx] = weakref.ref(self)
 
     def register_hook(self, hook):
@@ -207,6 +208,7 @@ class Tensor:
             node = self._node
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
+                node._extras = True
             hooks = node._tensor_hooks.setdefault(self._out_idx, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
