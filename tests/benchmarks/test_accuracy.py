@@ -7,6 +7,8 @@ loss and gradients and, after one Adam step, the same weights; the next steps' l
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,20 @@ def test_missing_torch_is_a_skip(monkeypatch):
     monkeypatch.setattr(accuracy, "optional_import", lambda name: None)
     with pytest.raises(Skip, match="torch not installed"):
         accuracy.paired_models("mlp")
+
+
+def test_command_line_reports_per_seed_and_mean_gap(capsys):
+    try:
+        accuracy._data(128)
+    except Skip as exc:
+        pytest.skip(exc.reason)
+    accuracy.main(["--model", "mlp", "--epochs", "1", "--limit", "128", "--seeds", "2", "--seed", "4"])
+    out = capsys.readouterr().out  # accuracies on 10,000 test images: exact to 2 decimals
+    finals = {(side, int(seed)): float(acc) for side, seed, acc in
+              re.findall(r"RESULT (ours|torch) mlp seed=(\d+) init=shared epochs=1: final test acc ([\d.]+)%", out)}
+    assert sorted(finals) == [("ours", 4), ("ours", 5), ("torch", 4), ("torch", 5)]
+    gaps = [finals[("ours", s)] - finals[("torch", s)] for s in (4, 5)]
+    line = next(ln for ln in out.splitlines() if "gap ours - torch per seed" in ln)
+    assert f"mean {np.mean(gaps):+.2f} pp" in line
+    ours_line = next(ln for ln in out.splitlines() if ln.strip().startswith("ours  acc per seed"))
+    assert f"mean {np.mean([finals[('ours', 4)], finals[('ours', 5)]]):.2f}%" in ours_line
