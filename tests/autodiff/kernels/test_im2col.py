@@ -89,9 +89,11 @@ def force_parallel(monkeypatch):
     """Run the prange drivers even on tiny inputs (normally their serial twins run below a size)."""
     from autodiff.kernels import jit
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(K, "LAYOUT_PARALLEL_MIN_WORK", 0)
 
 
-@pytest.mark.parametrize("shape, kernel, stride, padding, dilation", [GEOMETRIES[1], GEOMETRIES[2], GEOMETRIES[3]])
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation",
+                         [GEOMETRIES[0], GEOMETRIES[1], GEOMETRIES[2], GEOMETRIES[3]])
 def test_parallel_drivers_match_reference(rng, force_parallel, shape, kernel, stride, padding, dilation):
     x = rng.standard_normal(shape).astype(np.float32)
     cols = K.im2col(x, kernel, stride, padding, dilation)
@@ -119,3 +121,26 @@ def test_kernels_called_from_several_threads(rng, force_parallel):
         results = list(pool.map(lambda x: K.im2col(x, kernel, stride, padding, dilation), xs))
     for x, cols in zip(xs, results):
         np.testing.assert_array_equal(cols, R.im2col(x, kernel, stride, padding, dilation))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 2, 12, 12), (2, 1, 28, 28), (2, 3, 6, 9)])
+def test_valid_fast_path_matches_reference(rng, dtype, shape):
+    """Stride 1, no padding, every window inside (LeNet's layers): the bounds-free copy and its adjoint."""
+    x = rng.standard_normal(shape).astype(dtype)
+    kernel = (5, 5) if shape[2] >= 12 else (3, 4)
+    cols = K.im2col(x, kernel)
+    np.testing.assert_array_equal(cols, R.im2col(x, kernel))
+    g = rng.standard_normal(cols.shape).astype(dtype)
+    np.testing.assert_allclose(K.col2im(g, shape, kernel), R.col2im(g, shape, kernel), rtol=1e-5, atol=1e-5)
+
+
+def test_out_size_overhang_without_padding_reads_zeros(rng):
+    """No padding before, but ``out_size`` asks for windows past the end: not the fast path, zeros read."""
+    x = rng.standard_normal((2, 2, 5, 6))
+    got = K.im2col(x, (2, 3), out_size=(5, 5))
+    xp = np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1)))
+    np.testing.assert_array_equal(got, R.im2col(xp, (2, 3)))
+    g = rng.standard_normal(got.shape)
+    np.testing.assert_allclose(K.col2im(g, x.shape, (2, 3), out_size=(5, 5)),
+                               R.col2im(g, xp.shape, (2, 3))[:, :, :5, :6], rtol=1e-12)

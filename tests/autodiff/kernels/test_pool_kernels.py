@@ -95,8 +95,9 @@ def test_pool_errors():
 
 def test_parallel_drivers_match_reference(rng, monkeypatch):
     """The prange drivers (normally only for large inputs) against the references."""
-    from autodiff.kernels import jit
+    from autodiff.kernels import im2col, jit
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(im2col, "LAYOUT_PARALLEL_MIN_WORK", 0)
     shape, kernel, stride, padding = (2, 3, 7, 9), (3, 3), (2, 2), (1, 1)
     x = _distinct(rng, shape, np.float32)
     out, idx = K.max_pool2d_forward(x, kernel, stride, padding)
