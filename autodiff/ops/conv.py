@@ -11,8 +11,13 @@ import numpy as np
 from ..function import Function
 from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, conv_output_size, im2col, nchw_to_rows, rows_to_nchw
+from ..kernels.memory import retain_freed_memory
 
 __all__ = ["Conv", "conv1d", "conv2d", "normalize_conv_args"]
+
+# Convolution steps free and allocate the same multi-megabyte buffers every step; without this glibc maps
+# and unmaps them each time (~4,500 page faults, ~13 ms of system time per LeNet step; see kernels.memory).
+retain_freed_memory()
 
 
 def _tuple(value, dims, what, name):
