@@ -134,3 +134,36 @@ def test_max_pool_nan_and_inf_follow_torch(kernel, stride):
     x2 = np.full((1, 1, 4, 4), -np.inf, dtype=np.float32)
     out2, _ = K.max_pool2d_forward(x2, (2, 2), (2, 2))
     assert np.all(out2 == -np.inf)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, ceil_mode", [((3, 4, 24, 24), False), ((2, 3, 7, 9), False), ((2, 3, 7, 9), True)])
+def test_max_pool_2x2_fast_path_ties_and_odd_sizes(rng, dtype, shape, ceil_mode):
+    """The select-based 2x2 / stride-2 loop (odd sizes leave a row/column out; ceil_mode makes the last
+    window hang over, which the general loop handles): few distinct values, so most windows hold ties and
+    the first in scan order must win, as in the reference and PyTorch."""
+    x = rng.integers(-2, 2, size=shape).astype(dtype)
+    out, idx = K.max_pool2d_forward(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
+    ref_out, ref_idx = R.max_pool2d(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    torch = pytest.importorskip("torch")
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, 2, ceil_mode=ceil_mode, return_indices=True)
+    np.testing.assert_array_equal(out, t_out.numpy())
+    np.testing.assert_array_equal(idx, t_idx.numpy())
+
+
+def test_max_pool_2x2_fast_path_nan_inf_in_every_position():
+    """A NaN or inf at each of the four window positions: the careful loop decides (NaN wins, last NaN)."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(64, dtype=np.float32).reshape(1, 1, 8, 8) % 5
+    for k, (r, c) in enumerate([(0, 0), (0, 3), (3, 2), (3, 3)]):
+        x[0, 0, 2 * (k // 2) + r // 3, 4 * (k % 2) + c] = np.nan
+    x[0, 0, 6, 1] = np.inf
+    x[0, 0, 7, 6] = -np.inf
+    x[0, 0, 4, 4] = x[0, 0, 5, 5] = np.nan
+    out, idx = K.max_pool2d_forward(x, (2, 2), (2, 2))
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, 2, return_indices=True)
+    np.testing.assert_array_equal(out, t_out.numpy())
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(t_out.numpy()))
+    np.testing.assert_array_equal(idx[~np.isnan(out)], t_idx.numpy()[~np.isnan(out)])
