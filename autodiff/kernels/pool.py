@@ -189,9 +189,13 @@ def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
 
 @njit_serial
 def _max_back_plane(g, idx, dx, n, c):
+    """Zero this ``(n, c)`` plane of ``dx`` (it stays in L1 for the scatter that follows: no separate zero
+    fill of the whole ``dx``), then add each gradient at its winner."""
     src = g[n, c]
     src_i = idx[n, c]
     dst = dx[n, c].reshape(dx.shape[2] * dx.shape[3])
+    for p in range(dst.shape[0]):
+        dst[p] = 0
     for y in range(src.shape[0]):
         for xo in range(src.shape[1]):
             dst[max(src_i[y, xo], 0)] += src[y, xo]
@@ -420,7 +424,7 @@ def max_pool2d_backward(grad, indices, x_shape):
     if grad.shape != indices.shape or grad.shape[:2] != tuple(x_shape[:2]):
         raise ValueError(f"max_pool2d_backward: grad {grad.shape}, indices {indices.shape} and input "
                          f"{tuple(x_shape)} do not fit together")
-    dx = np.zeros(x_shape, dtype=grad.dtype)
+    dx = np.empty(x_shape, dtype=grad.dtype)  # each plane is zeroed by the kernel
     run_layout_kernel(_max_backward_serial, _max_backward_parallel, dx.size, grad, indices, dx)
     return dx
 

@@ -167,3 +167,24 @@ def test_max_pool_2x2_fast_path_nan_inf_in_every_position():
     np.testing.assert_array_equal(out, t_out.numpy())
     np.testing.assert_array_equal(np.isnan(out), np.isnan(t_out.numpy()))
     np.testing.assert_array_equal(idx[~np.isnan(out)], t_idx.numpy()[~np.isnan(out)])
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation, ceil_mode",
+                         MAX_CASES + [((2, 3, 7, 9), (2, 2), (2, 2), (0, 0), (1, 1), True)])
+def test_max_pool_backward_overwrites_every_position(rng, shape, kernel, stride, padding, dilation, ceil_mode,
+                                                     monkeypatch):
+    """dx is not zero-filled up front: each kernel zeroes its own plane. On a NaN-filled buffer every input
+    position must come out as the scatter-add reference (positions no window picks: 0), serial and
+    parallel."""
+    from autodiff.kernels import im2col, jit
+    x = _distinct(rng, shape, np.float32)
+    out, idx = K.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    want = R.max_pool2d_backward(g, idx, shape)
+    for driver in (K._max_backward_serial, K._max_backward_parallel):
+        dx = np.full(shape, np.nan, np.float32)
+        driver(g, idx, dx)
+        np.testing.assert_allclose(dx, want, rtol=1e-6, atol=1e-6)
+    monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(im2col, "LAYOUT_PARALLEL_MIN_WORK", 0)
+    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), want, rtol=1e-6, atol=1e-6)
