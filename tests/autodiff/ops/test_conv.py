@@ -141,3 +141,13 @@ def test_input_gradient_in_sample_blocks_matches_torch(rng, monkeypatch):
     monkeypatch.setattr(C, "COL_CHUNK", 60)  # 1-2 samples per block here
     torch = pytest.importorskip("torch")
     _compare(conv2d, torch.nn.functional.conv2d, rng, (5, 2, 6, 7), (3, 2, 3, 2), dict(stride=(1, 2), padding=1))
+
+
+def test_valid_conv_relu_2x2_pool_gradcheck_float64(rng):
+    """LeNet's block (stride-1 unpadded conv, ReLU, 2x2 / stride-2 max pool, odd size): the bounds-free
+    im2col/col2im copies and the select-based pool kernels, against finite differences."""
+    from autodiff.ops.pool import max_pool2d
+    x = ad.Tensor(rng.standard_normal((2, 2, 8, 9)), requires_grad=True)
+    w = ad.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = ad.Tensor(rng.standard_normal(3), requires_grad=True)
+    assert ad.gradcheck(lambda x, w, b: max_pool2d(conv2d(x, w, b).relu(), 2, 2), (x, w, b))
