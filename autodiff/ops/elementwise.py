@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..function import Function
+from ..kernels.activation import RELU_KERNEL_MIN_SIZE, relu_backward, relu_forward
 from .generic import cos, exp, log, sign, sin, unbroadcast, where
 
 
@@ -284,17 +285,33 @@ class Softplus(Function):
 
 
 class Relu(Function):
-    """max(a, 0): derivative 1 where a > 0, else 0."""
+    """max(a, 0): derivative 1 where a > 0, else 0.
+
+    Large contiguous float arrays go through one-pass Numba kernels (``kernels.activation``); the
+    rest, and Tensors under ``create_graph``, through numpy.
+    """
 
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if _relu_kernel_ok(a):
+            return relu_forward(a)
         return np.maximum(a, 0)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
+        if _relu_kernel_ok(g) and _relu_kernel_ok(a) and g.dtype == a.dtype and g.shape == a.shape:
+            return relu_backward(g, a)
         return g * (a > 0)
+
+
+def _relu_kernel_ok(x):
+    return (type(x) is np.ndarray and x.size >= RELU_KERNEL_MIN_SIZE and x.dtype in _KERNEL_FLOATS
+            and x.flags.c_contiguous)
+
+
+_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Clip(Function):

@@ -95,7 +95,8 @@ def im2col_row(quick):
 
     x = _im2col_inputs()
     return Case(ours=lambda: K.im2col(x, (5, 5)), refs={"numpy": lambda: R.im2col(x, (5, 5))}, rtol=0, atol=0,
-                notes="im2col (Numba, prange over channel x sample blocks) vs the numpy reference "
+                notes="im2col (Numba; one thread below 16M elements, prange over channel x sample blocks above) "
+                      "vs the numpy reference "
                       "(25 strided slice copies); output (500, 4096) float32")
 
 
