@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .generic import broadcast_to, exp
+from .generic import broadcast_to, exp, where
 
 
 def normalize_axis(axis, ndim, op="reduce"):
@@ -102,10 +102,14 @@ class _Extreme(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         a = a if isinstance(a, np.ndarray) else a.data
-        mask = a == ctx.kept
-        count = mask.sum(axis=ctx.axes if a.ndim else None, keepdims=True)
-        weights = np.divide(mask, count, dtype=a.dtype)
-        return _expand(g, ctx.shape, ctx.axes, ctx.keepdims) * weights
+        kept = ctx.kept
+        mask = a == kept
+        if not ctx.keepdims:
+            g = g.reshape(kept.shape)
+        if np.count_nonzero(mask) != kept.size:  # ties (or a NaN extreme): share g equally
+            count = np.add.reduce(mask, axis=ctx.axes if a.ndim else None, keepdims=True, dtype=np.int64)
+            g = g / np.maximum(count, 1).astype(a.dtype)
+        return where(mask, g, a.dtype.type(0))  # the usual case: g goes to the one extreme
 
 
 class Max(_Extreme):

@@ -93,6 +93,28 @@ def test_max_ties_share_gradient():
     np.testing.assert_allclose(a.grad.data, [0, 0.5, 0.5])
 
 
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_max_min_over_axis_ties_in_some_rows(keepdims):
+    # row 0: one maximum; row 1: three-way tie; row 2: two-way tie at the minimum
+    x = np.array([[1.0, 5.0, 2.0], [4.0, 4.0, 4.0], [0.0, -1.0, -1.0]])
+    g = np.array([1.0, 3.0, 2.0])
+    gk = g[:, None] if keepdims else g
+    for name, ref in (("max", np.max), ("min", np.min)):
+        a = ad.Tensor(x.copy(), requires_grad=True)
+        getattr(a, name)(axis=1, keepdims=keepdims).backward(gk)
+        hits = x == ref(x, axis=1, keepdims=True)
+        want = hits * (g[:, None] / hits.sum(axis=1, keepdims=True))
+        np.testing.assert_allclose(a.grad.data, want)
+    # and with create_graph the gradient is itself differentiable in g
+    a = ad.Tensor(x.copy(), requires_grad=True)
+    gt = ad.Tensor(gk.copy(), requires_grad=True)
+    (ga,) = ad.grad([a.max(axis=1, keepdims=keepdims)], [a], grad_outputs=[gt], create_graph=True)
+    (ga * ad.Tensor(np.arange(9.0).reshape(3, 3))).sum().backward()
+    hits = x == x.max(axis=1, keepdims=True)
+    want_g = (hits * np.arange(9.0).reshape(3, 3) / hits.sum(axis=1, keepdims=True)).sum(axis=1)
+    np.testing.assert_allclose(gt.grad.data.reshape(-1), want_g)
+
+
 def test_argmax_argmin(rng):
     a = leaf(rng, (3, 4))
     np.testing.assert_array_equal(a.argmax(axis=1).data, a.data.argmax(1))
