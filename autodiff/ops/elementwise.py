@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..function import Function
-from ..kernels.activation import RELU_KERNEL_MIN_SIZE, relu_backward, relu_forward
+from ..kernels.activation import (RELU_KERNEL_MIN_SIZE, relu_backward, relu_forward, sigmoid_backward,
+                                  sigmoid_forward)
 from .generic import cos, exp, log, sign, sin, unbroadcast, where
 
 
@@ -255,17 +256,22 @@ def stable_sigmoid(x):
 
 
 class Sigmoid(Function):
-    """sigmoid(a) = 1/(1+e^-a): derivative s (1 - s)."""
+    """sigmoid(a) = 1/(1+e^-a): derivative s (1 - s).
+
+    Large contiguous float arrays go through one-pass Numba kernels (``kernels.activation``).
+    """
 
     @staticmethod
     def forward(ctx, a):
-        out = stable_sigmoid(a)
+        out = sigmoid_forward(a) if _relu_kernel_ok(a) else stable_sigmoid(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if _relu_kernel_ok(g) and _relu_kernel_ok(out) and g.dtype == out.dtype and g.shape == out.shape:
+            return sigmoid_backward(g, out)
         return g * out * (1 - out)
 
 
@@ -307,6 +313,7 @@ class Relu(Function):
 
 
 def _relu_kernel_ok(x):
+    """Large C-contiguous float32/float64 ndarray: worth a one-pass kernel (ReLU, sigmoid)."""
     return (type(x) is np.ndarray and x.size >= RELU_KERNEL_MIN_SIZE and x.dtype in _KERNEL_FLOATS
             and x.flags.c_contiguous)
 

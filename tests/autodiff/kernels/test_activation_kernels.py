@@ -69,3 +69,34 @@ def test_relu_second_derivative_through_large_input_is_zero():
     np.testing.assert_allclose(g.data, np.where(x.data > 0, 2 * x.data, 0))
     g.sum().backward()
     np.testing.assert_allclose(x.grad.data, np.where(x.data > 0, 2.0, 0.0))
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+def test_sigmoid_kernels_match_the_exact_formula(dtype, rtol):
+    from autodiff.kernels.activation import sigmoid_backward, sigmoid_forward
+    x = np.random.default_rng(6).standard_normal(RELU_KERNEL_MIN_SIZE + 5) * 20
+    x[:6] = [0.0, -0.0, 1e4, -1e4, 88.0, -104.0]
+    xd = x.astype(dtype)
+    with np.errstate(over="ignore"):
+        exact = 1.0 / (1.0 + np.exp(-xd.astype(np.float64)))  # float64 reference (overflow -> 0)
+    s = sigmoid_forward(xd)
+    assert s.dtype == dtype and np.all(np.isfinite(s))
+    # relative accuracy everywhere above a few times the smallest normal number (below, it returns 0)
+    np.testing.assert_allclose(s, exact, rtol=rtol, atol=4 * np.finfo(dtype).tiny)
+    nan = sigmoid_forward(np.full(RELU_KERNEL_MIN_SIZE, np.nan, dtype))
+    assert np.all(np.isnan(nan))
+    g = np.random.default_rng(7).standard_normal(xd.size).astype(dtype)
+    np.testing.assert_allclose(sigmoid_backward(g, s), g * s * (1 - s), rtol=4 * rtol, atol=0)
+
+
+def test_sigmoid_op_on_large_arrays_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((200, 300)) * 5
+    g = rng.standard_normal((200, 300))
+    a = ad.Tensor(x.copy(), requires_grad=True)
+    a.sigmoid().backward(g)
+    t = torch.tensor(x, requires_grad=True)
+    t.sigmoid().backward(torch.tensor(g))
+    np.testing.assert_allclose(a.sigmoid().data, torch.sigmoid(torch.tensor(x)).numpy(), rtol=1e-14)
+    np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-13, atol=1e-300)
