@@ -45,6 +45,8 @@ class Node:
         output_meta: ``(shape, dtype)`` per output.
         needs_input_grad: tuple of bools, one per positional input.
         scope: dotted scope name the op was recorded in (see ``autodiff.scope``).
+        _seq: creation number (consumers are newer than their inputs' producers); ``_uses``: how
+            many recorded edges point at this node. ``backward`` schedules with both.
 
     The engine's own attributes live in ``__slots__`` (a slot write costs a fraction of a dict
     write, and a node is made for every op); an op's ``forward`` may still set any other attribute
@@ -277,31 +279,29 @@ def binary_operator(fn):
         # edges and input metadata as in _record (see there), known before forward runs
         # (an input made by a node is described by that node's output metadata, shared)
         if ra:
-            ea = a._node
+            ea = pa = a._node
             if ea is None:
                 ea = a
                 ma = (ad.shape, ad.dtype)
             else:
-                ea._uses += 1
                 idx = a._out_idx
                 ma = ea.output_meta[idx]
                 if idx:
                     ea = (ea, idx)
         else:
-            ea = ma = None
+            ea = ma = pa = None
         if rb:
-            eb = b._node
+            eb = pb = b._node
             if eb is None:
                 eb = b
                 mb = (bd.shape, bd.dtype)
             else:
-                eb._uses += 1
                 idx = b._out_idx
                 mb = eb.output_meta[idx]
                 if idx:
                     eb = (eb, idx)
         else:
-            eb = mb = None
+            eb = mb = pb = None
         ctx._seq = _next_seq()
         ctx._uses = 0
         ctx._next = edges = (ea, eb)
@@ -311,6 +311,10 @@ def binary_operator(fn):
             out = forward(ctx, ad, bd)
         except ValueError as e:
             raise _shape_error(name, e, (a, b)) from None
+        if pa is not None:  # counted once the op exists (a failed op leaves its inputs as they were)
+            pa._uses += 1
+        if pb is not None:
+            pb._uses += 1
         if type(out) is tuple:
             return _finish(ctx, edges, ctx.input_meta, ctx.needs_input_grad, (a, b), out)
         if type(out) is not ndarray:

@@ -163,3 +163,15 @@ def test_grad_outputs_of_the_wrong_shape_are_refused():
     with pytest.raises(RuntimeError, match=r"\(5,\).*\(3,\)"):
         ad.grad([y], [x], grad_outputs=[np.ones(5, np.float32)])
     assert x.grad is None
+
+
+def test_failed_op_does_not_count_as_a_use():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(ValueError, match=r"\(3,\).*\(5,\)"):
+        y * ad.ones(5)
+    assert y.grad_fn._uses == 0
+    z = y * 3.0
+    assert y.grad_fn._uses == 1
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [6.0, 6.0, 6.0])
