@@ -140,7 +140,7 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
             node.saved_tensors  # raises the retain_graph error
         fn = node.fn
         single = len(node.output_meta) == 1
-        if node._extras:  # tensor hooks or retain_grad on an output
+        if node._tensor_hooks is not None or node._retained is not None:
             if single:
                 grads = [grads]
             _hooks_and_retained(node, grads, False, None, None)
@@ -196,20 +196,7 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
             else:
                 _acc_leaf(leaf_grads, leaf_order, e, g)
                 continue
-            # an output of a multi-output node: its gradients wait in a list, one slot per output
-            if child._uses == 1 and not (single_roots and child in buffers):
-                buf = [None] * len(child.output_meta)
-                buf[idx] = g
-                push((child, buf))
-                continue
-            buf = get_buffer(child)
-            if buf is None:
-                buf = buffers[child] = [None] * len(child.output_meta)
-                heappush(heap, (-child._seq, child))
-                buf[idx] = g
-            else:
-                old = buf[idx]
-                buf[idx] = g if old is None else old + g
+            _send_to_slot(child, idx, g, buffers, heap, push, single_roots)  # a multi-output node
         if not retain_graph:  # node.release(), inlined
             if saved:
                 node._inputs_for_graph = None
@@ -273,7 +260,7 @@ def _raise_shape(node, g, shape):
 def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads, leaf_order, heap,
               stack, single_roots):
     """One node of the general loop (create_graph and/or gradients captured for ``inputs=``)."""
-    if node._extras or capture is not None:
+    if node._tensor_hooks is not None or node._retained is not None or capture is not None:
         _hooks_and_retained(node, grads, create_graph, capture, captured)
     fn = node.fn
     tensor_mode = create_graph and not fn.once_differentiable
@@ -311,21 +298,30 @@ def _run_node(node, grads, create_graph, capture, captured, buffers, leaf_grads,
             g = _not_twice_differentiable(node.name, g)
         if type(e) is Node or type(e) is tuple:
             child, idx = (e, 0) if type(e) is Node else e
-            if child._uses == 1 and not (single_roots and child in buffers):
-                buf = [None] * len(child.output_meta)
-                buf[idx] = g
-                stack.append((child, buf))
-                continue
-            buf = buffers.get(child)
-            if buf is None:
-                buf = buffers[child] = [None] * len(child.output_meta)
-                heappush(heap, (-child._seq, child))
-                buf[idx] = g
-            else:
-                old = buf[idx]
-                buf[idx] = g if old is None else old + g
+            _send_to_slot(child, idx, g, buffers, heap, stack.append, single_roots)
         else:
             _acc_leaf(leaf_grads, leaf_order, e, g)
+
+
+def _send_to_slot(child, idx, g, buffers, heap, push, single_roots):
+    """Deliver ``g`` for output ``idx`` of ``child``, whose gradients wait in a list (one slot per output).
+
+    A node used once goes straight onto the stack (``push``) with its list; any other waits in the
+    heap, its contributions summed in ``buffers`` (see the module docstring).
+    """
+    if child._uses == 1 and not (single_roots and child in buffers):
+        buf = [None] * len(child.output_meta)
+        buf[idx] = g
+        push((child, buf))
+        return
+    buf = buffers.get(child)
+    if buf is None:
+        buf = buffers[child] = [None] * len(child.output_meta)
+        heappush(heap, (-child._seq, child))
+        buf[idx] = g
+    else:
+        old = buf[idx]
+        buf[idx] = g if old is None else old + g
 
 
 def _acc_leaf(leaf_grads, leaf_order, leaf, g):

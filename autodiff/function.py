@@ -63,7 +63,6 @@ class Node:
     _as_tensors = False
     _tensor_hooks = None
     _retained = None
-    _extras = False  # True once either of the two above is set (one check per node in backward)
 
     def __init__(self, fn):
         # what may be read before _finish fills the graph attributes (_next, input_meta, output_meta,

@@ -167,9 +167,7 @@ class Tensor:
         else:
             gradient = _to_array(gradient).astype(self.data.dtype, copy=False) if not (
                 create_graph and isinstance(gradient, Tensor)) else gradient
-            if gradient.shape != self.data.shape:
-                raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the "
-                                   f"tensor has shape {tuple(self.shape)}")
+            # its shape is checked by run_backward, for every caller
         if create_graph and not isinstance(gradient, Tensor):
             gradient = Tensor(gradient)
         if retain_graph is None:
@@ -190,7 +188,6 @@ class Tensor:
         node = self._node
         if node._retained is None:
             node._retained = {}
-            node._extras = True
         node._retained[self._out_idx] = weakref.ref(self)
 
     def register_hook(self, hook):
@@ -208,7 +205,6 @@ class Tensor:
             node = self._node
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
-                node._extras = True
             hooks = node._tensor_hooks.setdefault(self._out_idx, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
