@@ -20,10 +20,35 @@ import numpy as np
 from .jit import njit_serial
 from .vmath import vsigmoid
 
-__all__ = ["relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward", "RELU_KERNEL_MIN_SIZE"]
+__all__ = ["relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward", "fits_kernel",
+           "fits_kernel_pair", "KERNEL_MIN_SIZE"]
 
 #: arrays with fewer elements use numpy (measured crossover about 4,000 elements; kept well above)
-RELU_KERNEL_MIN_SIZE = 16384
+KERNEL_MIN_SIZE = 16384
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def fits_kernel(x):
+    """True for a large C-contiguous float32/float64 ndarray: worth a one-pass kernel."""
+    return (type(x) is np.ndarray and x.size >= KERNEL_MIN_SIZE and x.dtype in _FLOATS
+            and x.flags.c_contiguous)
+
+
+def fits_kernel_pair(g, x):
+    """``fits_kernel`` for both, with the same shape and dtype (the backward kernels' inputs)."""
+    return fits_kernel(g) and fits_kernel(x) and g.dtype == x.dtype and g.shape == x.shape
+
+
+def _map1(kernel, x):
+    out = np.empty_like(x)
+    kernel(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _map2(kernel, g, x):
+    out = np.empty_like(g)
+    kernel(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    return out
 
 
 @njit_serial
@@ -47,16 +72,12 @@ def _relu_bwd(g, x, out):
 
 def relu_forward(x):
     """``max(x, 0)`` of a C-contiguous float array, in one pass."""
-    out = np.empty_like(x)
-    _relu_fwd(x.reshape(-1), out.reshape(-1))
-    return out
+    return _map1(_relu_fwd, x)
 
 
 def relu_backward(g, x):
     """``g`` where ``x > 0`` else 0; ``g`` and ``x`` C-contiguous, same shape and dtype."""
-    out = np.empty_like(g)
-    _relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1))
-    return out
+    return _map2(_relu_bwd, g, x)
 
 
 @njit_serial
@@ -75,13 +96,9 @@ def _sigmoid_bwd(g, s, out):
 
 def sigmoid_forward(x):
     """``1 / (1 + exp(-x))`` of a C-contiguous float array, in one pass."""
-    out = np.empty_like(x)
-    _sigmoid_fwd(x.reshape(-1), out.reshape(-1))
-    return out
+    return _map1(_sigmoid_fwd, x)
 
 
 def sigmoid_backward(g, s):
     """``g * s * (1 - s)`` for the saved sigmoid output ``s`` (same shape and dtype as ``g``)."""
-    out = np.empty_like(g)
-    _sigmoid_bwd(g.reshape(-1), s.reshape(-1), out.reshape(-1))
-    return out
+    return _map2(_sigmoid_bwd, g, s)

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ..function import Function
-from ..kernels.activation import (RELU_KERNEL_MIN_SIZE, relu_backward, relu_forward, sigmoid_backward,
-                                  sigmoid_forward)
+from ..kernels.activation import (fits_kernel, fits_kernel_pair, relu_backward, relu_forward,
+                                  sigmoid_backward, sigmoid_forward)
 from .generic import cos, exp, log, sign, sin, unbroadcast, where
 
 
@@ -263,14 +263,14 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, a):
-        out = sigmoid_forward(a) if _relu_kernel_ok(a) else stable_sigmoid(a)
+        out = sigmoid_forward(a) if fits_kernel(a) else stable_sigmoid(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        if _relu_kernel_ok(g) and _relu_kernel_ok(out) and g.dtype == out.dtype and g.shape == out.shape:
+        if fits_kernel_pair(g, out):
             return sigmoid_backward(g, out)
         return g * out * (1 - out)
 
@@ -300,25 +300,16 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        if _relu_kernel_ok(a):
+        if fits_kernel(a):
             return relu_forward(a)
         return np.maximum(a, 0)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        if _relu_kernel_ok(g) and _relu_kernel_ok(a) and g.dtype == a.dtype and g.shape == a.shape:
+        if fits_kernel_pair(g, a):
             return relu_backward(g, a)
         return g * (a > 0)
-
-
-def _relu_kernel_ok(x):
-    """Large C-contiguous float32/float64 ndarray: worth a one-pass kernel (ReLU, sigmoid)."""
-    return (type(x) is np.ndarray and x.size >= RELU_KERNEL_MIN_SIZE and x.dtype in _KERNEL_FLOATS
-            and x.flags.c_contiguous)
-
-
-_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Clip(Function):
