@@ -22,8 +22,7 @@ import numpy as np
 
 from .jit import njit_parallel, njit_serial, prange, run_kernel
 
-__all__ = ["conv_output_size", "im2col", "col2im", "rows_to_nchw", "nchw_to_rows", "run_layout_kernel",
-           "LAYOUT_PARALLEL_MIN_WORK"]
+__all__ = ["conv_output_size", "im2col", "col2im", "rows_to_nchw", "nchw_to_rows"]
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -220,22 +219,6 @@ def _col2im_serial(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
         _col2im_any(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-#: elements below which the layout kernels here and in ``pool`` run serially even where ``run_kernel`` would
-#: go parallel. They are memory-bound (a second thread gains < 1.5x when idle), and in a training step they
-#: run right after a multi-threaded BLAS product whose worker thread keeps spinning on the other core for a
-#: while: measured on the 2-core machine, LeNet conv2's im2col took 9.2 ms on Numba's two threads right
-#: after a 2-thread GEMM against 2.7 ms serially (the same kernel alone: 3.1 ms parallel, 2.6 ms serial).
-LAYOUT_PARALLEL_MIN_WORK = 1 << 24
-
-
-def run_layout_kernel(serial, parallel, work, *args):
-    """:func:`run_kernel` for the memory-bound layout/pooling kernels: serial below
-    :data:`LAYOUT_PARALLEL_MIN_WORK` elements."""
-    if work < LAYOUT_PARALLEL_MIN_WORK:
-        return serial(*args)
-    return run_kernel(serial, parallel, work, *args)
-
-
 def _chunks(batch, channels):
     """Split the batch so there are at least ~16 independent (channel, sample-range) work items."""
     return max(1, min(batch, -(-16 // channels)))
@@ -290,8 +273,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_s
     n, c = x.shape[:2]
     kh, kw = kernel_size
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-    run_layout_kernel(_im2col_serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
-               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c))
+    run_kernel(_im2col_serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
+               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return cols
 
 
@@ -316,8 +299,8 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
         raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for input {x_shape}")
     cols = np.ascontiguousarray(cols)
     dx = np.zeros(x_shape, dtype=cols.dtype)
-    run_layout_kernel(_col2im_serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
-               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c))
+    run_kernel(_col2im_serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
+               padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return dx
 
 
@@ -385,7 +368,7 @@ def rows_to_nchw(rows, batch, bias=None):
         b = np.ascontiguousarray(bias, dtype=rows.dtype)
         if b.shape != (channels,):
             raise ValueError(f"rows_to_nchw: bias has shape {b.shape}, expected {(channels,)}")
-    run_layout_kernel(_rows_to_nchw_serial, _rows_to_nchw_parallel, out.size, rows, b, out)
+    run_kernel(_rows_to_nchw_serial, _rows_to_nchw_parallel, out.size, rows, b, out, memory_bound=True)
     return out
 
 
@@ -402,5 +385,5 @@ def nchw_to_rows(g):
         raise ValueError(f"nchw_to_rows: expected a 3-d (N, O, L) array, got shape {g.shape}")
     batch, channels, plane = g.shape
     rows = np.empty((channels, batch * plane), dtype=g.dtype)
-    run_layout_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows)
+    run_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows, memory_bound=True)
     return rows, rows.sum(axis=1)

@@ -26,7 +26,8 @@ import threading
 
 import numba
 
-__all__ = ["njit_serial", "njit_parallel", "prange", "run_kernel", "PARALLEL_MIN_WORK", "NUMBA_VERSION"]
+__all__ = ["njit_serial", "njit_parallel", "prange", "run_kernel", "PARALLEL_MIN_WORK",
+           "LAYOUT_PARALLEL_MIN_WORK", "NUMBA_VERSION"]
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
@@ -39,6 +40,12 @@ NUMBA_VERSION = numba.__version__
 
 #: elements a kernel touches below which its serial twin runs (a parallel launch costs ~0.1 ms)
 PARALLEL_MIN_WORK = 1 << 17
+#: the same for memory-bound kernels (im2col/col2im, layout changes, pooling). A second thread gains
+#: < 1.5x on them even when idle, and in a training step they run right after a multi-threaded BLAS
+#: product whose worker thread keeps spinning on the other core for a while: measured on the 2-core
+#: machine, LeNet conv2's im2col took 9.2 ms on Numba's two threads right after a 2-thread GEMM against
+#: 2.7 ms serially (the same kernel alone: 3.1 ms parallel, 2.6 ms serial).
+LAYOUT_PARALLEL_MIN_WORK = 1 << 24
 
 _parallel_lock = threading.Lock()
 _layer_ok = []  # filled once: may parallel drivers run in this process?
@@ -57,10 +64,12 @@ def _parallel_allowed():
     return _layer_ok[0]
 
 
-def run_kernel(serial, parallel, work, *args):
+def run_kernel(serial, parallel, work, *args, memory_bound=False):
     """Call ``parallel(*args)`` if ``work`` (elements touched) is large and no other thread is inside a
-    parallel kernel; else ``serial(*args)``. Both must compute the same thing."""
-    if work >= PARALLEL_MIN_WORK and numba.config.NUMBA_NUM_THREADS > 1 and _parallel_allowed() \
+    parallel kernel; else ``serial(*args)``. Both must compute the same thing. ``memory_bound`` kernels
+    use the higher threshold :data:`LAYOUT_PARALLEL_MIN_WORK`."""
+    min_work = LAYOUT_PARALLEL_MIN_WORK if memory_bound else PARALLEL_MIN_WORK
+    if work >= min_work and numba.config.NUMBA_NUM_THREADS > 1 and _parallel_allowed() \
             and _parallel_lock.acquire(blocking=False):
         try:
             return parallel(*args)

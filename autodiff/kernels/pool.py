@@ -15,8 +15,7 @@ Shape:
 """
 import numpy as np
 
-from .im2col import run_layout_kernel
-from .jit import njit_parallel, njit_serial, prange
+from .jit import njit_parallel, njit_serial, prange, run_kernel
 
 __all__ = ["pool_output_size", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
@@ -406,8 +405,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
     idx_type = np.int32 if x.shape[2] * x.shape[3] < 2 ** 31 else np.int64
     idx = np.empty(x.shape[:2] + (oh, ow), dtype=idx_type)
-    run_layout_kernel(_max_forward_serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
-               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+    run_kernel(_max_forward_serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], memory_bound=True)
     return out, idx
 
 
@@ -425,7 +424,7 @@ def max_pool2d_backward(grad, indices, x_shape):
         raise ValueError(f"max_pool2d_backward: grad {grad.shape}, indices {indices.shape} and input "
                          f"{tuple(x_shape)} do not fit together")
     dx = np.empty(x_shape, dtype=grad.dtype)  # each plane is zeroed by the kernel
-    run_layout_kernel(_max_backward_serial, _max_backward_parallel, dx.size, grad, indices, dx)
+    run_kernel(_max_backward_serial, _max_backward_parallel, dx.size, grad, indices, dx, memory_bound=True)
     return dx
 
 
@@ -439,8 +438,9 @@ def avg_pool2d_forward(x, kernel_size, stride, padding=(0, 0), ceil_mode=False, 
     x = _prepare("avg_pool2d", x)
     oh, ow = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
-    run_layout_kernel(_avg_forward_serial, _avg_forward_parallel, x.size, x, out, kernel_size[0], kernel_size[1],
-               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad), int(divisor_override or 0))
+    run_kernel(_avg_forward_serial, _avg_forward_parallel, x.size, x, out, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad),
+               int(divisor_override or 0), memory_bound=True)
     return out
 
 
@@ -453,8 +453,9 @@ def avg_pool2d_backward(grad, x_shape, kernel_size, stride, padding=(0, 0), coun
     """
     grad = np.ascontiguousarray(grad)
     dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
-    run_layout_kernel(_avg_backward_serial, _avg_backward_parallel, dx.size, grad, dx, kernel_size[0], kernel_size[1],
-               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad), int(divisor_override or 0))
+    run_kernel(_avg_backward_serial, _avg_backward_parallel, dx.size, grad, dx, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], bool(count_include_pad),
+               int(divisor_override or 0), memory_bound=True)
     return dx
 
 
@@ -471,7 +472,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     if x.shape[2] < 1 or x.shape[3] < 1:
         raise ValueError(f"adaptive_avg_pool2d: input {x.shape} has an empty spatial dimension")
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
-    run_layout_kernel(_adaptive_forward_serial, _adaptive_forward_parallel, x.size, x, out)
+    run_kernel(_adaptive_forward_serial, _adaptive_forward_parallel, x.size, x, out, memory_bound=True)
     return out
 
 
@@ -483,5 +484,5 @@ def adaptive_avg_pool2d_backward(grad, x_shape):
     """
     grad = np.ascontiguousarray(grad)
     dx = np.zeros(tuple(x_shape), dtype=grad.dtype)
-    run_layout_kernel(_adaptive_backward_serial, _adaptive_backward_parallel, dx.size, grad, dx)
+    run_kernel(_adaptive_backward_serial, _adaptive_backward_parallel, dx.size, grad, dx, memory_bound=True)
     return dx

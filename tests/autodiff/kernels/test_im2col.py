@@ -89,7 +89,7 @@ def force_parallel(monkeypatch):
     """Run the prange drivers even on tiny inputs (normally their serial twins run below a size)."""
     from autodiff.kernels import jit
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(K, "LAYOUT_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(jit, "LAYOUT_PARALLEL_MIN_WORK", 0)
 
 
 @pytest.mark.parametrize("shape, kernel, stride, padding, dilation",

@@ -97,7 +97,7 @@ def test_parallel_drivers_match_reference(rng, monkeypatch):
     """The prange drivers (normally only for large inputs) against the references."""
     from autodiff.kernels import im2col, jit
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(im2col, "LAYOUT_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(jit, "LAYOUT_PARALLEL_MIN_WORK", 0)
     shape, kernel, stride, padding = (2, 3, 7, 9), (3, 3), (2, 2), (1, 1)
     x = _distinct(rng, shape, np.float32)
     out, idx = K.max_pool2d_forward(x, kernel, stride, padding)
@@ -186,5 +186,5 @@ def test_max_pool_backward_overwrites_every_position(rng, shape, kernel, stride,
         driver(g, idx, dx)
         np.testing.assert_allclose(dx, want, rtol=1e-6, atol=1e-6)
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(im2col, "LAYOUT_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(jit, "LAYOUT_PARALLEL_MIN_WORK", 0)
     np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), want, rtol=1e-6, atol=1e-6)
