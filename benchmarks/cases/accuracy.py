@@ -94,11 +94,12 @@ def copy_weights(ours, torch_model):
     dst = list(torch_model.named_parameters())
     if len(src) != len(dst):
         raise ValueError(f"copy_weights: our model has {len(src)} parameters, the torch model {len(dst)}")
+    for (name, p), (tname, tp) in zip(src, dst):  # all checked before anything is copied
+        if tuple(p.shape) != tuple(tp.shape):
+            raise ValueError(f"copy_weights: our {name} has shape {tuple(p.shape)} but torch's "
+                             f"{tname} has shape {tuple(tp.shape)}")
     with torch.no_grad():
-        for (name, p), (tname, tp) in zip(src, dst):
-            if tuple(p.shape) != tuple(tp.shape):
-                raise ValueError(f"copy_weights: our {name} has shape {tuple(p.shape)} but torch's "
-                                 f"{tname} has shape {tuple(tp.shape)}")
+        for (_, p), (_, tp) in zip(src, dst):
             tp.copy_(torch.from_numpy(np.ascontiguousarray(p.data, dtype=np.float32)))
 
 

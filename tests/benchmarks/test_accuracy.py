@@ -59,8 +59,11 @@ def test_copy_weights_names_mismatched_shapes():
     ours = accuracy.build_ours("mlp")
     tmodel = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 64),
                                  torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    before = [p.detach().clone() for p in tmodel.parameters()]
     with pytest.raises(ValueError, match=r"\(128, 256\).*\(64, 256\)"):
         accuracy.copy_weights(ours, tmodel)
+    for b, p in zip(before, tmodel.parameters()):  # the layers before the mismatch are untouched too
+        assert torch.equal(b, p)
 
 
 @pytest.mark.parametrize("model_name", ["mlp", "lenet"])
