@@ -6,6 +6,15 @@ from .module import Module
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
+def _position(container, idx):
+    """``idx`` (negative counts from the end) as a position among ``container``'s modules; IndexError
+    naming the container when it is out of range."""
+    n = len(container._modules)
+    if not -n <= idx < n:
+        raise IndexError(f"{type(container).__name__}: index {idx} is out of range for {n} modules")
+    return idx % n
+
+
 class Sequential(Module):
     """Modules applied one after the other: ``Sequential(Linear(2, 4), ReLU(), Linear(4, 1))``.
 
@@ -26,25 +35,19 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def _index(self, idx):
-        n = len(self._modules)
-        if not -n <= idx < n:
-            raise IndexError(f"{type(self).__name__}: index {idx} is out of range for {n} modules")
-        return idx % n
-
     def __getitem__(self, idx):
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return type(self)(OrderedDict(items[idx]))
-        return items[self._index(int(idx))][1]
+        return items[_position(self, int(idx))][1]
 
     def __setitem__(self, idx, module):
-        key = list(self._modules)[self._index(int(idx))]
+        key = list(self._modules)[_position(self, int(idx))]
         self.add_module(key, module)
 
     def __delitem__(self, idx):
         keys = list(self._modules)
-        for k in (keys[idx] if isinstance(idx, slice) else [keys[self._index(int(idx))]]):
+        for k in (keys[idx] if isinstance(idx, slice) else [keys[_position(self, int(idx))]]):
             del self._modules[k]
 
     def __len__(self):
@@ -80,27 +83,21 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _index(self, idx):
-        n = len(self._modules)
-        if not -n <= idx < n:
-            raise IndexError(f"ModuleList: index {idx} is out of range for {n} modules")
-        return idx % n
-
     def __getitem__(self, idx):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             return ModuleList(mods[idx])
-        return mods[self._index(int(idx))]
+        return mods[_position(self, int(idx))]
 
     def __setitem__(self, idx, module):
-        self.add_module(str(self._index(int(idx))), module)
+        self.add_module(str(_position(self, int(idx))), module)
 
     def __delitem__(self, idx):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             del mods[idx]
         else:
-            del mods[self._index(int(idx))]
+            del mods[_position(self, int(idx))]
         self._modules.clear()
         for i, m in enumerate(mods):
             self.add_module(str(i), m)
