@@ -181,11 +181,16 @@ class Function:
         exact_grad_shapes: True for built-in ops whose backward always returns each gradient with
             exactly its input's shape (tested with gradcheck over broadcasting shapes): the engine
             then skips its own shape check of their gradients (a check that guards custom ops).
+        returns_view: True for ops whose output may be a view of their first argument's array
+            (reshape, transpose, broadcast_to, basic indexing). When it is one, the output Tensor
+            shares the version counter of that argument, as a PyTorch view does: an in-place change
+            through either is seen by ops that saved the other.
     """
 
     name = None
     once_differentiable = False
     exact_grad_shapes = False
+    returns_view = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -221,9 +226,32 @@ class Function:
             raise _shape_error(cls.name, e, args) from None
         if not record:
             if type(out) is tuple:
-                return tuple(Tensor._wrap(o) for o in out)
-            return Tensor._wrap(out)
-        return _record(ctx, args, out)
+                result = tuple(Tensor._wrap(o) for o in out)
+            else:
+                result = Tensor._wrap(out)
+        else:
+            result = _record(ctx, args, out)
+        if cls.returns_view:
+            _share_version_if_view(result, args[0])
+        return result
+
+
+def _share_version_if_view(result, source):
+    """Give ``result`` the version counter of ``source`` when its array is a view of ``source``'s.
+
+    numpy points a view's ``base`` at the array that owns the memory (or at the foreign buffer
+    object), never at an intermediate view, so comparing with ``source``'s array and its base is
+    exact. A copy (advanced indexing, reshaping a non-contiguous array) keeps its own counter. A view
+    also remembers the tensor that owns the memory (``_base``, as in PyTorch; a view of a view points
+    at the first tensor), which recorded in-place changes check (``Tensor._check_view_of_leaf``).
+    """
+    if not isinstance(source, Tensor) or type(result) is tuple:
+        return
+    base = result.data.base
+    if base is not None and (base is source.data or base is source.data.base):
+        result._vbox = source._version
+        owner = getattr(source, "_base", None)
+        result._base = source if owner is None else owner
 
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and a per-call import)
@@ -505,7 +533,7 @@ _clock = [0]
 
 
 class VersionBox(list):
-    """A tensor's version counter ``[n]``, shared with its detached copies.
+    """A tensor's version counter ``[n]``, shared with its detached copies and its views.
 
     In-place changes do ``t._version[0] += 1``; the assignment also ticks the global clock and
     stamps the box with the new reading (``epoch``), so a Node can tell whether a saved value

@@ -66,9 +66,11 @@ class Tensor:
         name: optional label shown in pictures of the graph.
     """
 
-    # _vbox: the version counter (function.VersionBox, a one-element list shared with detached copies),
-    # created on first use (most tensors are never modified in place or detached): see _version
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_vbox", "_hooks", "name",
+    # _vbox: the version counter (function.VersionBox, a one-element list shared with detached copies
+    # and with views, see Function.returns_view), created on first use (most tensors are never
+    # modified in place or detached): see _version. _base: for a view, the tensor whose memory it
+    # shares (set on views only: read it with getattr)
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_vbox", "_hooks", "name", "_base",
                  "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make ndarray <op> Tensor return NotImplemented, so Tensor's reflected op runs
@@ -362,6 +364,18 @@ class Tensor:
         return self @ other
 
     # in place: really modifies this tensor's array and bumps its version counter
+    def _check_view_of_leaf(self, what):
+        """Refuse a recorded in-place change of a view whose memory belongs to a leaf requiring grad.
+
+        The change would rewrite the leaf's values behind the graph's back (PyTorch refuses it too).
+        """
+        base = getattr(self, "_base", None)
+        if base is not None and base._node is None and base._requires_grad:
+            raise RuntimeError(
+                f"{what}: this tensor (shape {tuple(self.shape)}) is a view of a leaf tensor that "
+                f"requires grad (shape {tuple(base.shape)}); it cannot be modified in place while grad "
+                "is recorded; wrap the update in autodiff.no_grad() or use an out-of-place operation")
+
     def _inplace(self, other, op, ufunc, symbol):
         other_t = isinstance(other, Tensor)
         if _grad_enabled.get() and (self._requires_grad or (other_t and other._requires_grad)):
@@ -370,6 +384,7 @@ class Tensor:
                     f"in-place {symbol}: a leaf tensor that requires grad (shape {tuple(self.shape)}) "
                     "cannot be modified in place while grad is recorded; wrap the update in "
                     "autodiff.no_grad() or use an out-of-place operation")
+            self._check_view_of_leaf(f"in-place {symbol}")
             source = Tensor._make(self.data.copy(), self._node, self._out_idx) if self._node is not None \
                 else Tensor(self.data.copy())
             result = op.apply(source, other)
@@ -441,6 +456,7 @@ class Tensor:
                 raise RuntimeError(
                     f"setitem: a leaf tensor that requires grad (shape {tuple(self.shape)}) cannot be "
                     "modified in place while grad is recorded; wrap it in autodiff.no_grad()")
+            self._check_view_of_leaf("setitem")
             source = Tensor._make(self.data.copy(), self._node, self._out_idx) if self._node is not None \
                 else Tensor(self.data.copy())
             result = I.SetItem.apply(source, value, key)

@@ -13,6 +13,7 @@ class GetItem(Function):
     """a[key]: the gradient is scattered back (repeated indices accumulate)."""
 
     name = "getitem"
+    returns_view = True  # basic indexing returns a view; advanced indexing a copy
 
     @staticmethod
     def forward(ctx, a, key):

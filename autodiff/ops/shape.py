@@ -8,6 +8,8 @@ from .generic import unbroadcast
 class Reshape(Function):
     """reshape: the gradient is reshaped back."""
 
+    returns_view = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -24,6 +26,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """transpose by a permutation of the axes: the gradient goes through the inverse permutation."""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx, a, axes):
@@ -43,6 +47,8 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     """broadcast_to: the gradient is summed over the broadcast axes."""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx, a, shape):

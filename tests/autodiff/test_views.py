@@ -1,0 +1,147 @@
+"""Views share their base's version counter, so in-place changes through either are caught at backward.
+
+A view (reshape, transpose, broadcast, basic indexing) shares memory with its base; PyTorch gives both
+one version counter. Without that, changing a view in place would silently change a value some op saved
+for backward through the base (or the other way round) and the gradient would be wrong.
+"""
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+VIEWS = {
+    "int index": lambda y: y[0],
+    "slices": lambda y: y[1:, ::2],
+    "None and Ellipsis": lambda y: y[None, ...],
+    "view of a view": lambda y: y[1:][0],
+    "reshape": lambda y: y.reshape(12),
+    "flatten": lambda y: y.flatten(),
+    "unsqueeze": lambda y: y.unsqueeze(0),
+    ".T": lambda y: y.T,
+    "swapaxes": lambda y: y.swapaxes(0, 1),
+    "split piece": lambda y: ad.split(y, 2, axis=0)[1],
+}
+
+COPIES = {
+    "integer array": lambda y: y[[0, 2]],
+    "boolean mask": lambda y: y[y.data > 0],
+    "reshape of a transpose": lambda y: y.T.reshape(12),
+}
+
+
+def _x(rng):
+    return ad.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+
+
+@pytest.mark.parametrize("make", VIEWS.values(), ids=VIEWS.keys())
+def test_in_place_change_through_a_view_is_caught(make, rng):
+    x = _x(rng)
+    y = x.exp()                      # exp saves its output y
+    v = make(y)
+    assert np.shares_memory(v.data, y.data)
+    before = y.data.copy()
+    with ad.no_grad():
+        v += 1
+    assert not np.array_equal(y.data, before)        # the base really changed (numpy view semantics)
+    assert v._version[0] == y._version[0] == 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("make", COPIES.values(), ids=COPIES.keys())
+def test_in_place_change_of_a_copy_leaves_the_base_alone(make, rng):
+    x = _x(rng)
+    y = x.exp()
+    c = make(y)
+    assert not np.shares_memory(c.data, y.data)
+    with ad.no_grad():
+        c += 1
+    assert y._version[0] == 0
+    y.sum().backward()               # nothing saved was touched: d sum(exp x)/dx = exp x
+    np.testing.assert_allclose(x.grad.data, np.exp(x.data), rtol=1e-12)
+
+
+def test_in_place_change_of_the_base_is_seen_by_an_op_that_saved_the_view(rng):
+    x = _x(rng)
+    w = ad.Tensor(rng.standard_normal(4))
+    y = x * 1
+    v = y[0]
+    z = v * w                        # mul saves v's array, a view of y's
+    with ad.no_grad():
+        y *= 2
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()
+
+
+def test_detached_view_shares_the_counter(rng):
+    x = _x(rng)
+    y = x.exp()
+    d = y[0].detach()
+    d += 1                           # d does not require grad: allowed outside no_grad
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_recorded_in_place_change_of_a_view_of_a_saved_tensor_is_caught(rng):
+    x = _x(rng)
+    y = x.exp()
+    v = y[0]
+    v *= 2                           # recorded (v is not a leaf), and changes y's saved output
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_views_agree_with_pytorch_on_which_changes_are_errors(rng):
+    torch = pytest.importorskip("torch")
+    for name, make in {**VIEWS, **COPIES}.items():
+        if name in ("split piece", "boolean mask"):
+            continue                 # spelled differently in torch; covered above
+        x = rng.standard_normal((3, 4))
+        outcomes = []
+        for lib in ("ours", "torch"):
+            if lib == "ours":
+                t = ad.Tensor(x, requires_grad=True)
+                grad_off = ad.no_grad
+            else:
+                t = torch.tensor(x, requires_grad=True)
+                grad_off = torch.no_grad
+            y = t.exp()
+            v = make(y)
+            with grad_off():
+                v += 1
+            try:
+                y.sum().backward()
+                outcomes.append("ok")
+            except RuntimeError:
+                outcomes.append("error")
+        assert outcomes[0] == outcomes[1], f"{name}: ours {outcomes[0]}, torch {outcomes[1]}"
+
+
+@pytest.mark.parametrize("change", ["+=", "setitem"])
+def test_recorded_in_place_change_of_a_view_of_a_leaf_is_refused(change, rng):
+    x = _x(rng)
+    before = x.data.copy()
+    w = ad.Tensor(rng.standard_normal(4), requires_grad=True)
+    with ad.no_grad():
+        v_no_grad = x[0]             # made without recording: still a view of the leaf
+    for v in (x[0], x.reshape(12)[:4], v_no_grad):
+        with pytest.raises(RuntimeError, match="view of a leaf tensor that requires grad"):
+            if change == "+=":
+                v += w
+            else:
+                v[...] = w
+    np.testing.assert_array_equal(x.data, before)    # refused before anything was written
+    with ad.no_grad():               # allowed where nothing is recorded (as an optimizer update)
+        v = x[0]
+        v += 1
+    np.testing.assert_allclose(x.data[0], before[0] + 1)
+    assert x._version[0] == 1
+
+
+def test_view_remembers_the_tensor_that_owns_the_memory(rng):
+    x = _x(rng)
+    y = x * 2
+    v = y[1:][0].reshape(2, 2)       # a view of a view of a view
+    assert v._base is y
+    assert getattr(y, "_base", None) is None
+    assert getattr(y[[0, 1]], "_base", None) is None   # a copy is not a view
