@@ -145,3 +145,21 @@ def test_view_remembers_the_tensor_that_owns_the_memory(rng):
     assert v._base is y
     assert getattr(y, "_base", None) is None
     assert getattr(y[[0, 1]], "_base", None) is None   # a copy is not a view
+
+
+def test_augmented_index_assignment_on_a_non_leaf_matches_pytorch(rng):
+    # y[0] *= 3 runs as: tmp = y[0]; tmp *= 3 (through the view); y[0] = tmp (recorded on y)
+    torch = pytest.importorskip("torch")
+    x0 = rng.standard_normal((3, 4))
+    x = ad.Tensor(x0, requires_grad=True)
+    y = x * 2
+    y[0] *= 3
+    y[1:, 1] += x[0, 1:3]
+    (y * y).sum().backward()
+    tx = torch.tensor(x0, requires_grad=True)
+    ty = tx * 2
+    ty[0] *= 3
+    ty[1:, 1] += tx[0, 1:3]
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
