@@ -431,20 +431,20 @@ class Tensor:
     def div_(self, other):
         return self.__itruediv__(other)
 
+    # zero_, fill_ and copy_ are ``self[...] = value``: recorded like any index assignment when grad is
+    # on (the old values get no gradient, a Tensor ``src`` of copy_ gets one), refused on a leaf that
+    # requires grad outside no_grad, and they bump the version counter
     def zero_(self):
-        with mode.no_grad():
-            self.data[...] = 0
-        self._version[0] += 1
+        self[...] = 0
         return self
 
     def fill_(self, value):
-        self.data[...] = value
-        self._version[0] += 1
+        self[...] = value
         return self
 
     def copy_(self, src):
-        np.copyto(self.data, src.data if isinstance(src, Tensor) else np.asarray(src), casting="same_kind")
-        self._version[0] += 1
+        """Copy ``src`` (broadcast to this tensor's shape) into this tensor, in place."""
+        self[...] = src
         return self
 
     def __setitem__(self, key, value):
@@ -463,7 +463,12 @@ class Tensor:
             np.copyto(self.data, result.data, casting="same_kind")
             self._node, self._out_idx, self._requires_grad = result._node, 0, True
         else:
-            self.data[key] = value.data if value_t else value
+            v = value.data if value_t else value
+            try:
+                self.data[key] = v
+            except ValueError as e:
+                raise ValueError(f"setitem: cannot assign a value of shape {tuple(np.shape(v))} into a "
+                                 f"tensor of shape {tuple(self.shape)}: {e}") from None
         self._version[0] += 1
 
     # comparisons: plain boolean tensors, no gradient

@@ -371,6 +371,53 @@ def test_setitem_is_recorded_and_in_place(rng):
     np.testing.assert_allclose(w.data, [5, 2])
 
 
+def test_fill_zero_copy_are_recorded_like_index_assignment(rng):
+    torch = pytest.importorskip("torch")
+    x0, s0 = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    for name in ("fill_", "zero_", "copy_"):
+        grads = []
+        for lib in (ad, torch):
+            x = lib.tensor(x0, requires_grad=True)
+            src = lib.tensor(s0, requires_grad=True)
+            y = x * 2
+            buf = y.data if lib is ad else None
+            if name == "fill_":
+                y.fill_(1.5)
+            elif name == "zero_":
+                y.zero_()
+            else:
+                y.copy_(src)        # src broadcast over the rows; the gradient flows to it
+            if lib is ad:
+                assert y.data is buf and y._version[0] == 1
+            (y * x + y * y).sum().backward()
+            grads.append([None if t.grad is None else np.asarray(t.grad.detach() if lib is torch
+                                                                    else t.grad.data) for t in (x, src)])
+            values = y.detach().numpy() if lib is torch else y.data
+            grads[-1].append(np.array(values))
+        for ours, ref in zip(*grads):
+            if ref is None:
+                assert ours is None, name
+            else:
+                np.testing.assert_allclose(ours, ref, rtol=1e-12, err_msg=name)
+
+
+def test_fill_zero_copy_refuse_a_leaf_that_requires_grad_outside_no_grad():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    for change in (lambda: w.fill_(0.5), lambda: w.zero_(), lambda: w.copy_(ad.tensor([3.0, 4.0]))):
+        with pytest.raises(RuntimeError, match="leaf"):
+            change()
+        np.testing.assert_allclose(w.data, [1.0, 2.0])
+    with ad.no_grad():
+        w.copy_(ad.tensor([3.0, 4.0]))
+    np.testing.assert_allclose(w.data, [3.0, 4.0])
+    (w * w).sum().backward()
+    w.grad.zero_()                          # a gradient never requires grad: allowed anywhere
+    np.testing.assert_allclose(w.grad.data, [0.0, 0.0])
+    with pytest.raises(ValueError, match="setitem"):
+        with ad.no_grad():
+            w.copy_(ad.tensor([1.0, 2.0, 3.0]))   # cannot be broadcast to (2,)
+
+
 def test_grad_storage_never_aliases_other_arrays():
     a = ad.tensor([1.0, 2.0], requires_grad=True)
     b = ad.tensor([3.0, 4.0], requires_grad=True)
