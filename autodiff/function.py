@@ -232,18 +232,20 @@ class Function:
         else:
             result = _record(ctx, args, out)
         if cls.returns_view:
-            _share_version_if_view(result, args[0])
+            _share_version_if_view(result, args[0], cls, args[1:], kwargs)
         return result
 
 
-def _share_version_if_view(result, source):
+def _share_version_if_view(result, source, fn, rest, kwargs):
     """Give ``result`` the version counter of ``source`` when its array is a view of ``source``'s.
 
     numpy points a view's ``base`` at the array that owns the memory (or at the foreign buffer
     object), never at an intermediate view, so comparing with ``source``'s array and its base is
     exact. A copy (advanced indexing, reshaping a non-contiguous array) keeps its own counter. A view
     also remembers the tensor that owns the memory (``_base``, as in PyTorch; a view of a view points
-    at the first tensor), which recorded in-place changes check (``Tensor._check_view_of_leaf``).
+    at the first tensor) and the ops that lead from it to the view (``_view_steps``: ``(fn, args,
+    kwargs)`` each), so a recorded in-place change of the view can be carried into the base's graph
+    (``Tensor._propagate_to_base``).
     """
     if not isinstance(source, Tensor) or type(result) is tuple:
         return
@@ -251,7 +253,19 @@ def _share_version_if_view(result, source):
     if base is not None and (base is source.data or base is source.data.base):
         result._vbox = source._version
         owner = getattr(source, "_base", None)
-        result._base = source if owner is None else owner
+        step = ((fn, rest, kwargs),)
+        if owner is None:
+            result._base, result._view_steps = source, step
+        else:
+            result._base, result._view_steps = owner, source._view_steps + step
+
+
+def view_indices(shape, steps):
+    """For each element of a view, the flat index of the base element it shows (replays ``steps``)."""
+    idx = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+    for fn, rest, kwargs in steps:
+        idx = np.asarray(fn.forward(Node(fn), idx, *rest, **kwargs))
+    return idx
 
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and a per-call import)

@@ -69,8 +69,9 @@ class Tensor:
     # _vbox: the version counter (function.VersionBox, a one-element list shared with detached copies
     # and with views, see Function.returns_view), created on first use (most tensors are never
     # modified in place or detached): see _version. _base: for a view, the tensor whose memory it
-    # shares (set on views only: read it with getattr)
+    # shares, and _view_steps the ops from it to the view (both set on views only: read with getattr)
     __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_vbox", "_hooks", "name", "_base",
+                 "_view_steps",
                  "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make ndarray <op> Tensor return NotImplemented, so Tensor's reflected op runs
@@ -376,6 +377,21 @@ class Tensor:
                 f"requires grad (shape {tuple(base.shape)}); it cannot be modified in place while grad "
                 "is recorded; wrap the update in autodiff.no_grad() or use an out-of-place operation")
 
+    def _propagate_to_base(self):
+        """After a recorded in-place change of this view, make its base's graph see the change.
+
+        The base (which already holds the new values: it shares memory with the view) is rebased onto
+        a ``CopySlices`` node: the base's previous graph outside the view, this view's new graph
+        inside it, so gradients through the base reach the in-place op (PyTorch does the same).
+        """
+        base = getattr(self, "_base", None)
+        if base is None:
+            return
+        vidx = _function.view_indices(base.data.shape, self._view_steps)
+        old = Tensor._make(base.data, base._node, base._out_idx) if base._node is not None else base
+        result = I.CopySlices.apply(old, self, vidx)
+        base._node, base._out_idx, base._requires_grad = result._node, 0, True
+
     def _inplace(self, other, op, ufunc, symbol):
         other_t = isinstance(other, Tensor)
         if _grad_enabled.get() and (self._requires_grad or (other_t and other._requires_grad)):
@@ -393,6 +409,7 @@ class Tensor:
                                  f"the tensor's shape {tuple(self.shape)}")
             np.copyto(self.data, result.data, casting="same_kind")
             self._node, self._out_idx, self._requires_grad = result._node, 0, True
+            self._propagate_to_base()
         else:
             od = other.data if other_t else other
             try:
@@ -462,6 +479,7 @@ class Tensor:
             result = I.SetItem.apply(source, value, key)
             np.copyto(self.data, result.data, casting="same_kind")
             self._node, self._out_idx, self._requires_grad = result._node, 0, True
+            self._propagate_to_base()
         else:
             v = value.data if value_t else value
             try:

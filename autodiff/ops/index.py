@@ -80,3 +80,29 @@ class SetItem(Function):
                 mask[ctx.key] = False
                 ga = g * mask
         return ga, gv, None
+
+
+class CopySlices(Function):
+    """The base of a view after the view was changed in place: its values outside the view, the
+    view's new values inside (PyTorch's ``CopySlices``).
+
+    The base's array already holds the new values (the view shares its memory), so ``forward`` only
+    records which base elements the view covers: ``vidx`` gives, for each view element, the flat index
+    of its base element (the view's ops replayed on ``arange``; views never repeat an element).
+    Gradients: the base's old value gets ``g`` outside the view, the view's new value gets ``g`` at the
+    view's elements. Works on arrays and, under create_graph, on Tensors.
+    """
+
+    name = "copyslices"
+    exact_grad_shapes = True
+
+    @staticmethod
+    def forward(ctx, base, view, vidx):
+        mask = np.ones(base.shape, bool)
+        mask.reshape(-1)[vidx.reshape(-1)] = False
+        ctx.mask, ctx.vidx = mask, vidx
+        return base
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.mask, g.reshape(-1)[ctx.vidx], None
