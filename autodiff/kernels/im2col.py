@@ -138,10 +138,25 @@ def _im2col_parallel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
         _im2col_any(x, cols, c, n0, min(n0 + step, batch), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
+# Serial drivers, one per block variant: the Python wrapper picks the variant, so a first call compiles
+# only the variant it needs (a driver over _im2col_any compiles all three: ~3 s more on a cold cache).
+# The parallel driver, used only for large inputs, keeps the in-kernel choice.
 @njit_serial
-def _im2col_serial(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+def _im2col_serial_valid(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for c in range(x.shape[1]):
-        _im2col_any(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _im2col_block_valid(x, cols, c, 0, x.shape[0], kh, kw, oh, ow)
+
+
+@njit_serial
+def _im2col_serial_unit(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(x.shape[1]):
+        _im2col_block_unit(x, cols, c, 0, x.shape[0], kh, kw, ph, pw, oh, ow)
+
+
+@njit_serial
+def _im2col_serial_general(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(x.shape[1]):
+        _im2col_block(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @njit_serial
@@ -214,9 +229,32 @@ def _col2im_parallel(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
 
 
 @njit_serial
-def _col2im_serial(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+def _col2im_serial_valid(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for c in range(dx.shape[1]):
-        _col2im_any(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _col2im_block_valid(cols, dx, c, 0, dx.shape[0], kh, kw, oh, ow)
+
+
+@njit_serial
+def _col2im_serial_unit(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(dx.shape[1]):
+        _col2im_block_unit(cols, dx, c, 0, dx.shape[0], kh, kw, ph, pw, oh, ow)
+
+
+@njit_serial
+def _col2im_serial_general(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
+    for c in range(dx.shape[1]):
+        _col2im_block(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """0: every window inside (``_all_inside``), 1: stride and dilation 1, 2: anything else."""
+    if sh == 1 and sw == 1 and dh == 1 and dw == 1:
+        return 0 if ph == 0 and pw == 0 and oh + kh - 1 <= height and ow + kw - 1 <= width else 1
+    return 2
+
+
+_IM2COL_SERIAL = (_im2col_serial_valid, _im2col_serial_unit, _im2col_serial_general)
+_COL2IM_SERIAL = (_col2im_serial_valid, _col2im_serial_unit, _col2im_serial_general)
 
 
 def _chunks(batch, channels):
@@ -273,7 +311,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_s
     n, c = x.shape[:2]
     kh, kw = kernel_size
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-    run_kernel(_im2col_serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
+    serial = _IM2COL_SERIAL[_variant(x.shape[2], x.shape[3], kh, kw, *stride, *padding, *dilation, oh, ow)]
+    run_kernel(serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
                padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return cols
 
@@ -299,7 +338,8 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
         raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for input {x_shape}")
     cols = np.ascontiguousarray(cols)
     dx = np.zeros(x_shape, dtype=cols.dtype)
-    run_kernel(_col2im_serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
+    serial = _COL2IM_SERIAL[_variant(x_shape[2], x_shape[3], kh, kw, *stride, *padding, *dilation, oh, ow)]
+    run_kernel(serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
                padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return dx
 

@@ -175,15 +175,21 @@ def _max_forward_parallel(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
             _max_plane(x, out, idx, t // channels, t % channels, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
+# Serial drivers, one per plane kernel: the Python wrapper picks one, so a first call compiles only the
+# kernel it needs (one driver over both compiled both: ~1 s more on a cold cache). The parallel
+# driver, used only for large inputs, keeps the in-kernel choice.
 @njit_serial
-def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
-    two_by_two = _is_2x2(x, out, kh, kw, sh, sw, ph, pw, dh, dw)  # decided once, not per plane
+def _max_forward_serial_2x2(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
-            if two_by_two:
-                _max_plane_2x2(x, out, idx, n, c)
-            else:
-                _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
+            _max_plane_2x2(x, out, idx, n, c)
+
+
+@njit_serial
+def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @njit_serial
@@ -405,7 +411,10 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
     idx_type = np.int32 if x.shape[2] * x.shape[3] < 2 ** 31 else np.int64
     idx = np.empty(x.shape[:2] + (oh, ow), dtype=idx_type)
-    run_kernel(_max_forward_serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
+    two_by_two = tuple(kernel_size) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0) \
+        and tuple(dilation) == (1, 1) and 2 * oh <= x.shape[2] and 2 * ow <= x.shape[3]  # as _is_2x2
+    serial = _max_forward_serial_2x2 if two_by_two else _max_forward_serial
+    run_kernel(serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
                stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], memory_bound=True)
     return out, idx
 
