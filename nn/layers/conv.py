@@ -8,11 +8,14 @@ import math
 import numpy as np
 
 from autodiff.ops.conv import _conv, _tuple, normalize_conv_args
+from autodiff.ops.padmode import check_pad_mode, pad_mode
 
 from .. import init
 from ..module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -31,8 +34,8 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: groups={groups} does not divide in_channels={in_channels}")
         if out_channels % groups:
             raise ValueError(f"{name}: groups={groups} does not divide out_channels={out_channels}")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported (only 'zeros')")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.kernel_size = _tuple(kernel_size, self._dims, "kernel_size", name)
@@ -41,6 +44,7 @@ class _ConvNd(Module):
         self.stride, pads, self.dilation = normalize_conv_args(name, self._dims, self.kernel_size, stride,
                                                                padding, dilation)
         self.padding = padding if isinstance(padding, str) else tuple(p for p, _ in pads)
+        self._pads = pads  # ((before, after), ...) per spatial axis, what a non-zeros mode pads by
         self.groups = int(groups)
         self.padding_mode = padding_mode
         dtype = np.dtype(dtype or np.float32)
@@ -62,7 +66,17 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return _conv(type(self).__name__, self._dims, input, self.weight, self.bias, self.stride, self.padding,
+        name = type(self).__name__
+        padding = self.padding
+        if self.padding_mode != "zeros" and len(getattr(input, "shape", ())) in (self._dims + 1, self._dims + 2):
+            # as PyTorch: pad the input itself with the mode, then convolve without padding
+            shape = tuple(input.shape)
+            pw = ((0, 0),) * (len(shape) - self._dims) + self._pads
+            check_pad_mode(name, shape, pw, self.padding_mode)  # names the layer, axis, pads and shape
+            if any(lo or hi for lo, hi in self._pads):
+                input = pad_mode(input, pw, self.padding_mode, name=name)
+            padding = 0
+        return _conv(name, self._dims, input, self.weight, self.bias, self.stride, padding,
                      self.dilation, self.groups)
 
     def extra_repr(self):
@@ -75,6 +89,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -84,10 +100,12 @@ class Conv2d(_ConvNd):
     Args:
         in_channels, out_channels: channel counts (both divisible by ``groups``).
         kernel_size, stride, dilation: int or ``(h, w)``.
-        padding: int, ``(h, w)``, ``"valid"`` or ``"same"`` (zero padding).
+        padding: int, ``(h, w)``, ``"valid"`` or ``"same"`` (asymmetric when the total is odd, as PyTorch).
         groups: split channels into independent blocks (``groups == in_channels``: depthwise).
         bias: learn a per-output-channel bias.
-        padding_mode: only ``"zeros"``.
+        padding_mode: ``"zeros"`` (default), ``"reflect"``, ``"replicate"`` or ``"circular"``. As PyTorch, a
+            non-zeros mode pads the input itself (``autodiff.ops.padmode``) and convolves with padding 0;
+            reflect needs each pad < the input's size on that axis, circular each pad <= it.
         dtype: parameter dtype (float32 by default).
 
     Attributes:
