@@ -151,7 +151,8 @@ def pad(input, pad, mode="constant", value=None):
 
     Shape:
         the last ``len(pad) // 2`` axes grow by their two pads; unlike PyTorch any number of leading axes is
-        accepted for the non-constant modes.
+        accepted for the non-constant modes. Negative (cropping) pads, which PyTorch allows in constant mode,
+        are refused.
     """
     from ..tensor import Tensor
     if not isinstance(input, Tensor):
