@@ -9,6 +9,7 @@ import autodiff
 from autodiff import Tensor
 # convolution and pooling live in autodiff.ops (Numba kernels); their function forms are re-exported here
 from autodiff.ops.conv import conv1d, conv2d
+from autodiff.ops.padmode import pad
 from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d)
 
@@ -23,7 +24,7 @@ __all__ = [
     "softplus", "softmax", "log_softmax", "dropout", "embedding", "batch_norm", "layer_norm",
     "mse_loss", "l1_loss", "sse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
 
 

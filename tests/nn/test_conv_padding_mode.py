@@ -107,3 +107,13 @@ def test_too_small_input_errors(cls, mode, kw, xs, msg):
 def test_wrong_ndim_still_named_by_conv():
     with pytest.raises(ValueError, match=r"Conv2d: expected a 4-d input"):
         Conv2d(2, 2, 3, padding=1, padding_mode="reflect")(ad.Tensor(np.zeros((2, 5), np.float32)))
+
+
+def test_functional_pad_is_exported_and_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    import nn.functional as F
+    x = rng.standard_normal((2, 3, 4, 5))
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        ours = F.pad(ad.Tensor(x), (1, 2, 2, 1), mode=mode).data
+        ref = torch.nn.functional.pad(torch.tensor(x), (1, 2, 2, 1), mode=mode).numpy()
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=0, err_msg=mode)
