@@ -111,17 +111,24 @@ def _im2col_block_valid(x, cols, c, n0, n1, kh, kw, oh, ow):
 
 
 @njit_serial
-def _all_inside(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """Stride 1, dilation 1, no padding and no window hanging over the end (``out_size`` may add some)."""
-    return sh == 1 and sw == 1 and dh == 1 and dw == 1 and ph == 0 and pw == 0 \
-        and oh + kh - 1 <= height and ow + kw - 1 <= width
+def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Which block loop fits: 0 (``*_block_valid``) for stride 1, dilation 1, no padding and no window
+    hanging over the end (``out_size`` may add some); 1 (``*_block_unit``) for any other stride-1,
+    dilation-1 sweep; 2 (the general ``*_block``) otherwise. Used inside the parallel drivers and by
+    the Python wrappers, which pick a serial driver with it."""
+    if sh == 1 and sw == 1 and dh == 1 and dw == 1:
+        if ph == 0 and pw == 0 and oh + kh - 1 <= height and ow + kw - 1 <= width:
+            return 0
+        return 1
+    return 2
 
 
 @njit_serial
 def _im2col_any(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    if _all_inside(x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    variant = _variant(x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    if variant == 0:
         _im2col_block_valid(x, cols, c, n0, n1, kh, kw, oh, ow)
-    elif sh == 1 and sw == 1 and dh == 1 and dw == 1:
+    elif variant == 1:
         _im2col_block_unit(x, cols, c, n0, n1, kh, kw, ph, pw, oh, ow)
     else:
         _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
@@ -209,9 +216,10 @@ def _col2im_block_valid(cols, dx, c, n0, n1, kh, kw, oh, ow):
 
 @njit_serial
 def _col2im_any(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    if _all_inside(dx.shape[2], dx.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    variant = _variant(dx.shape[2], dx.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    if variant == 0:
         _col2im_block_valid(cols, dx, c, n0, n1, kh, kw, oh, ow)
-    elif sh == 1 and sw == 1 and dh == 1 and dw == 1:
+    elif variant == 1:
         _col2im_block_unit(cols, dx, c, n0, n1, kh, kw, ph, pw, oh, ow)
     else:
         _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
@@ -244,13 +252,6 @@ def _col2im_serial_unit(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks
 def _col2im_serial_general(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chunks):
     for c in range(dx.shape[1]):
         _col2im_block(cols, dx, c, 0, dx.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-
-
-def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """0: every window inside (``_all_inside``), 1: stride and dilation 1, 2: anything else."""
-    if sh == 1 and sw == 1 and dh == 1 and dw == 1:
-        return 0 if ph == 0 and pw == 0 and oh + kh - 1 <= height and ow + kw - 1 <= width else 1
-    return 2
 
 
 _IM2COL_SERIAL = (_im2col_serial_valid, _im2col_serial_unit, _im2col_serial_general)

@@ -411,11 +411,10 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     out = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
     idx_type = np.int32 if x.shape[2] * x.shape[3] < 2 ** 31 else np.int64
     idx = np.empty(x.shape[:2] + (oh, ow), dtype=idx_type)
-    two_by_two = tuple(kernel_size) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0) \
-        and tuple(dilation) == (1, 1) and 2 * oh <= x.shape[2] and 2 * ow <= x.shape[3]  # as _is_2x2
-    serial = _max_forward_serial_2x2 if two_by_two else _max_forward_serial
-    run_kernel(serial, _max_forward_parallel, x.size, x, out, idx, kernel_size[0], kernel_size[1],
-               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], memory_bound=True)
+    args = (x, out, idx, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
+            dilation[0], dilation[1])
+    serial = _max_forward_serial_2x2 if _is_2x2(x, out, *args[3:]) else _max_forward_serial
+    run_kernel(serial, _max_forward_parallel, x.size, *args, memory_bound=True)
     return out, idx
 
 
