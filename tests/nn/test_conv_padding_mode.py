@@ -31,30 +31,20 @@ def _compare(torch, ours, theirs, x):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("args, kw, xs", [
-    ((2, 3, 3), dict(padding=1), (2, 2, 5, 6)),
-    ((2, 4, (3, 2)), dict(padding=(2, 1), stride=(2, 1), dilation=(1, 2)), (1, 2, 6, 5)),
-    ((2, 2, (4, 3)), dict(padding="same", bias=False), (2, 2, 5, 4)),      # asymmetric same padding
-    ((4, 4, 3), dict(padding="same", dilation=2, groups=2), (1, 4, 5, 6)),
-    ((2, 3, 3), dict(padding=(0, 2), stride=2), (2, 5, 5)),               # unbatched, pads on one axis only
+@pytest.mark.parametrize("layer, args, kw, xs", [
+    ("Conv2d", (2, 3, 3), dict(padding=1), (2, 2, 5, 6)),
+    ("Conv2d", (2, 4, (3, 2)), dict(padding=(2, 1), stride=(2, 1), dilation=(1, 2)), (1, 2, 6, 5)),
+    ("Conv2d", (2, 2, (4, 3)), dict(padding="same", bias=False), (2, 2, 5, 4)),  # asymmetric same padding
+    ("Conv2d", (4, 4, 3), dict(padding="same", dilation=2, groups=2), (1, 4, 5, 6)),
+    ("Conv2d", (2, 3, 3), dict(padding=(0, 2), stride=2), (2, 5, 5)),  # unbatched, pads on one axis only
+    ("Conv1d", (2, 3, 3), dict(padding=2), (2, 2, 7)),
+    ("Conv1d", (3, 2, 3), dict(padding=3, stride=2, dilation=2), (1, 3, 9)),
+    ("Conv1d", (2, 2, 4), dict(padding="same"), (2, 2, 6)),            # asymmetric same padding (1, 2)
 ])
-def test_conv2d_padding_mode_matches_torch(rng, mode, args, kw, xs):
+def test_conv_padding_mode_matches_torch(rng, mode, layer, args, kw, xs):
     torch = pytest.importorskip("torch")
-    ours = Conv2d(*args, padding_mode=mode, dtype=np.float64, **kw)
-    theirs = torch.nn.Conv2d(*args, padding_mode=mode, dtype=torch.float64, **kw)
-    _compare(torch, ours, theirs, rng.standard_normal(xs))
-
-
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("args, kw, xs", [
-    ((2, 3, 3), dict(padding=2), (2, 2, 7)),
-    ((3, 2, 3), dict(padding=3, stride=2, dilation=2), (1, 3, 9)),
-    ((2, 2, 4), dict(padding="same"), (2, 2, 6)),                        # asymmetric same padding (1, 2)
-])
-def test_conv1d_padding_mode_matches_torch(rng, mode, args, kw, xs):
-    torch = pytest.importorskip("torch")
-    ours = Conv1d(*args, padding_mode=mode, dtype=np.float64, **kw)
-    theirs = torch.nn.Conv1d(*args, padding_mode=mode, dtype=torch.float64, **kw)
+    ours = {"Conv1d": Conv1d, "Conv2d": Conv2d}[layer](*args, padding_mode=mode, dtype=np.float64, **kw)
+    theirs = getattr(torch.nn, layer)(*args, padding_mode=mode, dtype=torch.float64, **kw)
     _compare(torch, ours, theirs, rng.standard_normal(xs))
 
 
