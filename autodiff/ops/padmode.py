@@ -12,6 +12,7 @@ Function (:class:`PadModeFold`) whose backward is the forward padding: gradients
 import numpy as np
 
 from ..function import Function
+from .generic import _is_tensor
 
 __all__ = ["PadMode", "PadModeFold", "pad_mode", "pad", "NUMPY_MODES"]
 
@@ -64,11 +65,6 @@ def _fold_array(g, pad_width, mode, shape):
         np.add.at(out, lead + (border,), g_border)
         g = out
     return g
-
-
-def _is_tensor(x):
-    from ..tensor import Tensor
-    return isinstance(x, Tensor)
 
 
 class PadMode(Function):
