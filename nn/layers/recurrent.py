@@ -5,7 +5,8 @@ orders (LSTM ``i, f, g, o``; GRU ``r, z, n`` with the reset gate applied to ``W_
 initialisation ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, so weights load from a PyTorch state
 dict. A sequence layer records one graph node per layer and direction (``autodiff.ops.recurrent``):
 the forward loops over time with a fused Numba gate kernel per step and the backward is
-backpropagation through time, summing the shared weights' gradients over the steps.
+backpropagation through time, summing the shared weights' gradients over the steps. An LSTM with
+projections (``proj_size > 0``) is the exception: it is built step by step from Tensor ops instead.
 
 Truncated BPTT is ``detach()`` of the carried state between chunks; see :func:`truncated_bptt_epoch`.
 """
@@ -167,15 +168,24 @@ class _RNNBase(Module):
         dtype = np.dtype(dtype or np.float32)
         g = _GATES[self.mode] * self.hidden_size
         directions = 2 if self.bidirectional else 1
+        proj = self._proj()
+        h_out = proj or self.hidden_size            # size of h (LSTM with projections: proj_size)
         for layer in range(self.num_layers):
-            n_in = self.input_size if layer == 0 else self.hidden_size * directions
+            n_in = self.input_size if layer == 0 else h_out * directions
             for sfx in ("", "_reverse")[:directions]:
                 setattr(self, f"weight_ih_l{layer}{sfx}", Parameter(np.empty((g, n_in), dtype)))
-                setattr(self, f"weight_hh_l{layer}{sfx}", Parameter(np.empty((g, self.hidden_size), dtype)))
+                setattr(self, f"weight_hh_l{layer}{sfx}", Parameter(np.empty((g, h_out), dtype)))
                 if self.bias:
                     setattr(self, f"bias_ih_l{layer}{sfx}", Parameter(np.empty(g, dtype)))
                     setattr(self, f"bias_hh_l{layer}{sfx}", Parameter(np.empty(g, dtype)))
+                if proj:
+                    setattr(self, f"weight_hr_l{layer}{sfx}",
+                            Parameter(np.empty((proj, self.hidden_size), dtype)))
         self.reset_parameters()
+
+    def _proj(self):
+        """``proj_size`` of an LSTM with projections, else 0."""
+        return getattr(self, "proj_size", 0)
 
     def reset_parameters(self):
         """Draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) like PyTorch."""
@@ -189,10 +199,13 @@ class _RNNBase(Module):
     def _weights(self, layer, sfx):
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
         ws = [getattr(self, f"{n}_l{layer}{sfx}") for n in names]
-        return ws + [None] * (4 - len(ws))
+        ws += [None] * (4 - len(ws))
+        return ws + [getattr(self, f"weight_hr_l{layer}{sfx}")] if self._proj() else ws
 
     def _run_direction(self, x, states, weights, reverse):
         """One layer direction over the whole sequence: ``(output, *final_states)``."""
+        if self.mode == "LSTM" and self._proj():
+            return self._projected_direction(x, states, weights, reverse)
         if self.mode == "LSTM":
             return R.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
         if self.mode == "GRU":
@@ -214,16 +227,17 @@ class _RNNBase(Module):
         n_states = 2 if self.mode == "LSTM" else 1
         directions = 2 if self.bidirectional else 1
         want = (self.num_layers * directions, x.shape[1], self.hidden_size)
+        wants = [(want[:2] + (self._proj() or self.hidden_size,), "hidden state"), (want, "cell state")]
         init_states = [None] * n_states
         if hx is not None:
             hx = tuple(hx) if n_states == 2 else (hx,)
             if len(hx) != n_states:
                 raise ValueError(f"{name}: expected the initial state as (h_0, c_0), got {len(hx)} tensors")
             init_states = []
-            for h in hx:
+            for h, (shape, what) in zip(hx, wants):
                 h = F._t(h)
                 h = h if batched else h.unsqueeze(1)
-                _check_size(name, "hidden state", h.shape, want)
+                _check_size(name, what, h.shape, shape)
                 init_states.append(h)
         finals = [[] for _ in range(n_states)]
         for layer in range(self.num_layers):
@@ -248,6 +262,8 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self._proj():
+            s += f", proj_size={self._proj()}"
         for key, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
                              ("bidirectional", False)):
             if getattr(self, key) != default:
@@ -280,22 +296,62 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """Multi-layer LSTM (gates i, f, g, o); returns ``(output, (h_n, c_n))``.
 
-    Shape:
-        input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``), ``(h_0, c_0)`` each
-        ``(num_layers * D, B, hidden_size)`` -> output ``(T, B, D * hidden_size)``, ``h_n``, ``c_n``.
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional: as PyTorch.
+        proj_size: PyTorch's LSTM with projections when ``> 0`` (must be ``< hidden_size``): each layer
+            direction gets ``weight_hr_l{k}`` ``(proj_size, hidden_size)`` and its hidden state is
+            ``h_t = W_hr (o_t * tanh(c_t))``; ``weight_hh_l{k}`` is then ``(4 * hidden_size, proj_size)``
+            and layers after the first take ``D * proj_size`` inputs. Such layers are built step by
+            step from Tensor ops (one graph node per op and step, so they are also twice
+            differentiable); ``proj_size=0`` (default) runs the fused one-node-per-direction op.
 
-    ``proj_size`` (PyTorch's LSTM with projections) is accepted only as 0: projected LSTMs are not
-    provided, and a positive value raises ``ValueError``.
+    Shape:
+        input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``; ``(T, input_size)``
+        unbatched), ``h_0`` ``(num_layers * D, B, H_out)``, ``c_0`` ``(num_layers * D, B, hidden_size)`` ->
+        output ``(T, B, D * H_out)``, ``h_n`` ``(num_layers * D, B, H_out)``, ``c_n``
+        ``(num_layers * D, B, hidden_size)``; D = 2 if bidirectional else 1, H_out = proj_size if
+        proj_size > 0 else hidden_size.
     """
 
     mode = "LSTM"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, dtype=None):
-        if proj_size != 0:
-            raise ValueError(f"LSTM: proj_size={proj_size} is not supported (only 0, no projection)")
-        self.proj_size = 0
+        if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)):
+            raise TypeError(f"LSTM: proj_size must be an integer, got {proj_size!r}")
+        if proj_size < 0:
+            raise ValueError(f"LSTM: proj_size should be a positive integer or zero to disable projections, "
+                             f"got {proj_size}")
+        if proj_size and hidden_size > 0 and proj_size >= hidden_size:
+            raise ValueError(f"LSTM: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+                             f"and hidden_size={hidden_size}")
+        self.proj_size = int(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+
+    def _projected_direction(self, x, states, weights, reverse):
+        """One layer direction with projections, step by step from Tensor ops: ``(output, h_n, c_n)``."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
+        seq_len, batch = x.shape[0], x.shape[1]
+        if seq_len == 0:
+            raise ValueError(f"LSTM: expected sequence length to be larger than 0, got input of shape "
+                             f"{tuple(x.shape)}")
+        if x.dtype not in (np.float32, np.float64) or x.dtype != w_ih.dtype:
+            raise ValueError(f"LSTM: input has dtype {x.dtype} but the weights have {w_ih.dtype} "
+                             f"(float32 or float64 expected)")
+        h, c = states
+        h = _zeros((batch, self.proj_size), w_ih.dtype) if h is None else h
+        c = _zeros((batch, self.hidden_size), w_ih.dtype) if c is None else c
+        for what, s in (("hidden state", h), ("cell state", c)):
+            if s.dtype != x.dtype:
+                raise ValueError(f"LSTM: {what} has dtype {s.dtype} but the input has {x.dtype}")
+        xg = F.linear(x, w_ih, b_ih)                 # input projections of all steps in one GEMM
+        outs = [None] * seq_len
+        for t in (range(seq_len - 1, -1, -1) if reverse else range(seq_len)):
+            i, f, g, o = (xg[t] + F.linear(h, w_hh, b_hh)).split(self.hidden_size, axis=1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = F.linear(o.sigmoid() * c.tanh(), w_hr)
+            outs[t] = h
+        return ad.stack(outs, axis=0), h, c
 
 
 class GRU(_RNNBase):

@@ -266,8 +266,8 @@ def test_bad_inputs_raise_clear_errors():
         lstm(np.zeros((2, 1, 3), np.float32), (np.zeros((1, 1, 4), np.float32),) * 2)
     with pytest.raises(ValueError, match="GRU: expected a 2-d \\(unbatched\\) or 3-d input"):
         nn.GRU(3, 4)(np.zeros(3, np.float32))
-    with pytest.raises(ValueError, match="LSTM: proj_size=2 is not supported"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="LSTM: proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="unknown nonlinearity 'sigmoid'"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"GRUCell: expected hidden state of shape \(2, 4\), got \(3, 4\)"):
