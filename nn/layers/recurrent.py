@@ -36,6 +36,34 @@ def _check_size(layer, what, got, want):
         raise ValueError(f"{layer}: expected {what} of shape {tuple(want)}, got {tuple(got)}")
 
 
+class _Chunks(ad.Function):
+    """``n`` equal pieces of ``a`` along ``axis`` as one node (``squeeze``: pieces of size 1 lose the axis).
+
+    The backward joins the pieces' gradients in one concatenate (or stack), where slicing piece by
+    piece would scatter each gradient into a zero array of ``a``'s full shape. Written with ops
+    ndarrays and Tensors both have, so it records itself under ``create_graph=True``.
+
+    Shape:
+        ``a`` with ``a.shape[axis] = n * k`` -> ``n`` arrays with ``k`` (or, squeezed, no) ``axis``.
+    """
+
+    name = "chunks"
+
+    @staticmethod
+    def forward(ctx, a, n, axis, squeeze=False):
+        ctx.axis, ctx.squeeze = axis, squeeze
+        pieces = np.split(a, n, axis=axis)
+        return tuple((p.squeeze(axis) if squeeze else p).copy() for p in pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if isinstance(grads[0], np.ndarray):
+            g = np.stack(grads, ctx.axis) if ctx.squeeze else np.concatenate(grads, ctx.axis)
+        else:
+            g = ad.stack(grads, axis=ctx.axis) if ctx.squeeze else ad.concatenate(grads, axis=ctx.axis)
+        return g, None, None, None
+
+
 # --- cells ----------------------------------------------------------------------------------------
 
 class _CellBase(Module):
@@ -344,10 +372,10 @@ class LSTM(_RNNBase):
         for what, s in (("hidden state", h), ("cell state", c)):
             if s.dtype != x.dtype:
                 raise ValueError(f"LSTM: {what} has dtype {s.dtype} but the input has {x.dtype}")
-        xg = F.linear(x, w_ih, b_ih)                 # input projections of all steps in one GEMM
+        xg = _Chunks.apply(F.linear(x, w_ih, b_ih), seq_len, 0, True)   # all steps' inputs in one GEMM
         outs = [None] * seq_len
         for t in (range(seq_len - 1, -1, -1) if reverse else range(seq_len)):
-            i, f, g, o = (xg[t] + F.linear(h, w_hh, b_hh)).split(self.hidden_size, axis=1)
+            i, f, g, o = _Chunks.apply(xg[t] + F.linear(h, w_hh, b_hh), 4, 1, False)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = F.linear(o.sigmoid() * c.tanh(), w_hr)
             outs[t] = h
