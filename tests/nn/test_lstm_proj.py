@@ -96,6 +96,17 @@ def test_unbatched_input_matches_torch(with_state):
     _assert_match(ours_r, theirs_r, grads)
 
 
+def test_single_step_sequence_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair(torch, num_layers=2, bidirectional=True, batch_first=True)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((B, 1, IN))
+    states = [rng.standard_normal((4, B, PROJ)), rng.standard_normal((4, B, HID))]
+    ours_r, theirs_r, grads = _run_both(torch, ours, theirs, x, states, 14)
+    assert ours_r["output"].shape == (B, 1, 2 * PROJ)
+    _assert_match(ours_r, theirs_r, grads)
+
+
 def test_float32_matches_torch():
     torch = pytest.importorskip("torch")
     ours, theirs = _pair(torch, dtype=np.float32, num_layers=2, batch_first=True)
