@@ -20,7 +20,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from . import mode
-from .function import Function, Node
+from .function import Function, Node, _fastop
 
 Tensor = None  # set by autodiff.tensor (avoids an import cycle and per-call imports)
 
@@ -83,7 +83,11 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             for node, buf in buffers.items():  # _run_plain keeps single-output gradients bare
                 if len(buf) == 1:
                     buffers[node] = buf[0]
-            _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph)
+            if _fastop is not None:  # the same loop in C (autodiff/_fastop.c)
+                _fastop.run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph,
+                                  any(n._uses == 1 for _, n in heap))
+            else:
+                _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph)
         else:
             _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order,
                          retain_graph)
@@ -367,3 +371,8 @@ class _NotTwiceDifferentiable(Function):
 def _not_twice_differentiable(name, g):
     """Wrap a gradient made by a once-differentiable op so a second backward through it fails clearly."""
     return _NotTwiceDifferentiable.apply(Tensor(g, requires_grad=True), name)
+
+
+if _fastop is not None:
+    _fastop.setup_backward(_hooks_and_retained, _pad_result, _raise_shape, _send_to_slot, _acc_leaf,
+                           _zeros, heappush, heappop)

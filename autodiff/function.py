@@ -22,6 +22,7 @@ output's data come back as that Tensor, connected to the graph), so the same cod
 pass itself and gradients of gradients work.
 """
 import itertools
+import os
 
 import numpy as np
 
@@ -390,7 +391,33 @@ def binary_operator(fn):
         return result
 
     op.__name__ = op.__qualname__ = f"{fn.name}_operator"
+    ufunc = fn.__dict__.get("ufunc")
+    if _fastop is not None and ufunc is not None:
+        # the same op, in C for the common case (see autodiff/_fastop.c); ``.python`` is ``op``
+        return _fastop.BinaryOp(fn, ufunc, op, fn.__dict__.get("saves_inputs", False))
     return op
+
+
+def _load_fastop():
+    """The optional C accelerator of ``binary_operator``, or None (no compiler at install time, or
+    ``AUTODIFF_PURE_PYTHON=1`` in the environment): the engine is the same without it, only slower."""
+    if os.environ.get("AUTODIFF_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _fastop as module
+    except ImportError:
+        return None
+    return module
+
+
+_fastop = _load_fastop()
+
+
+def connect_fastop(tensor_class):
+    """Give the C accelerator the classes and state it writes to (called once Tensor exists)."""
+    if _fastop is not None:
+        _fastop.setup(tensor_class, Node, np.ndarray, _grad_enabled, _scope, _clock, _next_seq,
+                      np.asarray, _single_output_meta, _BOTH, _FIRST, _SECOND)
 
 
 _new = object.__new__

@@ -833,4 +833,5 @@ from . import backward as _backward_module  # noqa: E402
 from . import function as _function  # noqa: E402
 
 _function.Tensor = Tensor
+_function.connect_fastop(Tensor)
 _backward_module.Tensor = Tensor

@@ -17,6 +17,7 @@ class Add(Function):
     """a + b: both gradients are the incoming gradient."""
 
     exact_grad_shapes = True
+    ufunc = np.add  # what forward computes (used by the C accelerator, see function.binary_operator)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -35,6 +36,7 @@ class Sub(Function):
     """a - b: d/da = 1, d/db = -1."""
 
     exact_grad_shapes = True
+    ufunc = np.subtract  # what forward computes (used by the C accelerator, see function.binary_operator)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -53,6 +55,8 @@ class Mul(Function):
     """a * b: d/da = b, d/db = a."""
 
     exact_grad_shapes = True
+    ufunc = np.multiply  # what forward computes (used by the C accelerator, see function.binary_operator)
+    saves_inputs = True  # forward saves (a, b)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -80,6 +84,8 @@ class Div(Function):
     """a / b: d/da = 1/b, d/db = -a/b^2."""
 
     exact_grad_shapes = True
+    ufunc = np.true_divide  # what forward computes (used by the C accelerator, see function.binary_operator)
+    saves_inputs = True  # forward saves (a, b)
 
     @staticmethod
     def forward(ctx, a, b):
