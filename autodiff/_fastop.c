@@ -1,13 +1,14 @@
-/* Optional C accelerator for the engine's hottest path: a recorded binary elementwise op.
+/* Optional C accelerator for the engine's two hottest paths: a recorded binary elementwise op, and
+ * the backward loop of the common case (the second half of this file, after BinaryOp's helpers).
  *
  * `y = y * c + d` on small tensors spends most of its time in Python bookkeeping, not in numpy: each
  * op builds a Node and a Tensor and fills about twenty attributes. This module does exactly what
  * function.binary_operator's Python `op(a, b)` does for the common case, in C:
  *
- *   both arguments are exact Tensors holding exact ndarrays, at least one requires grad, grad mode is
- *   on, and numpy's ufunc succeeds.
+ *   both arguments are Tensors (or subclasses) holding exact ndarrays, at least one requires grad,
+ *   grad mode is on, and numpy's ufunc succeeds.
  *
- * In every other case (Python scalars, subclasses, no_grad, a numpy error, ...) it calls that Python
+ * In every other case (Python scalars, ndarray subclasses, no_grad, a numpy error, ...) it calls that Python
  * `op` instead, so errors, messages and unusual inputs are handled in one place. The Python classes
  * stay the definition: this code writes the same `__slots__` of the same Node and Tensor objects (their
  * offsets are read from the classes' slot descriptors at set-up), and tests compare the graphs both
@@ -139,11 +140,12 @@ edge_of(PyObject *t, PyObject *data, PyObject **edge, PyObject **meta, PyObject 
     return 0;
 }
 
-/* A Tensor argument the C path can take: exact type, every slot it reads set. */
+/* A Tensor argument the C path can take: a Tensor (or a subclass such as nn.Parameter, whose instances
+ * have Tensor's slots at the same offsets) with every slot it reads set. */
 static int
 usable(PyObject *t)
 {
-    if (Py_TYPE(t) != TensorT)
+    if (Py_TYPE(t) != TensorT && !PyType_IsSubtype(Py_TYPE(t), TensorT))
         return 0;
     PyObject *d = SLOT(t, T_data), *r = SLOT(t, T_req), *n = SLOT(t, T_node), *i = SLOT(t, T_idx);
     if (d == NULL || Py_TYPE(d) != NdarrayT || (r != Py_True && r != Py_False) || n == NULL ||
@@ -869,7 +871,8 @@ static PyMethodDef fastop_methods[] = {
 
 static struct PyModuleDef fastop_module = {
     PyModuleDef_HEAD_INIT, "_fastop",
-    "C accelerator for recorded binary elementwise ops (see autodiff/_fastop.c).", -1, fastop_methods};
+    "C accelerator of the engine's two hottest paths (see autodiff/_fastop.c).", -1, fastop_methods,
+    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC
 PyInit__fastop(void)

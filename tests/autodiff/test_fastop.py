@@ -213,14 +213,21 @@ def test_deferred_cases_behave_as_python():
         out.sum().backward()
 
 
-def test_subclass_takes_python_path():
+def test_tensor_subclass_records_as_python():
+    """A Tensor subclass (nn.Parameter is one) takes the C path and gets the Python path's graph."""
     class MyTensor(ad.Tensor):
         pass
 
-    a = MyTensor(np.ones(3), requires_grad=True)
-    out = a * ad.Tensor(np.full(3, 2.0))
-    out.sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), np.full(3, 2.0))
+    descs = []
+    for use_c in (True, False):
+        a = MyTensor(np.arange(3.0), requires_grad=True)
+        b = ad.Tensor(np.full(3, 2.0), requires_grad=True).exp()
+        op = ad.Tensor.__mul__ if use_c else ad.Tensor.__mul__.python
+        out = op(a, b)
+        descs.append(_describe(a, b, out, None, None))
+        out.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), np.full(3, np.exp(2.0)))
+    _assert_same(*descs)
 
 
 def test_binary_op_object_binds_like_a_method():
