@@ -186,6 +186,10 @@ class Function:
             (reshape, transpose, broadcast_to, basic indexing). When it is one, the output Tensor
             shares the version counter of that argument, as a PyTorch view does: an in-place change
             through either is seen by ops that saved the other.
+        ufunc, saves_inputs: for binary elementwise ops whose ``forward`` is exactly ``ufunc(a, b)``
+            (and, with ``saves_inputs``, ``ctx.save_for_backward(a, b)`` first): their Tensor
+            operator is then recorded by the C accelerator when it is built (``autodiff/_fastop.c``;
+            ``tests/autodiff/test_fastop.py`` checks it records what the Python operator records).
     """
 
     name = None
@@ -399,8 +403,9 @@ def binary_operator(fn):
 
 
 def _load_fastop():
-    """The optional C accelerator of ``binary_operator``, or None (no compiler at install time, or
-    ``AUTODIFF_PURE_PYTHON=1`` in the environment): the engine is the same without it, only slower."""
+    """The optional C accelerator (``binary_operator``'s recorded path and backward's plain loop), or
+    None (no compiler at install time, or ``AUTODIFF_PURE_PYTHON=1`` in the environment): the engine is
+    the same without it, only slower."""
     if os.environ.get("AUTODIFF_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
