@@ -77,6 +77,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             if t._node is not None:
                 capture.setdefault((id(t._node), t._out_idx), []).append(k)
 
+    single_roots = any(n._uses == 1 for _, n in heap)  # a root used once must still wait in the heap
     grad_ctx = mode.enable_grad() if create_graph else mode.no_grad()
     with grad_ctx:
         if plain:
@@ -84,13 +85,12 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 if len(buf) == 1:
                     buffers[node] = buf[0]
             if _fastop is not None:  # the same loop in C (autodiff/_fastop.c)
-                _fastop.run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph,
-                                  any(n._uses == 1 for _, n in heap))
+                _fastop.run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph, single_roots)
             else:
-                _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph)
+                _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph, single_roots)
         else:
             _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order,
-                         retain_graph)
+                         retain_graph, single_roots)
 
     for leaf in leaf_order:
         g = leaf_grads.pop(id(leaf))
@@ -113,7 +113,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     return captured
 
 
-def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
+def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph, single_roots):
     """The common case (no create_graph, no inputs=): arrays only, the hot loop kept flat.
 
     Does what ``_run_general`` does, with the per-node work inlined: a chain of small ops spends most
@@ -125,7 +125,6 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
     pop = stack.pop
     pop_buffer = buffers.pop
     get_buffer = buffers.get
-    single_roots = any(n._uses == 1 for _, n in heap)  # a root used once must still wait in the heap
     next_node = next_grads = None  # the first single-use single-output input: runs next, no stack trip
     while True:
         if next_node is not None:
@@ -207,10 +206,10 @@ def _run_plain(heap, buffers, leaf_grads, leaf_order, retain_graph):
             node._saved = None
 
 
-def _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order, retain_graph):
+def _run_general(heap, buffers, create_graph, capture, captured, leaf_grads, leaf_order, retain_graph,
+                 single_roots):
     """The general loop (create_graph and/or gradients captured for ``inputs=``): lists everywhere."""
     stack = []
-    single_roots = any(n._uses == 1 for _, n in heap)
     while stack or heap:
         if stack:
             node, grads = stack.pop()
