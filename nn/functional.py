@@ -13,11 +13,11 @@ from autodiff.ops.padmode import pad
 from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d)
 
-from .ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
-from .ops.embedding import EmbeddingFunction
-from .ops.linear import LinearFunction
-from .ops.loss import BinaryCrossEntropy, CrossEntropy
-from .ops.norm import Normalize
+from autodiff.ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
+from autodiff.ops.embedding import EmbeddingFunction
+from autodiff.ops.linear import LinearFunction
+from autodiff.ops.loss import BinaryCrossEntropy, CrossEntropy
+from autodiff.ops.norm import Normalize
 
 __all__ = [
     "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",

@@ -1,8 +1,8 @@
 """Normalisation with an affine transform as one node: y = (x - mean) / sqrt(var + eps) * w + b."""
 import numpy as np
 
-from autodiff import Function
-from autodiff.ops.generic import unbroadcast
+from ..function import Function
+from .generic import unbroadcast
 
 
 class Normalize(Function):

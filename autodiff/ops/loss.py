@@ -1,7 +1,7 @@
 """Fused losses: cross-entropy on logits (log-softmax + NLL in one node) and binary cross-entropy."""
 import numpy as np
 
-from autodiff import Function
+from ..function import Function
 
 
 def _to_2d(x, ndim):

@@ -1,7 +1,7 @@
 """Embedding lookup: rows of a weight matrix picked by integer indices."""
 import numpy as np
 
-from autodiff import Function
+from ..function import Function
 
 
 class EmbeddingFunction(Function):

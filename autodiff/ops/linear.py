@@ -1,8 +1,8 @@
 """The fully connected layer as ONE graph node: y = x W^T + b."""
 import numpy as np
 
-from autodiff import Function
-from autodiff.kernels.gemm import matmul as _gemm
+from ..function import Function
+from ..kernels.gemm import matmul as _gemm
 
 
 def _mm(a, b):

@@ -1,8 +1,8 @@
 """Activation functions that need their own gradient (the rest are built from engine ops)."""
 import numpy as np
 
-from autodiff import Function
-from autodiff.ops.generic import sigmoid, where
+from ..function import Function
+from .generic import sigmoid, where
 
 
 class Step(Function):
