@@ -343,7 +343,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
     if w is not None and w.shape != (input.shape[1 if input.ndim > 1 else 0],):
         raise ValueError(f"cross_entropy: weight of shape {w.shape} must have one entry per class")
-    return CrossEntropy.apply(input, tgt, weight=w, ignore_index=ignore_index,
+    # a probability target Tensor goes in as a graph input, so it gets a gradient too
+    target_in = target if isinstance(target, Tensor) and tgt.dtype.kind == "f" else tgt
+    return CrossEntropy.apply(input, target_in, weight=w, ignore_index=ignore_index,
                               label_smoothing=float(label_smoothing), reduction=reduction)
 
 

@@ -43,7 +43,7 @@ class CrossEntropy(Function):
     l_i = -sum_c q_ic log p_ic, where q is the one-hot target (or the given probabilities), mixed with
     the uniform distribution by ``label_smoothing`` and multiplied by the class ``weight``.
     Backward: dl_i/dz_ic = p_ic sum_c' q_ic' - q_ic, which is the familiar (p - y) for plain one-hot
-    targets. It never goes through log(0).
+    targets. It never goes through log(0). A probability target gets dl_i/dq_ic = -(1 - smoothing) w_c log p_ic.
 
     Shape:
         logits: (N, C), (C,) or (N, C, d1, ...); target: class indices (N,), () or (N, d1, ...), or
@@ -77,12 +77,10 @@ class CrossEntropy(Function):
             ctx.t, ctx.valid, ctx.rows = t, (None if all_valid else valid), rows
         else:
             if probs_target:
-                q = _to_2d(target, target.ndim).astype(z.dtype, copy=False)
-                if label_smoothing:
-                    q = q * (1 - label_smoothing) + label_smoothing / c
-                if weight is not None:
-                    q = q * weight
+                q = _smoothed_weighted(_to_2d(target, target.ndim).astype(z.dtype, copy=False),
+                                       label_smoothing, weight)
                 denom = float(n)
+                ctx.logp = logp
             else:
                 t = target.reshape(-1).astype(np.intp, copy=False)
                 valid = t != ignore_index
@@ -98,7 +96,8 @@ class CrossEntropy(Function):
             losses = -(q * logp).sum(axis=1)
             ctx.q = q
         ctx.denom = denom
-        ctx.save_for_backward(logits, p)
+        ctx.probs_target, ctx.label_smoothing, ctx.weight = probs_target, label_smoothing, weight
+        ctx.save_for_backward(logits, p, target if probs_target else None)
         if reduction == "none":
             out_shape = (shape[0],) + shape[2:] if len(shape) > 2 else shape[:-1]
             return losses.reshape(out_shape).astype(z.dtype, copy=False)
@@ -109,35 +108,59 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        logits, p = ctx.saved_tensors
+        logits, p, target = ctx.saved_tensors
         reduction = ctx.reduction
-        if isinstance(p, np.ndarray):
-            grad = p.copy()
-            if ctx.fast:
-                grad[ctx.rows, ctx.t] -= 1
-                if ctx.valid is not None:
-                    grad *= ctx.valid[:, None]
-            else:
-                q = ctx.q
-                grad *= q.sum(axis=1, keepdims=True)
-                grad -= q
-        else:  # create_graph: rebuild the softmax from the logits so it is differentiable again
-            p = _to_2d(logits, logits.ndim).softmax(axis=1)
-            if ctx.fast:
-                q = np.zeros(p.shape, p.dtype)
-                q[ctx.rows, ctx.t] = 1
-                if ctx.valid is not None:
-                    q *= ctx.valid[:, None]
-            else:
-                q = ctx.q
-            grad = p * q.sum(axis=1, keepdims=True) - q
+        need_logits, need_target = ctx.needs_input_grad[:2]
+        graph = not isinstance(p, np.ndarray)
+        if graph:  # create_graph: rebuild the softmax from the logits so it is differentiable again
+            logp = _to_2d(logits, logits.ndim).log_softmax(axis=1)
+            p = logp.exp()
         if reduction == "none":
-            grad = grad * g.reshape(-1, 1)
+            scale = g.reshape(-1, 1)
         elif reduction == "mean":
-            grad = grad * (g / ctx.denom)
+            scale = g / ctx.denom
         else:
-            grad = grad * g
-        return _from_2d(grad, ctx.shape), None  # no gradient for the target
+            scale = g
+        grad_logits = grad_target = None
+        if need_logits:
+            if not graph:
+                grad = p.copy()
+                if ctx.fast:
+                    grad[ctx.rows, ctx.t] -= 1
+                    if ctx.valid is not None:
+                        grad *= ctx.valid[:, None]
+                else:
+                    q = ctx.q
+                    grad *= q.sum(axis=1, keepdims=True)
+                    grad -= q
+            else:
+                if ctx.fast:
+                    q = np.zeros(p.shape, p.dtype)
+                    q[ctx.rows, ctx.t] = 1
+                    if ctx.valid is not None:
+                        q *= ctx.valid[:, None]
+                elif ctx.probs_target:  # built from the target Tensor: mixed second derivatives flow
+                    q = _smoothed_weighted(_to_2d(target, target.ndim), ctx.label_smoothing, ctx.weight)
+                else:
+                    q = ctx.q
+                grad = p * q.sum(axis=1, keepdims=True) - q
+            grad_logits = _from_2d(grad * scale, ctx.shape)
+        if need_target and ctx.probs_target:
+            # dl_i/dq_ic = -(1 - label_smoothing) w_c log p_ic
+            dq = (logp if graph else ctx.logp) * -(1.0 - ctx.label_smoothing)
+            if ctx.weight is not None:
+                dq = dq * ctx.weight
+            grad_target = _from_2d(dq * scale, ctx.shape)
+        return grad_logits, grad_target
+
+
+def _smoothed_weighted(q, label_smoothing, weight):
+    """The probability target mixed with the uniform distribution, then scaled by the class weights."""
+    if label_smoothing:
+        q = q * (1 - label_smoothing) + label_smoothing / q.shape[1]
+    if weight is not None:
+        q = q * weight
+    return q
 
 
 def _check_classes(t, c):

@@ -156,6 +156,36 @@ def test_cross_entropy_probability_targets_match_torch(torch, rng, reduction, kw
     _check(torch, ours, theirs, x, p, reduction=reduction, rng=rng)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"weight": np.array([0.5, 1.5, 1.0])}])
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4)])
+def test_cross_entropy_probability_target_gets_gradient(torch, rng, reduction, kw, shape):
+    x = rng.standard_normal(shape)
+    p = rng.dirichlet(np.ones(3), (shape[0],) + shape[2:])
+    p = np.moveaxis(p, -1, 1)
+    xt, pt = ad.Tensor(x.copy(), requires_grad=True), ad.Tensor(p.copy(), requires_grad=True)
+    g = rng.standard_normal((shape[0],) + shape[2:]) if reduction == "none" else None
+    F.cross_entropy(xt, pt, reduction=reduction, **kw).backward(g)
+    xr, pr = torch.tensor(x, requires_grad=True), torch.tensor(p, requires_grad=True)
+    torch.nn.functional.cross_entropy(xr, pr, reduction=reduction, **_torch_kwargs(torch, kw)).backward(
+        None if g is None else torch.tensor(g))
+    np.testing.assert_allclose(pt.grad.data, pr.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert ad.gradcheck(lambda a, b: F.cross_entropy(a, b, reduction=reduction, **kw), [xt, pt])
+
+
+def test_cross_entropy_probability_target_second_derivative_matches_torch(torch, rng):
+    x, p = rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), 4)
+    xt, pt = ad.Tensor(x, requires_grad=True), ad.Tensor(p, requires_grad=True)
+    (gx,) = ad.grad(F.cross_entropy(xt, pt, label_smoothing=0.1), xt, create_graph=True)
+    (gp,) = ad.grad((gx * gx).sum(), pt)
+    xr, pr = torch.tensor(x, requires_grad=True), torch.tensor(p, requires_grad=True)
+    (gxr,) = torch.autograd.grad(torch.nn.functional.cross_entropy(xr, pr, label_smoothing=0.1), xr,
+                                 create_graph=True)
+    (gpr,) = torch.autograd.grad((gxr * gxr).sum(), pr)
+    np.testing.assert_allclose(gp.data, gpr.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_cross_entropy_unbatched_and_float64(torch, rng):
     x = rng.standard_normal(5)
     v, g = _run_ours(F.cross_entropy, x, np.array(3))
