@@ -13,7 +13,8 @@ Following the course (and Mikolov et al.):
 
 Training is vectorised numpy mini-batch SGD with hand-written gradients of that
 loss (two embedding tables, ``W_in`` and ``W_out``); the learning rate decays
-linearly as in the reference implementation.
+linearly as in the reference implementation. In CBOW each context word is moved by
+the full gradient of the mean h, as the reference implementation does.
 """
 
 from __future__ import annotations
@@ -166,7 +167,11 @@ class Word2Vec:
         if self.mode == "skipgram":
             np.add.at(self.W_in, inputs, (-lr * grad_h).astype(self.W_in.dtype))
         else:
-            share = (-lr * grad_h / count)[:, None, :] * mask[..., None]
+            # every context word receives the whole gradient of h (word2vec.c's CBOW update), not
+            # h's gradient divided by the context size: with the division the vectors collapse onto
+            # one shared direction (songs-poems, 15 epochs: mean cosine between words 0.96, every
+            # neighbour 0.98-1.00; without it 0.35)
+            share = (-lr * grad_h)[:, None, :] * mask[..., None]
             np.add.at(self.W_in, np.maximum(inputs, 0), share.astype(self.W_in.dtype))
         return float(loss.mean())
 

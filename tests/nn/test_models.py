@@ -128,6 +128,43 @@ def test_word2vec_puts_cooccurring_words_nearer(mode):
     assert word in {"car", "bus"}
 
 
+def _topic_corpus(seed, topics=4, per_topic=8, n=600):
+    """Sentences of 10 words, each drawn from one topic's words or from 4 shared filler words."""
+    rng = np.random.default_rng(seed)
+    letters = "abcdefghij"
+    words = [["w" + letters[t] + letters[i] for i in range(per_topic)] for t in range(topics)]
+    fillers = ["the", "a", "and", "of"]
+    sentences = []
+    for _ in range(n):
+        topic = words[rng.integers(topics)]
+        sentences.append(" ".join(rng.choice(fillers) if rng.random() < 0.4 else rng.choice(topic)
+                                  for _ in range(10)))
+    return sentences, words
+
+
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_word2vec_vectors_separate_topics_without_collapsing(mode, seed):
+    # CBOW once collapsed every vector onto one direction (all neighbours ~1.00): words of
+    # different topics must stay apart (mean cosine 0.73-0.82 with the collapse, ~0.25 without),
+    # and each word's nearest neighbours must be its own topic's words
+    text, words = _topic_corpus(seed)
+    model, sents = Word2Vec.from_text(text, min_count=1, dim=16, mode=mode, window=2, negative=5,
+                                      sample=0, seed=0)
+    history = model.fit(sents, epochs=3, lr=0.05, batch_size=64)
+    assert history[-1] < history[0]
+    for topic in words:
+        for w in topic:
+            assert {n for n, _ in model.nearest(w, 5)} <= set(topic), (w, model.nearest(w, 5))
+    unit = model._normalised()
+    idx = [model.vocab[w] for topic in words for w in topic]
+    label = np.repeat(np.arange(len(words)), len(words[0]))
+    cos = unit[idx] @ unit[idx].T
+    cross = cos[label[:, None] != label[None, :]].mean()
+    within = cos[(label[:, None] == label[None, :]) & ~np.eye(len(idx), dtype=bool)].mean()
+    assert cross < 0.5 and within > cross + 0.4, (cross, within)
+
+
 def test_word2vec_loss_gradient_matches_finite_differences():
     vocab = build_vocab(["a", "b", "c", "d", "a"])
     model = Word2Vec(vocab, dim=3, negative=2, sample=0, seed=0)
