@@ -8,6 +8,8 @@ from . import functional, init, utils
 from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity,
                      LayerNorm, LeakyReLU, Linear, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
                      Step, Tanh)
+from .layers import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
+                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
                      SSELoss)
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential

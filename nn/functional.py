@@ -19,6 +19,10 @@ from autodiff.ops.linear import LinearFunction
 from autodiff.ops.loss import BinaryCrossEntropy, CrossEntropy
 from autodiff.ops.norm import Normalize
 
+from . import _activation_functions
+from ._activation_functions import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,
+                                    relu6, selu, softmin, softshrink, softsign, tanhshrink, threshold)
+
 __all__ = [
     "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",
     "softplus", "softmax", "log_softmax", "dropout", "embedding", "batch_norm", "layer_norm",
@@ -26,6 +30,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
+__all__ += _activation_functions.__all__
 
 
 def _t(x):

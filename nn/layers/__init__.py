@@ -1,6 +1,8 @@
 """Layers: dense, convolution, pooling, recurrent, dropout, embedding, normalisation and activations."""
 from .activation import (ELU, ArcTan, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
                          Step, Tanh)
+from .activation_extra import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                               ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
