@@ -10,6 +10,8 @@ from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, 
                      Step, Tanh)
 from .layers import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
                      Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .layers import (GELU, MultiheadAttention, SiLU, Transformer, TransformerDecoder, TransformerDecoderLayer,
+                     TransformerEncoder, TransformerEncoderLayer)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
                      SSELoss)
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential

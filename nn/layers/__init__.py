@@ -3,6 +3,10 @@ from .activation import (ELU, ArcTan, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoi
                          Step, Tanh)
 from .activation_extra import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                                ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .activation import GELU, SiLU
+from .attention import MultiheadAttention
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
