@@ -31,37 +31,22 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
 __all__ += _activation_functions.__all__
-
-
-def _t(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 # attention and the Transformer activations (issue 20)
 from autodiff.ops.attention import scaled_dot_product_attention
 from autodiff.ops.gelu import GELU as _GELU
 from autodiff.ops.gelu import SiLU as _SiLU
 
 __all__ += ["gelu", "silu", "scaled_dot_product_attention"]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def _axis(axis, dim, default=-1):
     if dim is not None:
         return dim
     return default if axis is None else axis
-
-
-class FloatInputError(RuntimeError, TypeError):
-    """An integer or bool input to a layer with float weights (PyTorch raises RuntimeError; the
-    class is also a TypeError, so either ``except`` works)."""
-
-
-def _require_float(who, input, weight=None):
-    """Refuse integer/bool ``input`` of a layer with float parameters, as PyTorch does."""
-    kind = input.dtype.kind
-    if kind in "biu":
-        against = f" but the weight is {weight.dtype}" if weight is not None else ""
-        raise FloatInputError(f"{who}: input has dtype {input.dtype}{against}; integer and bool "
-                              f"inputs are not converted automatically: call .float() on the input "
-                              f"(input shape {tuple(input.shape)})")
 
 
 # --- layers --------------------------------------------------------------------------------------
@@ -411,7 +396,6 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / float(wt.sum())
-
 
 def gelu(input, approximate="none"):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'``:
