@@ -157,6 +157,7 @@ def load(path):
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
+        IsADirectoryError: if ``path`` is a directory.
         CheckpointError: if the file is not a checkpoint, is truncated or corrupt, or its
             arrays do not match the metadata. The message names the file.
     """
@@ -164,10 +165,18 @@ def load(path):
     where = f"checkpoint '{path}'"
     if not path.exists():
         raise FileNotFoundError(f"{where} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{where} is a directory, not a checkpoint file")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}  # reading every entry checks its CRC
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError,
+    except ValueError as e:
+        if "pickle" in str(e):  # a pickle file, or an .npz holding object arrays
+            raise CheckpointError(f"{where} contains pickled objects, which nn.load never loads "
+                                  f"(safety): save with nn.save") from e
+        raise CheckpointError(f"{where} is corrupt or truncated and cannot be read "
+                              f"({type(e).__name__}: {e})") from e
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError,
             zipfile.LargeZipFile, io.UnsupportedOperation) as e:
         raise CheckpointError(f"{where} is corrupt or truncated and cannot be read "
                               f"({type(e).__name__}: {e})") from e

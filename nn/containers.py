@@ -67,9 +67,26 @@ class Sequential(Module):
         return self
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
+        for i, m in enumerate(self._modules.values()):
+            try:
+                x = m(x)
+            except Exception as e:
+                _name_layer(e, f"Sequential[{i}] ({type(m).__name__})")
+                raise
         return x
+
+
+def _name_layer(error, where):
+    """Prefix ``error``'s message with ``where`` in place, keeping its type and traceback.
+
+    Nested containers add their own prefix in front (``Sequential[1] (Sequential): Sequential[2]
+    (Linear): ...``). Exceptions whose first argument is not a message are left as they are.
+    """
+    args = error.args
+    if args and isinstance(args[0], str):
+        error.args = (f"{where}: {args[0]}",) + args[1:]
+    elif not args:
+        error.args = (f"{where}: {type(error).__name__}",)
 
 
 class ModuleList(Module):

@@ -43,6 +43,21 @@ def _t(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+class FloatInputError(RuntimeError, TypeError):
+    """An integer or bool input to a layer with float weights (PyTorch raises RuntimeError; the
+    class is also a TypeError, so either ``except`` works)."""
+
+
+def _require_float(who, input, weight=None):
+    """Refuse integer/bool ``input`` of a layer with float parameters, as PyTorch does."""
+    kind = input.dtype.kind
+    if kind in "biu":
+        against = f" but the weight is {weight.dtype}" if weight is not None else ""
+        raise FloatInputError(f"{who}: input has dtype {input.dtype}{against}; integer and bool "
+                              f"inputs are not converted automatically: call .float() on the input "
+                              f"(input shape {tuple(input.shape)})")
+
+
 def _axis(axis, dim, default=-1):
     if dim is not None:
         return dim
@@ -58,6 +73,7 @@ def linear(input, weight, bias=None):
         -> (*, out_features).
     """
     input = _t(input)
+    _require_float("linear", input, weight)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
                          f"{tuple(weight.shape)} (last input dim must be in_features={weight.shape[-1]})")
@@ -96,9 +112,6 @@ def embedding(input, weight, padding_idx=None):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
-                         f"range for an embedding with {n} rows")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return EmbeddingFunction.apply(weight, idx, padding_idx=padding_idx)
@@ -117,6 +130,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         input (N, C) or (N, C, *), running stats / weight / bias (C,) -> same as input.
     """
     input = _t(input)
+    _require_float("batch_norm", input, weight)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input with at least 2 dims (N, C, ...), got shape "
                          f"{tuple(input.shape)}")
@@ -156,6 +170,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         input (*, *normalized_shape), weight/bias normalized_shape -> same as input.
     """
     input = _t(input)
+    _require_float("layer_norm", input, weight)
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with the "

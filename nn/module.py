@@ -12,6 +12,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
+from autodiff.viz.names import note_module as _note_module
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys"]
 
@@ -56,17 +57,20 @@ IncompatibleKeys.__doc__ = "What ``load_state_dict(strict=False)`` skipped: (mis
 def _as_array(value, key):
     """The numpy array behind a state-dict value (Tensor, ndarray, number or anything with __array__)."""
     if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # e.g. a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value)
-    except Exception as e:  # pragma: no cover - depends on the foreign object
-        raise TypeError(f"load_state_dict: value for {key!r} is not an array ({type(value).__name__})") from e
+        arr = value.data
+    elif isinstance(value, np.ndarray):
+        arr = value
+    else:
+        if hasattr(value, "detach") and hasattr(value, "numpy"):  # e.g. a torch tensor
+            value = value.detach().cpu().numpy()
+        try:
+            arr = np.asarray(value)
+        except Exception as e:  # pragma: no cover - depends on the foreign object
+            raise TypeError(f"load_state_dict: value for {key!r} is not an array "
+                            f"({type(value).__name__})") from e
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"load_state_dict: value for {key!r} has dtype {arr.dtype}; expected numbers")
+        raise TypeError(f"load_state_dict: value for {key!r} has dtype {arr.dtype} (shape "
+                        f"{tuple(arr.shape)}); expected numbers (bool, int or float); nothing was changed")
     return arr
 
 
@@ -341,6 +345,7 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         with autodiff.scope(d["_scope_name"] or type(self).__name__):
+            _note_module(self)  # lets the pictures name parameters by module path
             out = self.forward(*args, **kwargs)
         if d["_forward_hooks"]:
             for hook in list(d["_forward_hooks"].values()):

@@ -16,7 +16,14 @@ class EmbeddingFunction(Function):
 
     @staticmethod
     def forward(ctx, weight, idx, padding_idx=None):
-        ctx.idx, ctx.padding_idx, ctx.num = idx, padding_idx, weight.shape[0]
+        n = weight.shape[0]
+        if idx.size:
+            low, high = idx.min(), idx.max()
+            if low < 0 or high >= n:
+                bad = int(low if low < 0 else high)
+                raise IndexError(f"embedding: index {bad} is out of range for an embedding with {n} "
+                                 f"rows (valid indices 0..{n - 1}; negative indices are not allowed)")
+        ctx.idx, ctx.padding_idx, ctx.num = idx, padding_idx, n
         return weight[idx]
 
     @staticmethod
