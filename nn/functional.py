@@ -22,6 +22,11 @@ from autodiff.ops.norm import Normalize
 from . import _activation_functions
 from ._activation_functions import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,
                                     relu6, selu, softmin, softshrink, softsign, tanhshrink, threshold)
+from . import _distance, _loss_functions
+from ._distance import cosine_similarity, normalize, one_hot, pairwise_distance
+from ._loss_functions import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                              margin_ranking_loss, multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss,
+                              soft_margin_loss, triplet_margin_loss)
 
 __all__ = [
     "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",
@@ -30,7 +35,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
-__all__ += _activation_functions.__all__
+__all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions.__all__
 # attention and the Transformer activations (issue 20)
 from autodiff.ops.attention import scaled_dot_product_attention
 from autodiff.ops.gelu import GELU as _GELU

@@ -7,6 +7,7 @@ import numpy as np
 from autodiff import Tensor
 
 from . import functional as F
+from ._loss_functions import legacy_reduction
 from .module import Module
 
 
@@ -142,3 +143,182 @@ class NLLLoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class _LegacyLoss(_Loss):
+    """A loss that also takes PyTorch's deprecated ``size_average`` / ``reduce`` flags."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities from a target distribution: target (log target - input).
+
+    Args:
+        reduction: 'mean' (over elements, as PyTorch), 'batchmean' (sum / batch size: the actual KL
+            mean), 'sum' or 'none'.
+        log_target: the target holds log-probabilities.
+
+    Shape:
+        input (*) log-probabilities, target same -> scalar (or (*) for reduction='none').
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        reduction = legacy_reduction(size_average, reduce, reduction)
+        super().__init__("mean" if reduction == "batchmean" else reduction)
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class SmoothL1Loss(_LegacyLoss):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta.
+
+    Shape:
+        input (*), target same -> scalar (or (*) for reduction='none').
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta).
+
+    Shape:
+        input (*), target same -> scalar (or (*) for reduction='none').
+    """
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SoftMarginLoss(_LegacyLoss):
+    """log(1 + e^(-y x)) for labels y in {1, -1}.
+
+    Shape:
+        input (*), target same -> scalar (or (*) for reduction='none').
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MarginRankingLoss(_LegacyLoss):
+    """max(0, -y (x1 - x2) + margin).
+
+    Shape:
+        input1 (N,), input2 (N,), target (N,) -> scalar (or (N,) for reduction='none').
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_LegacyLoss):
+    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1.
+
+    Shape:
+        input1 (N, D) or (D,), input2 same, target (N,) or () -> scalar (or (N,) for reduction='none').
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_LegacyLoss):
+    """Poisson negative log-likelihood: e^x - y x (``log_input``) or x - y log(x + eps).
+
+    Shape:
+        input (*), target same -> scalar (or (*) for reduction='none').
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood 0.5 (log var + (input - target)^2 / var), var clamped at eps.
+
+    Shape:
+        input (N, *), target same, var same or with the last dim 1 or dropped -> scalar
+        (or (N, *) for reduction='none').
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class TripletMarginLoss(_LegacyLoss):
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance.
+
+    Shape:
+        anchor, positive, negative (N, D) or (D,) -> scalar (or (N,) for reduction='none').
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_LegacyLoss):
+    """x for y = 1, max(0, margin - x) for y = -1.
+
+    Shape:
+        input (*), target same -> scalar (or (*) for reduction='none').
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Per-class logistic loss averaged over the C classes: -(y log s(x) + (1 - y) log s(-x)).
+
+    Shape:
+        input (N, C), target same -> scalar (or (N,) for reduction='none').
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(weight, legacy_reduction(size_average, reduce, reduction))
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
