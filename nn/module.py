@@ -12,7 +12,6 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
-from autodiff.viz.names import note_module as _note_module
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys"]
 
@@ -345,7 +344,6 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         with autodiff.scope(d["_scope_name"] or type(self).__name__):
-            _note_module(self)  # lets the pictures name parameters by module path
             out = self.forward(*args, **kwargs)
         if d["_forward_hooks"]:
             for hook in list(d["_forward_hooks"].values()):
