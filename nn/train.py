@@ -5,43 +5,32 @@
                   patience=3, checkpoint_dir="ckpt")
 
 The progress bar is tqdm's. A loss that is NaN or infinite stops training with a
-``FloatingPointError`` naming the epoch, the batch and the parameters whose values
-or gradients are no longer finite. A diagnostics recorder is any object with
-``on_batch_end`` and/or ``on_epoch_end`` methods (see :class:`Callback`).
+``FloatingPointError`` naming the epoch and the batch, and what is not finite: the batch's
+inputs or targets, or the parameters' values or gradients. A diagnostics recorder is any object
+with ``on_batch_end`` and/or ``on_epoch_end`` methods (see :class:`Callback`).
+
+``fit`` is a short loop over epochs: :func:`train_epoch` runs the batches, :func:`epoch_logs` adds
+validation and the learning rate, and the callbacks of ``nn/callbacks.py`` (early stopping,
+checkpoints, the recorder) run after every epoch.
 """
 
 from __future__ import annotations
 
-import copy
+import inspect
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
 import autodiff as ad
+
+from .callbacks import Callback, CheckpointWriter, EarlyStopping, RecorderHook, call_hook
 
 __all__ = ["fit", "evaluate", "predict", "Callback", "accuracy_metric", "NonFiniteLossError"]
 
 
 class NonFiniteLossError(FloatingPointError):
     """Raised by :func:`fit` when the loss becomes NaN or infinite."""
-
-
-class Callback:
-    """The hooks :func:`fit` calls on a ``recorder``; all are optional.
-
-    ``on_batch_end(model=, loss=, epoch=, batch=, step=, outputs=, targets=)`` runs after
-    each optimizer step; ``on_epoch_end(model=, epoch=, logs=)`` after validation with
-    that epoch's numbers. Methods may accept any subset of these keyword arguments
-    via ``**kwargs``.
-    """
-
-    def on_batch_end(self, **kwargs):
-        pass
-
-    def on_epoch_end(self, **kwargs):
-        pass
 
 
 def accuracy_metric(outputs: np.ndarray, targets: np.ndarray) -> float:
@@ -85,42 +74,6 @@ def _split_batch(batch):
         return _as_tensor(batch[0]), _as_tensor(batch[1])
     raise ValueError(f"fit: each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
                      f"{' of length ' + str(len(batch)) if isinstance(batch, (tuple, list)) else ''}")
-
-
-def _call_hook(recorder, name, **kwargs):
-    hook = getattr(recorder, name, None)
-    if hook is None:
-        return
-    try:
-        import inspect
-        params = inspect.signature(hook).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            kwargs = {k: v for k, v in kwargs.items() if k in params}
-    except (TypeError, ValueError):
-        pass
-    hook(**kwargs)
-
-
-def _snapshot(model):
-    return {k: np.array(v.data if isinstance(v, ad.Tensor) else v, copy=True)
-            for k, v in model.state_dict().items()}
-
-
-def _non_finite_params(model):
-    bad = []
-    for name, p in model.named_parameters():
-        if not np.all(np.isfinite(p.data)):
-            bad.append(f"{name} (values)")
-        elif p.grad is not None and not np.all(np.isfinite(np.asarray(p.grad.data))):
-            bad.append(f"{name} (gradient)")
-    return bad
-
-
-def _save_checkpoint(path, model, optimizer, epoch, history):
-    from nn import checkpoint
-    checkpoint.save({"epoch": epoch, "model": model.state_dict(),
-                     "optimizer": optimizer.state_dict() if hasattr(optimizer, "state_dict") else None,
-                     "history": copy.deepcopy(history)}, path)
 
 
 def evaluate(model, loader, loss_fn=None, metrics=None) -> dict:
@@ -171,6 +124,135 @@ def predict(model, loader) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(outs), np.concatenate(targets)
 
 
+
+def _non_finite_params(model):
+    bad = []
+    for name, p in model.named_parameters():
+        if not np.all(np.isfinite(p.data)):
+            bad.append(f"{name} (values)")
+        elif p.grad is not None and not np.all(np.isfinite(np.asarray(p.grad.data))):
+            bad.append(f"{name} (gradient)")
+    return bad
+
+
+def _non_finite_summary(array):
+    """``'3 of 16 values are not finite (first at index (8, 0): nan)'``, or None when all are finite."""
+    a = np.asarray(array)
+    if a.dtype.kind not in "fc":
+        return None
+    bad = ~np.isfinite(a)
+    if not bad.any():
+        return None
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (f"{int(bad.sum())} of {a.size} values are not finite (first at index {first}: "
+            f"{a[first]})")
+
+
+def non_finite_loss_error(value, x, y, model, where) -> NonFiniteLossError:
+    """The error for a NaN/inf training loss, saying what is not finite, in this order: the batch's
+    inputs, its targets, the parameters; only when all of those are finite, the forward pass."""
+    head = f"fit: loss is {value} at {where}, in the training forward pass"
+    inputs, targets = _non_finite_summary(x.data), _non_finite_summary(y.data)
+    if inputs is not None:
+        return NonFiniteLossError(f"{head}: the inputs of this batch are not finite ({inputs}); "
+                                  f"clean the data (np.isfinite) before training")
+    if targets is not None:
+        return NonFiniteLossError(f"{head}: the targets of this batch are not finite ({targets}); "
+                                  f"clean the data (np.isfinite) before training")
+    bad = _non_finite_params(model)
+    if bad:
+        return NonFiniteLossError(f"{head}; parameters not finite: {', '.join(bad)}")
+    return NonFiniteLossError(f"{head}; inputs, targets and all parameters are finite, so the forward "
+                              f"pass overflowed on this batch")
+
+
+def train_epoch(model, loss_fn, optimizer, loader, metric_fns, epoch, epochs, step=0, recorder=None,
+                progress=True, max_batches=None):
+    """One pass over ``loader``: forward, loss check, backward and optimizer step per batch.
+
+    Returns:
+        ``(logs, step)``: the sample-weighted mean loss and metrics, and the updated step count.
+    """
+    from tqdm.auto import tqdm
+
+    sums, count = {"loss": 0.0, **{n: 0.0 for n in metric_fns}}, 0
+    try:
+        total = len(loader)
+    except TypeError:
+        total = None
+    if max_batches is not None:
+        total = min(total, max_batches) if total is not None else max_batches
+    bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+               disable=not progress, leave=True, dynamic_ncols=True)
+    try:
+        for b, batch in enumerate(bar):
+            if max_batches is not None and b >= max_batches:
+                break
+            x, y = _split_batch(batch)
+            optimizer.zero_grad()
+            out = model(x)
+            loss = loss_fn(out, y)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise non_finite_loss_error(value, x, y, model,
+                                            f"epoch {epoch + 1}/{epochs}, batch {b + 1} (step {step + 1})")
+            loss.backward()
+            optimizer.step()
+            n = len(x)
+            count += n
+            sums["loss"] += value * n
+            for name, fn in metric_fns.items():
+                sums[name] += fn(out.data, y.data) * n
+            step += 1
+            if recorder is not None:
+                call_hook(recorder, "on_batch_end", model=model, loss=value, epoch=epoch, batch=b,
+                          step=step, outputs=out, targets=y)
+            if progress:
+                bar.set_postfix({k: f"{v / count:.4f}" for k, v in sums.items()}, refresh=False)
+    finally:
+        bar.close()
+    if count == 0:
+        raise ValueError("fit: the training loader yielded no batches")
+    return {k: v / count for k, v in sums.items()}, step
+
+
+def current_lr(optimizer):
+    """The optimizer's learning rate (``lr`` or the first group's), or None."""
+    lr = getattr(optimizer, "lr", None)
+    if lr is None and getattr(optimizer, "param_groups", None):
+        lr = optimizer.param_groups[0].get("lr")
+    return lr
+
+
+def step_scheduler(scheduler, logs):
+    """``scheduler.step()``, or ``step(error)`` with the validation (else training) loss for
+    schedulers whose step takes the epoch's error (``ReduceLROnPlateau``, ``AdaptiveLR``)."""
+    if _scheduler_wants_metric(scheduler):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+def epoch_logs(train_logs, model, loss_fn, metric_fns, optimizer, val_loader=None):
+    """The training numbers plus ``val_*`` (when there is a val_loader) and ``lr``."""
+    logs = dict(train_logs)
+    if val_loader is not None:
+        val = evaluate(model, val_loader, loss_fn, metric_fns)
+        logs.update({f"val_{k}": v for k, v in val.items()})
+    lr = current_lr(optimizer)
+    if lr is not None:
+        logs["lr"] = float(lr)
+    return logs
+
+
+def _empty_history(metric_fns, with_validation):
+    history = {"loss": [], "time": [], **{name: [] for name in metric_fns}}
+    if with_validation:
+        history["val_loss"] = []
+        history.update({f"val_{name}": [] for name in metric_fns})
+    return history
+
+
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 1, metrics=None,
         patience: int | None = None, min_delta: float = 0.0, monitor: str | None = None,
         restore_best: bool | None = None, checkpoint_dir=None, recorder=None, scheduler=None,
@@ -206,12 +288,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 
         ``'best_epoch'`` (0-based), ``'best'`` (value of monitor) and ``'stopped_early'``.
 
     Raises:
-        NonFiniteLossError: the loss became NaN/inf; the message names epoch, batch and
-            the parameters with non-finite values or gradients. The optimizer step for
-            that batch is not taken.
+        NonFiniteLossError: the loss became NaN/inf; the message names epoch and batch and says
+            what is not finite (the batch's inputs or targets, parameter values or gradients, or
+            else that the forward pass overflowed). The optimizer step for that batch is not taken.
     """
-    from tqdm.auto import tqdm
-
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
     metric_fns = _metric_dict(metrics)
@@ -219,123 +299,55 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 
         monitor = "val_loss" if val_loader is not None else "loss"
     if monitor.startswith("val_") and val_loader is None:
         raise ValueError(f"fit: monitor={monitor!r} needs a val_loader")
-    maximise = any(monitor.endswith(name) for name in metric_fns)
-    if restore_best is None:
-        restore_best = patience is not None
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if ckpt_dir is not None:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
+    early = EarlyStopping(monitor, maximise=any(monitor.endswith(name) for name in metric_fns),
+                          patience=patience, min_delta=min_delta,
+                          restore_best=patience is not None if restore_best is None else restore_best)
+    callbacks = [early]
+    if checkpoint_dir is not None:
+        callbacks.append(CheckpointWriter(checkpoint_dir, optimizer, early))
+    if recorder is not None:
+        callbacks.append(RecorderHook(recorder))
 
-    history: dict = {"loss": [], "time": []}
-    for name in metric_fns:
-        history[name] = []
-    if val_loader is not None:
-        history["val_loss"] = []
-        for name in metric_fns:
-            history[f"val_{name}"] = []
-    best, best_epoch, best_state, waited = None, -1, None, 0
-    stopped_early, step = False, 0
+    history = _empty_history(metric_fns, val_loader is not None)
+    step = 0
     if hasattr(model, "train"):
         model.train()
-
     for epoch in range(epochs):
         t0 = time.perf_counter()
-        sums, count = {"loss": 0.0, **{n: 0.0 for n in metric_fns}}, 0
-        try:
-            total = len(train_loader)
-        except TypeError:
-            total = None
-        if max_batches is not None:
-            total = min(total, max_batches) if total is not None else max_batches
-        bar = tqdm(train_loader, total=total, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
-                   disable=not progress, leave=True, dynamic_ncols=True)
-        try:
-            for b, batch in enumerate(bar):
-                if max_batches is not None and b >= max_batches:
-                    break
-                x, y = _split_batch(batch)
-                optimizer.zero_grad()
-                out = model(x)
-                loss = loss_fn(out, y)
-                value = float(loss.item())
-                if not math.isfinite(value):
-                    bad = _non_finite_params(model)
-                    where = (f"; parameters not finite: {', '.join(bad)}" if bad
-                             else "; all parameters finite, so the forward pass overflowed on this batch"
-                             f" (inputs finite: {bool(np.all(np.isfinite(x.data)))})")
-                    raise NonFiniteLossError(f"fit: loss is {value} at epoch {epoch + 1}/{epochs}, "
-                                             f"batch {b + 1} (step {step + 1}), in the training "
-                                             f"forward pass{where}")
-                loss.backward()
-                optimizer.step()
-                n = len(x)
-                count += n
-                sums["loss"] += value * n
-                for name, fn in metric_fns.items():
-                    sums[name] += fn(out.data, y.data) * n
-                step += 1
-                if recorder is not None:
-                    _call_hook(recorder, "on_batch_end", model=model, loss=value, epoch=epoch,
-                               batch=b, step=step, outputs=out, targets=y)
-                if progress:
-                    bar.set_postfix({k: f"{v / count:.4f}" for k, v in sums.items()}, refresh=False)
-        finally:
-            bar.close()
-        if count == 0:
-            raise ValueError("fit: the training loader yielded no batches")
-        logs = {k: v / count for k, v in sums.items()}
-        if val_loader is not None:
-            val = evaluate(model, val_loader, loss_fn, metric_fns)
-            logs.update({f"val_{k}": v for k, v in val.items()})
-        lr = getattr(optimizer, "lr", None)
-        if lr is None and getattr(optimizer, "param_groups", None):
-            lr = optimizer.param_groups[0].get("lr")
-        if lr is not None:
-            logs["lr"] = float(lr)
+        train_logs, step = train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, epoch, epochs,
+                                       step, recorder, progress, max_batches)
+        logs = epoch_logs(train_logs, model, loss_fn, metric_fns, optimizer, val_loader)
         if scheduler is not None:
-            if _scheduler_wants_metric(scheduler):   # ReduceLROnPlateau, the course's AdaptiveLR
-                scheduler.step(logs.get("val_loss", logs["loss"]))
-            else:
-                scheduler.step()
+            step_scheduler(scheduler, logs)
         logs["time"] = time.perf_counter() - t0
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
         if progress:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k not in ("time", "lr"))
-            tqdm.write(f"epoch {epoch + 1}/{epochs}: {shown} ({logs['time']:.1f} s)")
-
-        if monitor not in logs:
-            raise ValueError(f"fit: monitor {monitor!r} is not among the logged values {sorted(logs)}")
-        current = logs[monitor]
-        improved = best is None or (current > best + min_delta if maximise else current < best - min_delta)
-        if improved:
-            best, best_epoch, waited = current, epoch, 0
-            if restore_best:
-                best_state = _snapshot(model)
-        else:
-            waited += 1
-        if ckpt_dir is not None:
-            _save_checkpoint(ckpt_dir / f"epoch_{epoch + 1:03d}.ckpt", model, optimizer, epoch, history)
-            if improved:
-                _save_checkpoint(ckpt_dir / "best.ckpt", model, optimizer, epoch, history)
-        if recorder is not None:
-            _call_hook(recorder, "on_epoch_end", model=model, epoch=epoch, logs=dict(logs))
-        if patience is not None and waited >= patience:
-            stopped_early = True
+            _print_epoch(epoch, epochs, logs)
+        for callback in callbacks:
+            callback.on_epoch_end(model=model, epoch=epoch, logs=logs, history=history)
+        if early.stop:
             if progress:
-                tqdm.write(f"early stopping after epoch {epoch + 1}: {monitor} has not improved for "
-                           f"{patience} epochs (best {best:.4f} at epoch {best_epoch + 1})")
+                _write(early.stop_message(epoch))
             break
-
-    if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    history.update(best_epoch=best_epoch, best=best, stopped_early=stopped_early, monitor=monitor)
+    early.restore(model)
+    history.update(best_epoch=early.best_epoch, best=early.best, stopped_early=early.stop,
+                   monitor=monitor)
     return history
+
+
+def _write(line):
+    from tqdm.auto import tqdm
+    tqdm.write(line)
+
+
+def _print_epoch(epoch, epochs, logs):
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k not in ("time", "lr"))
+    _write(f"epoch {epoch + 1}/{epochs}: {shown} ({logs['time']:.1f} s)")
 
 
 def _scheduler_wants_metric(scheduler):
     """True for schedulers whose ``step`` takes the epoch's error (validation loss when there is one)."""
-    import inspect
     try:
         params = [p for p in inspect.signature(scheduler.step).parameters.values()
                   if p.default is inspect.Parameter.empty

@@ -165,9 +165,27 @@ def test_non_finite_loss_from_inputs_names_epoch_and_batch():
         fit(model, mse, PlainSGD(model.parameters(), 0.0), Batches(x_bad, y, 16), epochs=2,
             progress=False)
     msg = str(info.value)
-    assert "epoch 1/2, batch 3 (step 3)" in msg and "inputs finite: False" in msg
+    assert "epoch 1/2, batch 3 (step 3)" in msg
+    assert "the inputs of this batch are not finite (1 of 16 values are not finite (first at index " \
+           "(8, 0): inf))" in msg
+    assert "overflow" not in msg and "parameters" not in msg
     assert "loss is" in msg and ("nan" in msg or "inf" in msg)
     np.testing.assert_array_equal(model.weight.data, before)
+
+
+@pytest.mark.parametrize("where", ["inputs", "targets"])
+def test_nan_in_the_data_is_reported_before_anything_else(where):
+    x, y = regression(2.0)
+    x, y = x.copy(), y.copy()
+    (x if where == "inputs" else y)[17:19] = np.nan          # second batch of 16
+    model = TinyLinear(1, 1)
+    with pytest.raises(NonFiniteLossError) as info:
+        fit(model, mse, PlainSGD(model.parameters(), 0.01), Batches(x, y, 16), progress=False)
+    msg = str(info.value)
+    assert msg.startswith("fit: loss is nan at epoch 1/1, batch 2 (step 2)"), msg
+    assert f"the {where} of this batch are not finite (2 of 16 values are not finite (first at " \
+           f"index (1, 0): nan))" in msg
+    assert "overflow" not in msg
 
 
 def test_non_finite_loss_from_divergence_says_it_overflowed():
@@ -176,7 +194,8 @@ def test_non_finite_loss_from_divergence_says_it_overflowed():
     with np.errstate(all="ignore"), pytest.raises(NonFiniteLossError) as info:
         fit(model, mse, PlainSGD(model.parameters(), 1e3), Batches(x * 1e3, y, 16), epochs=20,
             progress=False)
-    assert "overflowed on this batch (inputs finite: True)" in str(info.value)
+    assert "inputs, targets and all parameters are finite, so the forward pass overflowed on this " \
+           "batch" in str(info.value)
 
 
 class NaNAfterTwoSteps(PlainSGD):
