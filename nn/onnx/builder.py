@@ -1,0 +1,365 @@
+"""The state of one export: traces, names of values, dynamic dimensions, and the op-by-op conversion."""
+import inspect
+
+import numpy as np
+
+from autodiff import Tensor
+
+from . import trace as T
+from .convert import ExportError, OpContext, converter_for
+from .graph import GraphBuilder
+
+__all__ = ["Exporter"]
+
+
+class Exporter:
+    """Traces ``model`` on ``args`` and builds its ONNX model (see :func:`nn.onnx.export`)."""
+
+    def __init__(self, model, args, kwargs, opset, fold):
+        self.model, self.args, self.kwargs, self.fold = model, args, kwargs, fold
+        self.g = GraphBuilder(opset)
+        self.trace, _ = T.run(model, args, kwargs)
+        self.param_names = {}
+        if hasattr(model, "named_parameters"):
+            for name, p in model.named_parameters():
+                self.param_names[id(p)] = name
+            for name, b in model.named_buffers():
+                if b is not None:
+                    self.param_names.setdefault(id(b), name)
+        self.params = {id(t): t for t in self.trace.leaves.values() if id(t) in self.param_names}
+        self.data_param = {id(t.data): t for t in self.params.values()}
+        self.modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+        self.input_pos = {id(t): k for k, t in enumerate(self.trace.inputs)}
+        self.leaf_names, self.out_names, self.varying_args, self.varying_kwargs = {}, {}, {}, {}
+        self.node_dims = [[list(s) for s in shapes] for shapes in self.trace.output_shapes]
+        self.arg_dims = [list(t.shape) for t in self.trace.inputs]
+        self.const_dims, self.sym_source, self._dim_values = {}, {}, {}
+        self.data_owner = {}
+        for t in self.trace.inputs:
+            self.data_owner.setdefault(id(t.data), t)
+        self.seen, self.folded = {}, set()
+        for node in self.trace.nodes:
+            for a in node.inputs:
+                if isinstance(a, Tensor) and a.grad_fn is not None:
+                    self.seen.setdefault(self.trace.key(a)[1:], a)
+                    self.data_owner.setdefault(id(a.data), a)
+        for t in self.trace.outputs:
+            if t.grad_fn is not None:
+                self.seen.setdefault(self.trace.key(t)[1:], t)
+
+    # --- naming and scopes --------------------------------------------------------------------------
+    def describe_scope(self, scope):
+        if not scope:
+            return "<top level>"
+        path = scope.split(".", 1)[1] if "." in scope else ""
+        mod = self.modules.get(path)
+        return f"{scope} ({type(mod).__name__})" if mod is not None else scope
+
+    def _is_const_leaf(self, t):
+        return t.grad_fn is None and id(t) not in self.params and id(t) not in self.input_pos
+
+    def value_name(self, t, c, j):
+        """The ONNX name of Tensor ``t`` as input ``j`` of the op ``c`` (weights and constants on first use)."""
+        if t.grad_fn is not None:
+            return self.out_names[self.trace.key(t)[1:]]
+        name = self.leaf_names.get(id(t))
+        if name is not None:
+            return name
+        if id(t) in self.params:
+            name = self.g.initializer(self.param_names[id(t)], t.data)
+        else:
+            if c is not None and j is not None:
+                c.value(j)  # refuses a constant that changed with the input values
+            dims = self.const_dims.get((c.index, j)) if c is not None else None
+            if dims is not None and any(isinstance(d, T.Dim) for d in dims):
+                flat = t.data.reshape(-1)
+                if flat.size == 0 or not np.all(flat == flat[0]):
+                    c.fail(f"argument {j} is a constant of shape {t.shape} made inside forward whose size follows "
+                           f"a dynamic axis and whose values are not all equal; build it from the inputs")
+                value = np.asarray([flat[0]], dtype=t.data.dtype)
+                return self.g.op("ConstantOfShape", c.shape_tensor(dims), value=value)
+            name = self.g.const(t.data, hint="const")
+        self.leaf_names[id(t)] = name
+        return name
+
+    def input_dims(self, c, j):
+        a = c.args[j]
+        if isinstance(a, np.ndarray) and id(a) in self.data_owner:
+            a = self.data_owner[id(a)]
+        if isinstance(a, Tensor):
+            if a.grad_fn is not None:
+                _, i, k = self.trace.key(a)
+                return self.node_dims[i][k]
+            if id(a) in self.input_pos:
+                return self.arg_dims[self.input_pos[id(a)]]
+            if id(a) in self.params:
+                return list(a.shape)
+        return self.const_dims.get((c.index, j), list(np.shape(getattr(a, "data", a))))
+
+    def dim_value(self, d, c):
+        """A 1-element int64 value holding dynamic dimension ``d`` at run time."""
+        if not d.known:
+            c.fail(f"a dimension of size {d.value} follows the dynamic axes in a way that is not a product of "
+                   f"them, so it cannot be computed in the graph")
+        key = (d.coef, d.symbols)
+        if key in self._dim_values:
+            return self._dim_values[key]
+        g, saved_scope = self.g, self.g.scope
+        g.scope = "shape"
+        value = None
+        for s in d.symbols:
+            name, axis = self.sym_source[s]
+            piece = g.op("Shape", name, start=axis, end=axis + 1)
+            value = piece if value is None else g.op("Mul", value, piece)
+        if d.coef != 1:
+            value = g.op("Mul", value, g.ints([d.coef]))
+        g.scope = saved_scope
+        self._dim_values[key] = value
+        return value
+
+    # --- checking runs ------------------------------------------------------------------------------
+    def _rerun(self, arrays, what):
+        args, kwargs = _replace_leaves((self.args, self.kwargs), arrays, [0])
+        try:
+            other, _ = T.run(self.model, args, kwargs)
+        except Exception as e:
+            raise ExportError(f"onnx export: the model failed when traced again with {what}: "
+                              f"{type(e).__name__}: {e}") from None
+        try:
+            T.compare(self.trace, other, what)
+        except T.StructureError as e:
+            raise ExportError(str(e)) from None
+        return other
+
+    def _check_values(self):
+        """Trace with other input values: constants that change were computed from the inputs."""
+        rng = np.random.default_rng(0)
+        other = self._rerun([_perturbed(t.data, rng) for t in self.trace.inputs], "other input values")
+        self._note_varying(other, "values")
+
+    def _note_varying(self, other, reason):
+        for i, (a, b) in enumerate(zip(self.trace.nodes, other.nodes)):
+            for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
+                const = not isinstance(x, Tensor) or self._is_const_leaf(x)
+                if const and not _same(x, y):
+                    self.varying_args.setdefault((i, j), reason)
+            for key, x in (a.kwargs or {}).items():
+                if not _same(x, (b.kwargs or {}).get(key)):
+                    self.varying_kwargs.setdefault((i, key), reason)
+
+    def _dynamic(self, dyn_inputs):
+        """Trace once per dynamic symbol with that size changed; derive every value's dims."""
+        sizes, axes_of = {}, {}
+        for pos, axis, sym in dyn_inputs:
+            size = self.trace.inputs[pos].shape[axis]
+            if sizes.setdefault(sym, size) != size:
+                raise ValueError(f"onnx export: dynamic axis name {sym!r} is given to inputs of sizes "
+                                 f"{sizes[sym]} and {size}")
+            axes_of.setdefault(sym, []).append((pos, axis))
+        traces, new_sizes = {}, {}
+        for sym, places in axes_of.items():
+            if sym in new_sizes:
+                continue
+            new = 2 * sizes[sym] + 1
+            try:
+                traces[sym] = self._rerun(self._resized(places, new), f"size {new} on dynamic axis {sym!r}")
+            except ExportError as first:
+                # inputs of the same size under different names often share one axis (x and h0's batch)
+                together = [s for s in axes_of if sizes[s] == sizes[sym] and s not in new_sizes]
+                if len(together) == 1:
+                    raise first from None
+                places = [p for s in together for p in axes_of[s]]
+                try:
+                    traces[sym] = self._rerun(self._resized(places, new), f"size {new} on dynamic axis {sym!r}")
+                except ExportError:
+                    raise first from None
+                for s in together:
+                    for pos, axis in axes_of[s]:
+                        self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
+                    new_sizes[s] = new
+            new_sizes[sym] = new
+            for pos, axis in places:
+                self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
+                self.sym_source.setdefault(sym, (pos, axis))
+        for sym, other in traces.items():
+            self._note_varying(other, f"the size of dynamic axis {sym!r}")
+        for i, shapes in enumerate(self.trace.output_shapes):
+            for k, base in enumerate(shapes):
+                varied = {s: tr.output_shapes[i][k] for s, tr in traces.items()}
+                self.node_dims[i][k] = T.symbolic_dims(base, varied, sizes, new_sizes)
+            for j, x in enumerate(self.trace.nodes[i].inputs):
+                if not isinstance(x, Tensor) and not isinstance(x, np.ndarray) or (
+                        isinstance(x, Tensor) and not self._is_const_leaf(x)):
+                    continue
+                shape = np.shape(getattr(x, "data", x))
+                varied = {s: np.shape(getattr(tr.nodes[i].inputs[j], "data", tr.nodes[i].inputs[j]))
+                          for s, tr in traces.items()}
+                if any(v != shape for v in varied.values()):
+                    self.const_dims[(i, j)] = T.symbolic_dims(shape, varied, sizes, new_sizes)
+
+    def _resized(self, places, new):
+        arrays = [t.data for t in self.trace.inputs]
+        for pos, axis in places:
+            arrays[pos] = _retile(arrays[pos], axis, new)
+        return arrays
+
+    # --- the graph ----------------------------------------------------------------------------------
+    def build(self, input_names, output_names, dynamic_axes):
+        """Convert the trace; returns the ``onnx.ModelProto`` (not yet checked)."""
+        g, tr = self.g, self.trace
+        names = list(input_names or [])
+        defaults = _default_input_names(self.model, self.args, self.kwargs)
+        names += defaults[len(names):len(tr.inputs)]
+        if len(names) > len(tr.inputs):
+            raise ValueError(f"onnx export: {len(names)} input_names given for {len(tr.inputs)} inputs")
+        outs = list(output_names or [])
+        default_outs = ["output"] if len(tr.outputs) == 1 else [f"output_{k}" for k in range(len(tr.outputs))]
+        outs += default_outs[len(outs):len(tr.outputs)]
+        if len(outs) > len(tr.outputs):
+            raise ValueError(f"onnx export: {len(outs)} output_names given for {len(tr.outputs)} outputs")
+        dyn_in, dyn_out = self._parse_dynamic_axes(dynamic_axes, names, outs)
+        self._check_values()
+        self._dynamic(dyn_in)
+        self.sym_source = {s: (names[p], a) for s, (p, a) in self.sym_source.items()}
+        for name in names:
+            g.reserve(name)
+        for pos, (name, t) in enumerate(zip(names, tr.inputs)):
+            self.leaf_names[id(t)] = name
+            g.add_input(name, t.data.dtype, [d.param() if isinstance(d, T.Dim) else d for d in self.arg_dims[pos]])
+        for i, node in enumerate(tr.nodes):
+            results = self._folded(i, node) if self.fold else None
+            if results is None:
+                convert = converter_for(node.fn)
+                c = OpContext(self, i, node)
+                if convert is None:
+                    cls = node.fn
+                    c.fail(f"the Function {cls.__module__}.{cls.__qualname__} has no ONNX form; give it a static "
+                           f"method symbolic(g, *inputs, **kwargs) that builds it with g.op(...)")
+                g.scope = node.scope
+                results = convert(c)
+                g.scope = ""
+                results = results if isinstance(results, tuple) else (results,)
+                if len(results) != c.n_outputs:
+                    c.fail(f"its converter gave {len(results)} outputs for {c.n_outputs}")
+            for k, r in enumerate(results):
+                self.out_names[(i, k)] = r
+        for k, (name, t) in enumerate(zip(outs, tr.outputs)):
+            value = self.value_name(t, None, None)
+            g.rename_output(value, name)
+            if t.grad_fn is not None:
+                _, i, kk = tr.key(t)
+                dims = self.node_dims[i][kk]
+            else:
+                dims = self.arg_dims[self.input_pos[id(t)]] if id(t) in self.input_pos else list(t.shape)
+            dims = [d.param() if isinstance(d, T.Dim) else d for d in dims]
+            for axis, sym in dyn_out.get(name, {}).items():
+                dims[axis] = sym
+            g.add_output(name, t.data.dtype, dims)
+        return g.make_model(type(self.model).__name__)
+
+    def _folded(self, i, node):
+        """Constant outputs for an op whose inputs are all constants made in forward, else None."""
+        for j, a in enumerate(node.inputs):
+            if isinstance(a, Tensor):
+                if a.grad_fn is None and not self._is_const_leaf(a):
+                    return None
+                if a.grad_fn is not None and self.trace.key(a)[1] not in self.folded:
+                    return None
+            elif isinstance(a, np.ndarray) and id(a) in self.data_owner:
+                return None
+            if (i, j) in self.varying_args or (i, j) in self.const_dims:
+                return None
+        if any(key[0] == i for key in self.varying_kwargs):
+            return None
+        if any(isinstance(d, T.Dim) for dims in self.node_dims[i] for d in dims):
+            return None
+        names = []
+        for k in range(len(self.node_dims[i])):
+            t = self.seen.get((i, k))
+            names.append("" if t is None else self.g.const(t.data, hint="folded"))
+        self.folded.add(i)
+        return tuple(names)
+
+    def _parse_dynamic_axes(self, dynamic_axes, names, outs):
+        dyn_in, dyn_out = [], {}
+        for key, spec in (dynamic_axes or {}).items():
+            if isinstance(spec, dict):
+                axes = {int(a): str(s) for a, s in spec.items()}
+            else:
+                axes = {int(a): f"{key}_dynamic_axes_{n + 1}" for n, a in enumerate(spec)}
+            if key in names:
+                pos = names.index(key)
+                rank = self.trace.inputs[pos].ndim
+                for axis, sym in axes.items():
+                    if not -rank <= axis < rank:
+                        raise ValueError(f"onnx export: dynamic axis {axis} of input {key!r} is out of range for "
+                                         f"its {rank} dimensions")
+                    dyn_in.append((pos, axis % rank, sym))
+            elif key in outs:
+                dyn_out[key] = axes
+            else:
+                raise ValueError(f"onnx export: dynamic_axes names {key!r}, which is neither an input "
+                                 f"({', '.join(names)}) nor an output ({', '.join(outs)})")
+        return dyn_in, dyn_out
+
+
+def _default_input_names(model, args, kwargs):
+    """forward's parameter names (``hx_0``, ``hx_1`` for the pieces of a tuple argument)."""
+    fn = getattr(model, "forward", model)
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i, a in enumerate(args):
+        base = params[i] if i < len(params) else f"input_{i}"
+        pieces = T.flatten(a, "arguments")
+        names += [base] if isinstance(a, Tensor) else [f"{base}_{k}" for k in range(len(pieces))]
+    for key, v in kwargs.items():
+        pieces = T.flatten(v, "arguments")
+        names += [key] if isinstance(v, Tensor) else [f"{key}_{k}" for k in range(len(pieces))]
+    return names
+
+
+def _retile(arr, axis, size):
+    """``arr`` with ``axis`` changed to ``size`` by repeating its entries (values stay valid indices)."""
+    return np.take(arr, np.arange(size) % arr.shape[axis], axis=axis)
+
+
+def _perturbed(arr, rng):
+    """Other values of the same shape and dtype: noise for floats, a roll for integers and bools."""
+    if arr.dtype.kind == "f":
+        scale = float(np.std(arr)) if arr.size > 1 else 1.0
+        return (arr + rng.standard_normal(arr.shape) * 0.5 * (scale or 1.0)).astype(arr.dtype)
+    return np.roll(arr.reshape(-1), 1).reshape(arr.shape) if arr.size else arr
+
+
+def _replace_leaves(obj, new, counter):
+    """``obj`` (the args structure) with its Tensors replaced, in order, by the arrays in ``new``."""
+    if isinstance(obj, Tensor):
+        counter[0] += 1
+        return Tensor(new[counter[0] - 1])
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_replace_leaves(v, new, counter) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _replace_leaves(v, new, counter) for k, v in obj.items()}
+    return obj
+
+
+def _same(a, b):
+    """True if two traced arguments are equal (arrays by shape, dtype and values)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        a, b = a.data, b.data
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype == object or b.dtype == object:
+            return a is b
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b

@@ -1,0 +1,122 @@
+"""``nn.onnx.export``: trace a model once (plus checking runs), convert each op, check and write."""
+import os
+import tempfile
+
+import numpy as np
+
+from autodiff import Tensor
+
+from .builder import Exporter
+from .convert import ExportError
+
+__all__ = ["export", "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
+
+#: the opset written when ``opset_version`` is None
+DEFAULT_OPSET = 19
+#: the opsets the converters are written (and tested) for
+SUPPORTED_OPSETS = range(17, 24)
+
+
+def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None, opset_version=None,
+           do_constant_folding=True):
+    """Export ``model`` to an ONNX file, as ``torch.onnx.export`` does.
+
+    One forward pass of ``model`` on ``args`` is traced through the engine's own recorder
+    (``autodiff.tracing()``) with the model in eval mode (its modes are restored afterwards), and
+    every recorded op becomes ONNX nodes. Parameters and buffers become initializers named by their
+    ``state_dict`` keys. The model is checked with ``onnx.checker`` and written to a temporary file
+    that is renamed onto ``f`` only when everything succeeded, so an error leaves no partial file.
+
+    Args:
+        model: an ``nn.Module`` (or any callable of Tensors).
+        args: the example input: a Tensor or array, or a tuple of them (nested tuples and a final
+            dict of keyword arguments are accepted, as torch does).
+        f: a path, or a binary file object to write to.
+        input_names: names of the graph inputs in flattened order (default: the names of
+            ``forward``'s parameters).
+        output_names: names of the graph outputs (default ``output``, or ``output_0``, ...).
+        dynamic_axes: ``{name: [axis, ...]}`` or ``{name: {axis: "symbol"}}`` for inputs and outputs
+            whose sizes may change (e.g. ``{"x": {0: "batch"}}``). Inputs that share a symbol name
+            share the size. Which dimensions inside the model follow each symbol is found by tracing
+            once more with that axis at another size.
+        opset_version: the ONNX opset (default :data:`DEFAULT_OPSET`, 19; 17 to 23 are supported).
+        do_constant_folding: compute ops whose inputs are all constants made inside ``forward``
+            (not parameters or buffers) at export time and store their results; parameters and
+            buffers always stay initializers under their own names.
+
+    Returns:
+        The ``onnx.ModelProto`` that was written.
+
+    Raises:
+        ExportError: an op without an ONNX form (the message names the op, its module and the
+            opset), a constant that depends on the inputs, or a graph that changes with a
+            dynamic axis.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("nn.onnx.export needs the onnx package: pip install 'autodiff-nn[onnx]'") from None
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if opset not in SUPPORTED_OPSETS:
+        raise ValueError(f"onnx export: opset_version {opset} is not supported (use {SUPPORTED_OPSETS.start} to "
+                         f"{SUPPORTED_OPSETS.stop - 1}; default {DEFAULT_OPSET})")
+    args, kwargs = _split_args(args)
+    modes = [(m, m.training) for m in _modules(model)]
+    for m, _ in modes:
+        m.training = False
+    try:
+        exporter = Exporter(model, args, kwargs, opset, bool(do_constant_folding))
+        proto = exporter.build(input_names, output_names, dynamic_axes)
+    finally:
+        for m, flag in modes:
+            m.training = flag
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except onnx.checker.ValidationError as e:
+        raise ExportError(f"onnx export: the built model does not pass onnx.checker (opset {opset}): {e}") from None
+    _write(proto.SerializeToString(), f)
+    return proto
+
+
+def _modules(model):
+    if hasattr(model, "modules"):
+        return list(model.modules())
+    return []
+
+
+def _as_tensor(a):
+    if isinstance(a, Tensor):
+        return a
+    if isinstance(a, (tuple, list)):
+        return type(a)(_as_tensor(v) for v in a)
+    if a is None or isinstance(a, dict):
+        return a
+    return Tensor(np.asarray(a))
+
+
+def _split_args(args):
+    if not isinstance(args, tuple):
+        args = (args,)
+    kwargs = {}
+    if args and isinstance(args[-1], dict):
+        kwargs = {k: _as_tensor(v) for k, v in args[-1].items()}
+        args = args[:-1]
+    return tuple(_as_tensor(a) for a in args), kwargs
+
+
+def _write(data, f):
+    """Write ``data`` to path ``f`` through a temporary file and a rename, or to a binary file object."""
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    path = os.fspath(f)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
