@@ -15,6 +15,7 @@ from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_poo
 
 from autodiff.ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
 from autodiff.ops.embedding import EmbeddingFunction
+from autodiff.ops.hooks import with_grad_callback  # Module backward hooks (not torch API)
 from autodiff.ops.linear import LinearFunction
 from autodiff.ops.loss import BinaryCrossEntropy, CrossEntropy
 from autodiff.ops.norm import Normalize

@@ -103,6 +103,8 @@ class Module:
         d["_scope_name"] = None
         d["_forward_hooks"] = {}
         d["_forward_pre_hooks"] = {}
+        d["_backward_hooks"] = {}
+        d["_backward_pre_hooks"] = {}
 
     # --- registration ---------------------------------------------------------------------------
     def _check_init(self, what):
@@ -343,6 +345,9 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        finish = None
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            args, finish = _module_backward_hooks.setup(self, args)
         with autodiff.scope(d["_scope_name"] or type(self).__name__):
             out = self.forward(*args, **kwargs)
         if d["_forward_hooks"]:
@@ -350,6 +355,8 @@ class Module:
                 res = hook(self, args, out)
                 if res is not None:
                     out = res
+        if finish is not None:
+            out = finish(out)
         return out
 
     def register_forward_pre_hook(self, hook):
@@ -365,6 +372,24 @@ class Module:
         Returns a handle with ``remove()``.
         """
         return _HookHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed, as PyTorch does.
+
+        ``grad_input`` has one entry per positional argument (None for non-Tensors, zeros for
+        Tensors that need no gradient, as PyTorch), ``grad_output`` one per Tensor output; both
+        are tuples of Tensors. A returned tuple replaces ``grad_input``. Returns a handle with
+        ``remove()``.
+        """
+        return _HookHandle(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs are computed, before those of the inputs; a returned tuple replaces
+        ``grad_output``. Returns a handle with ``remove()``.
+        """
+        return _HookHandle(self._backward_pre_hooks, hook)
 
     # --- state ------------------------------------------------------------------------------------
     def _state_items(self):
@@ -517,6 +542,8 @@ class _HookHandle:
     def remove(self):
         self._store.pop(self.id, None)
 
+
+from . import _backward_hooks as _module_backward_hooks  # noqa: E402
 
 # the containers live in nn/containers.py; importable from here too (nn.module.Sequential)
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
