@@ -16,8 +16,9 @@ draws each module as one box. The command line: ``python -m autodiff.viz --help`
 """
 from .chain import Factor, chain_paths
 from .dot import VIEWS, to_dot
+from .explore import Explorer, explore
 from .graph import Graph, build_graph, local_formula
 from .render import GraphvizNotFoundError, Picture, Steps, draw, draw_chain, draw_steps, render_dot
 
-__all__ = ["to_dot", "draw", "draw_chain", "draw_steps", "chain_paths", "build_graph", "local_formula",
+__all__ = ["explore", "Explorer", "to_dot", "draw", "draw_chain", "draw_steps", "chain_paths", "build_graph", "local_formula",
            "Graph", "Factor", "Picture", "Steps", "GraphvizNotFoundError", "render_dot", "VIEWS"]

@@ -3,6 +3,7 @@ states of a step-by-step backward pass (one frame per node, in reverse topologic
 from collections import namedtuple
 
 from . import labels as L
+from .formulas import wrap
 from .graph import build_graph
 
 __all__ = ["Factor", "chain_paths", "chain_dot", "step_states", "PENDING", "READY"]
@@ -42,7 +43,8 @@ def _enumerate(g, lid, limit):
         for op_id, i in reversed(g.consumers.get(d, ())):
             op = g.nodes[op_id]
             for o in op.outputs:
-                stack.append((o, path + (Factor(d, o, op.op, i, op.formulas[i], op.locals[i]),)))
+                form = op.formulas[i] if op.formulas[i] is not None else op.outgoing[i]
+                stack.append((o, path + (Factor(d, o, op.op, i, form, op.locals[i]),)))
     return paths, True
 
 
@@ -65,16 +67,8 @@ def chain_paths(root, leaf, *, params=None, tensors=None, graph=None, max_paths=
 
 
 def _short_names(g, ids):
-    names, k = {}, 0
-    for nid in g.order:
-        if nid in ids:
-            n = g.nodes[nid]
-            if n.name and n.requires_grad:
-                names[nid] = n.name
-            else:
-                k += 1
-                names[nid] = f"n{k}"
-    return names
+    """The graph's own label of each node on the paths (a parameter's name, ``input 0``, ...)."""
+    return {nid: g.nodes[nid].label or nid for nid in ids}
 
 
 def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=None):
@@ -108,7 +102,7 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
             factors = " x ".join(L.num(f.value, fmt) for f in path) or "1"
             notes.append(f"path {k + 1}: {factors} = {L.num(prod, fmt)}")
         else:
-            notes.append(f"path {k + 1}: " + " . ".join(f"({f.formula})" for f in path))
+            notes.append(f"path {k + 1}: " + " -> ".join(f"[{f.op}: {f.formula}]" for f in path))
     if not complete:
         notes.append(f"... {counts[lid] - len(paths)} more paths not listed (max_paths={max_paths})")
     if scalar and complete:
@@ -125,6 +119,10 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
             lines += [f"data {L.num(n.value, fmt)}", f"grad {L.num(n.grad, fmt)}"]
         else:
             lines.append(f"{L.shape_text(n.shape)} {n.dtype}")
+            if n.value is not None:
+                lines.append(L.summary(n.value, fmt))
+            if n.grad is not None:
+                lines.append("grad " + L.summary(n.grad, fmt).replace(chr(10), chr(10) + "grad "))
         fill = L.PARAM_COLOR if nid == lid else ("#e6ffe6" if nid == g.root else "white")
         per = ", peripheries=2" if nid == g.root else ""
         out.append(f"  {nid} [label={L.quote(chr(10).join(lines))}, shape=box, style=filled, "
@@ -136,7 +134,10 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
             for o in op.outputs:
                 if o not in on:
                     continue
-                lab = [f"{op.op}: d{names[o]}/d{names[d]}", f"= {op.formulas[i]}"]
+                if op.formulas[i] is not None:
+                    lab = [f"{op.op}: d{wrap(names[o])}/d{wrap(names[d])}", f"= {op.formulas[i]}"]
+                else:
+                    lab = [f"{op.op}: grad sent = {op.outgoing[i]}"]
                 if op.locals[i] is not None:
                     lab.append(f"= {L.num(op.locals[i], fmt)}")
                 out.append(f"  {d} -> {o} [label={L.quote(chr(10).join(lab))}];")
@@ -144,11 +145,13 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
     return "\n".join(out) + "\n"
 
 
-def step_states(g):
+def step_states(g, order=None):
     """``(node_id, state)`` per frame of a backward pass, in the order backward processes nodes.
 
     Value graphs: one frame per Value (reverse topological order); the gradients shown are the sums
-    accumulated so far, recomputed from the local derivatives. Tensor graphs: one frame per op node.
+    accumulated so far, recomputed from the local derivatives. Tensor graphs: one frame per op node,
+    in ``order`` (the engine's, from :func:`~autodiff.viz.capture.replay`) or newest op first. A
+    last frame (node id None) shows every gradient, leaves included.
     """
     scalar = g.engine == "value"
     known = {}
@@ -156,7 +159,10 @@ def step_states(g):
         n = g.nodes[r]
         known[r] = (n.grad if n.grad else 1.0) if scalar else (n.grad if n.grad is not None else READY)
     pending_inputs = {d: len(g.consumers.get(d, ())) for d in g.nodes}
-    order = [nid for nid in reversed(g.order) if g.nodes[nid].kind == ("data" if scalar else "op")]
+    if scalar:
+        order = [nid for nid in reversed(g.order) if g.nodes[nid].kind == "data"]
+    elif order is None:
+        order = g.backward_order()
     for nid in order:
         op = g.nodes[g.producer(nid)] if scalar and g.producer(nid) else (None if scalar else g.nodes[nid])
         highlight = {nid} | ({op.id} if op is not None else set())
@@ -181,3 +187,5 @@ def step_states(g):
                     known[d] = dn.grad
             elif pending_inputs[d] == 0:
                 known[d] = dn.grad if dn.grad is not None else READY
+    final = {n.id: n.grad for n in g.data_nodes() if n.requires_grad}
+    yield None, {"grads": final, "pending": PENDING, "ready": READY, "highlight": set(), "hot_edges": set()}

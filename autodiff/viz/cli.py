@@ -1,21 +1,22 @@
-"""Command line: render a computation graph to an image (``autodiff-draw`` / ``python -m autodiff.viz``).
+"""Command line: render a computation graph to an image or an HTML page (autodiff-draw, python -m autodiff.viz).
 
     autodiff-draw neuron -o neuron.png                      # a built-in example (--list shows them)
     autodiff-draw neuron --view backward -o neuron_bw.svg
     autodiff-draw mlp --view both --collapse -o mlp.png
     autodiff-draw neuron --view chain --leaf w1 -o chain.png
     autodiff-draw neuron --view steps -o frames/            # numbered PNGs + steps.gif
+    autodiff-draw mlp -o graph.html                         # the interactive explorer page
     autodiff-draw my_model.py -o model.png                  # your own graph
 
 A Python file is run and must define one of (checked in this order):
 
-* ``build()`` returning the root (a Value or Tensor), or a dict with ``root`` and optionally
-  ``params`` (dict name -> tensor), ``tensors`` (named intermediate tensors) and ``leaf``;
-* a variable ``root`` (and optionally ``params``, ``tensors``, ``leaf``);
-* ``model`` and ``example_input``: the root is ``model(example_input)`` (summed to a scalar when it
-  is not one) and the parameters are named by ``model.named_parameters()``.
+* build() returning the root (a Value or Tensor), or a dict with 'root' and optionally
+  'params' (dict name -> tensor), 'tensors' (named intermediate tensors), 'inputs' and 'leaf';
+* a variable root (and optionally params, tensors, inputs, leaf);
+* model and example_input: the root is model(example_input) (summed to a scalar when it
+  is not one) and the parameters are named by model.named_parameters().
 
-Backward is run first (so gradients show) unless the graph already has gradients or ``--no-backward``.
+Backward is run first (so gradients show) unless the graph already has gradients or --no-backward is given.
 """
 import argparse
 import math
@@ -87,7 +88,8 @@ def _mlp(sizes=(784, 256, 128, 10), batch=64):
 
 def _second_order():
     """d/dx of sum(d/dx sum(x^3 * sin x)): a graph made with create_graph=True."""
-    from ..tensor import Tensor, grad
+    from ..backward import grad
+    from ..tensor import Tensor
     x = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
     (gx,) = grad((x ** 3 * x.sin()).sum(), x, create_graph=True)
     return {"root": gx.sum(), "params": {"x": x}, "leaf": x}
@@ -109,7 +111,7 @@ def load_source(source):
         got = ns["build"]()
         spec = dict(got) if isinstance(got, dict) else {"root": got}
     elif "root" in ns:
-        spec = {k: ns[k] for k in ("root", "params", "tensors", "leaf") if k in ns}
+        spec = {k: ns[k] for k in ("root", "params", "tensors", "inputs", "leaf") if k in ns}
     elif "model" in ns and "example_input" in ns:
         model = ns["model"]
         out = model(ns["example_input"])
@@ -152,11 +154,12 @@ def parse_args(argv=None):
     p.add_argument("source", nargs="?", help="example name (see --list) or a Python file")
     p.add_argument("-o", "--output", help="image file (or directory for --view steps); default <source>_<view>.png")
     p.add_argument("--view", default="forward", choices=["forward", "backward", "both", "chain", "steps"])
-    p.add_argument("--format", choices=FORMATS, help="image format (default: from the output suffix)")
+    p.add_argument("--format", choices=FORMATS + ("html",), help="image format (default: from the output suffix)")
     p.add_argument("--leaf", help="chain view: label or parameter name of the leaf")
-    p.add_argument("--collapse", action="store_true", help="draw each module (scope) as one box")
+    p.add_argument("--collapse", default="auto", help="auto (one box per module above the node budget), "
+                   "always, never, or a scope depth")
     p.add_argument("--max-nodes", type=int, default=300, help="node limit before collapsing (0: none)")
-    p.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"])
+    p.add_argument("--rankdir", default="auto", choices=["auto", "LR", "TB", "RL", "BT"])
     p.add_argument("--fmt", default="%.4f", help="format of scalar numbers (default %%.4f)")
     p.add_argument("--dpi", type=int, help="resolution of PNG output")
     p.add_argument("--title", help="title written at the top of the picture")
@@ -176,8 +179,10 @@ def main(argv=None):
     spec = load_source(args.source)
     if not args.no_backward:
         _run_backward(spec)
-    kw = dict(params=spec.get("params"), tensors=spec.get("tensors"), fmt=args.fmt, rankdir=args.rankdir)
-    view_kw = dict(kw, collapse=args.collapse, max_nodes=args.max_nodes or None, title=args.title, dpi=args.dpi)
+    kw = dict(params=spec.get("params"), tensors=spec.get("tensors"), inputs=spec.get("inputs"), fmt=args.fmt,
+              rankdir=args.rankdir)
+    collapse = int(args.collapse) if args.collapse.isdigit() else args.collapse
+    view_kw = dict(kw, collapse=collapse, max_nodes=args.max_nodes or None, title=args.title, dpi=args.dpi)
     stem = Path(args.source).stem if args.source.endswith(".py") else args.source
     try:
         if args.view == "steps":
@@ -190,6 +195,11 @@ def main(argv=None):
             sys.stdout.write(to_dot(spec["root"], args.view, **view_kw))
             return 0
         path = args.output or f"{stem}_{args.view}.{args.format or 'png'}"
+        if args.format == "html" or path.lower().endswith((".html", ".htm")):
+            from .explore import explore
+            print(explore(spec["root"], params=spec.get("params"), inputs=spec.get("inputs"),
+                          tensors=spec.get("tensors"), title=args.title).save(path))
+            return 0
         print(draw(spec["root"], path, format=args.format, view=args.view, **view_kw))
     except GraphvizNotFoundError as e:
         print(f"autodiff-draw: {e}", file=sys.stderr)

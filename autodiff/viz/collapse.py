@@ -44,10 +44,11 @@ def collapse_graph(g, depth=None):
         if box is None:
             box = boxes[k] = OpNode("m_" + "".join(c if c.isalnum() else "_" for c in k), "module",
                                     k.rsplit(".", 1)[0] if "." in k else "")
-            box.box_ops, box.box_params, box.box_grads = [], [], []
+            box.box_ops, box.box_params, box.box_grads, box.member_ops = [], [], [], []
             new[box.id] = box
         if n.kind == "op":
             box.box_ops.append(n.op)
+            box.member_ops.append(n.id)
             for d in n.inputs:
                 if box_of.get(d) != k and d not in box.inputs:
                     box.inputs.append(d)
@@ -64,9 +65,13 @@ def collapse_graph(g, depth=None):
             box.outputs.append(n.id)
     for k, box in boxes.items():
         ops = ", ".join(dict.fromkeys(box.box_ops))
-        box.box = "\n".join([k, f"{len(box.box_ops)} ops: {ops}"] + box.box_params)
-        box.formulas = [f"d{k}/d{L.letter(i)}" for i in range(len(box.inputs))]
+        count = len(box.box_ops)
+        box.box = "\n".join([k, f"{count} op{'s' if count != 1 else ''}: {ops}"] + box.box_params)
+        box.formulas = [None] * len(box.inputs)
+        box.outgoing = [f"g back through {k}" for _ in box.inputs]
         box.locals = [None] * len(box.inputs)
+        box.arg_pos = list(range(len(box.inputs)))
+        box.seq = max((g.nodes[o].seq for o in box.member_ops), default=0)
     out = Graph(g.engine)
     out.roots = list(g.roots)
     for nid in _topo(new, out.roots):
@@ -121,19 +126,31 @@ def nearest(g, limit):
     return keep
 
 
-def limit_graph(g, collapse=False, max_nodes=None):
-    """Apply ``collapse`` and the node limit. Returns ``(graph, keep_ids_or_None, notes)``."""
+COLLAPSE = ("auto", "always", "never")
+
+
+def limit_graph(g, collapse="auto", max_nodes=None, node_budget=60):
+    """Apply ``collapse`` and the node limit. Returns ``(graph, keep_ids_or_None, notes)``.
+
+    ``collapse``: 'auto' draws one box per module when the graph has more than ``node_budget``
+    nodes, 'always' (or True) always, 'never' (or False) never, an int collapses at that scope depth.
+    """
     notes = []
-    if collapse:
-        g = collapse_graph(g, None if collapse is True else int(collapse))
-    if max_nodes is not None and len(g.nodes) > max_nodes:
-        n_before = len(g.nodes)
-        if not collapse and any(n.scope for n in g.nodes.values()):
+    if isinstance(collapse, str) and collapse not in COLLAPSE:
+        raise ValueError(f"collapse must be one of {COLLAPSE}, True/False or a depth (int), got {collapse!r}")
+    has_scopes = any(n.scope for n in g.op_nodes())
+    if collapse is True or collapse == "always":
+        g = collapse_graph(g)
+    elif collapse == "auto":
+        if has_scopes and node_budget is not None and len(g.nodes) > node_budget:
+            n_before = len(g.nodes)
             g = collapse_graph(g)
-            notes.append(f"{n_before} nodes > max_nodes={max_nodes}: one box per module (as collapse=True)")
-        if len(g.nodes) > max_nodes:
-            keep = nearest(g, max_nodes)
-            notes.append(f"showing the {len(keep)} nodes nearest the output of {len(g.nodes)} "
-                         f"(max_nodes={max_nodes}; max_nodes=None draws all)")
-            return g, keep, notes
+            notes.append(f"{n_before} nodes > {node_budget}: one box per module (collapse='never' draws every op)")
+    elif collapse not in (False, None, "never"):
+        g = collapse_graph(g, int(collapse))
+    if max_nodes is not None and len(g.nodes) > max_nodes:
+        keep = nearest(g, max_nodes)
+        notes.append(f"showing the {len(keep)} nodes nearest the output of {len(g.nodes)} "
+                     f"(max_nodes={max_nodes}; max_nodes=None draws all)")
+        return g, keep, notes
     return g, None, notes

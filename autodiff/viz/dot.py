@@ -15,33 +15,41 @@ import numpy as np
 
 from . import labels as L
 from .collapse import limit_graph
+from .formulas import wrap
 from .graph import build_graph
 
 __all__ = ["to_dot", "VIEWS"]
 
 VIEWS = ("forward", "backward", "both", "chain")
+_SYMMETRIC = {"+", "*", "add", "mul", "maximum", "minimum", "module"}
 
 
-def to_dot(root, view="forward", *, params=None, tensors=None, leaf=None, fmt="%.4f", rankdir="LR",
-           health=True, vanish=1e-6, explode=1e3, collapse=False, max_nodes=300, title=None, graph=None,
-           max_paths=64, dpi=None, _state=None):
+def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf=None, fmt="%.4f",
+           rankdir="auto", health=True, vanish=1e-6, explode=1e3, collapse="auto", node_budget=60,
+           max_nodes=300, legend=True, title=None, graph=None, max_paths=64, dpi=None, _state=None):
     """DOT source of the graph that produced ``root``.
 
     Args:
         root: a ``Value`` or ``Tensor`` (or a list of them).
         view: ``'forward'``, ``'backward'``, ``'both'`` or ``'chain'`` (needs ``leaf``).
-        params: dict name -> parameter (``dict(model.named_parameters())``) naming the leaves.
+        params: names of the parameters: a module (``params=model``), a dict name -> tensor or
+            ``(name, tensor)`` pairs. Parameters of ``nn`` modules are named without it.
         tensors: dict name -> Tensor (or list of named Tensors) for intermediate results to label.
+        inputs: dict name -> Tensor (or a list) naming the inputs (else ``input 0``, ``input 1``...).
         leaf: for ``view='chain'``: the Value/Tensor whose chain rule to the root is drawn.
         fmt: printf format of scalar numbers (micrograd's ``'%.4f'`` by default).
-        rankdir: graphviz layout direction (``'LR'`` left to right, ``'TB'`` top to bottom).
+        rankdir: graphviz layout direction (``'LR'`` left to right, ``'TB'`` top to bottom);
+            ``'auto'``: top to bottom for long chains (more than 12 ops drawn), else left to right.
         health: flag gradients that vanish (largest entry below ``vanish``), explode (above
             ``explode``) or are not finite, in colour and words; in the backward view the other
             gradients are shaded by magnitude (log scale, darker green = larger). Either threshold may
             be None to switch that flag off.
-        collapse: True draws each module (scope) as one box; an int collapses at that scope depth.
-        max_nodes: above this many nodes the graph is collapsed by module, then cut to the nodes
+        collapse: ``'auto'`` draws each module (scope) as one box when the graph has more than
+            ``node_budget`` nodes; ``'always'`` (or True), ``'never'`` (or False), or an int: collapse
+            at that scope depth.
+        max_nodes: above this many nodes (after collapsing) the picture is cut to the nodes
             nearest the output, with a note in the picture. None draws everything.
+        legend: add a table explaining the colours.
         title: text at the top of the picture.
         graph: a prebuilt :class:`~autodiff.viz.graph.Graph` (skips the walk).
         max_paths: chain view: how many paths are listed.
@@ -52,15 +60,19 @@ def to_dot(root, view="forward", *, params=None, tensors=None, leaf=None, fmt="%
     """
     if view not in VIEWS:
         raise ValueError(f"to_dot: view must be one of {VIEWS}, got {view!r}")
-    g = graph if graph is not None else build_graph(root, params=params, tensors=tensors)
+    g = graph if graph is not None else build_graph(root, params=params, tensors=tensors, inputs=inputs)
     if view == "chain":
         from .chain import chain_dot
         if leaf is None:
             raise ValueError("to_dot: view='chain' needs leaf= (the Value/Tensor to follow to the root)")
-        return chain_dot(g, leaf, fmt=fmt, rankdir=rankdir, title=title, max_paths=max_paths, dpi=dpi)
-    g, keep, notes = limit_graph(g, collapse, max_nodes)
+        return chain_dot(g, leaf, fmt=fmt, rankdir="LR" if rankdir == "auto" else rankdir, title=title,
+                         max_paths=max_paths, dpi=dpi)
+    g, keep, notes = limit_graph(g, collapse, max_nodes, node_budget)
     opts = dict(fmt=fmt, health=health and L.grads_known(g), vanish=vanish, explode=explode,
                 state=_state, keep=keep)
+    if rankdir == "auto":
+        n_ops = sum(1 for n in g.op_nodes() if keep is None or n.id in keep)
+        rankdir = "TB" if n_ops > 12 else "LR"
     out = _header(rankdir, title, notes, dpi)
     if view in ("forward", "both"):
         body = _forward(g, "f" if view == "both" else "", **opts)
@@ -70,6 +82,8 @@ def to_dot(root, view="forward", *, params=None, tensors=None, leaf=None, fmt="%
         out += _cluster("cluster_backward", "backward", body) if view == "both" else body
     if keep is not None:
         out += _hidden_note(g, keep, "f" if view == "both" else "")
+    if legend and (g.engine == "tensor" or view != "forward") and _state is None:
+        out += L.legend_dot("", ("forward", "backward") if view == "both" else (view,))
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -91,26 +105,30 @@ def _cluster(name, label, body, color="#bbbbbb", indent="  "):
             + [indent + line for line in body] + [f"{indent}}}"])
 
 
-def _data_attrs(node, fmt, health, vanish, explode, state):
+def _data_attrs(node, fmt, health, vanish, explode, state, zero_ok=False):
     grad, grad_state = node.grad, "final"
-    if state is not None and node.requires_grad:
+    if state is not None and state.get("hide_grads"):
+        grad, grad_state = None, "hidden"
+    elif state is not None and node.requires_grad:
         grad = state["grads"].get(node.id, state["pending"])
         if grad is state["pending"] or grad is state["ready"]:
             grad_state = "pending" if grad is state["pending"] else "ready"
             grad = None
     if not node.requires_grad and node.value is None:
-        return f'label={L.quote(node.name or "const")}, shape=plaintext, fontcolor="#777777"'
+        return f'label={L.quote(node.label or "const")}, shape=plaintext, fontcolor="#777777"'
     label = L.data_label(node, fmt, grad, grad_state)
     record = label.startswith("{")  # a scalar Value: micrograd's { name | data | grad } record
     attrs = [f'label="{label}", shape=record' if record else f"label={L.quote(label)}, shape=box"]
-    flag = L.health(grad, vanish, explode) if health and grad_state == "final" and node.requires_grad else None
+    flag = (L.health(grad, vanish, explode, zero_ok=zero_ok) if health and grad_state == "final"
+            and node.requires_grad else None)
     fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if node.is_leaf and node.requires_grad else None)
     if state is not None and node.id in state.get("highlight", ()):
         fill = L.HIGHLIGHT_COLOR
     if fill:
         attrs.append(f'style=filled, fillcolor="{fill}"')
-    if flag:
-        attrs.append(f"xlabel={L.quote(L.HEALTH_WORDS[flag])}")
+    if flag:  # the flag inside the node, so it cannot drift between boxes
+        attrs[0] = attrs[0].replace(" }\"", f" | {L.HEALTH_WORDS[flag]} }}\"") if record else \
+            f"label={L.quote(label + chr(10) + L.HEALTH_WORDS[flag])}, shape=box"
     return ", ".join(attrs)
 
 
@@ -146,7 +164,8 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
     def line_of(nid):
         n = g.nodes[nid]
         if n.kind == "data":
-            return f"  {prefix}{nid} [{_data_attrs(n, fmt, health, vanish, explode, state)}];"
+            zero = L.zero_by_input(g, nid)
+            return f"  {prefix}{nid} [{_data_attrs(n, fmt, health, vanish, explode, state, zero)}];"
         style = f'style=filled, fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else L.OP_COLOR}"'
         label = n.op if not getattr(n, "box", None) else n.box
         shape = "box, style=\"rounded,filled\"" if getattr(n, "box", None) else "ellipse"
@@ -158,8 +177,8 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
     for src, dst, i in _edges(g, keep):
         attrs = []
         n = g.nodes[dst]
-        if n.kind == "op" and len(n.inputs) > 1:
-            attrs.append(f"label={L.quote(L.letter(i))}")
+        if n.kind == "op" and len(n.inputs) > 1 and n.op not in _SYMMETRIC:
+            attrs.append(f"label={L.quote(str(i))}")  # the argument's position where order matters
         if (src, dst) in hot:
             attrs.append(f'color="{L.HIGHLIGHT_COLOR}", penwidth=2.5')
         out.append(f"  {prefix}{src} -> {prefix}{dst}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
@@ -169,9 +188,22 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
     return out
 
 
-def _grad_label(n, fmt, is_root):
-    who = n.name or ("output" if is_root else "")
-    head = f"dL/d{who}" if who else "dL/d(.)"
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _root_symbol(g):
+    """The name of the loss in dL/dx: the root's own short name, else L."""
+    r = g.nodes[g.root]
+    return r.name if r.name and len(r.name) <= 8 and " " not in r.name else "L"
+
+
+def _grad_label(n, fmt, is_root, L_):
+    head = f"d{L_}/d{wrap(n.label or ('output' if is_root else n.id))}"
     if n.shape == () and n.dtype == "float":
         return f"{head}\n{L.num(n.grad, fmt)}"
     lines = [head, L.shape_text(n.shape)]
@@ -182,23 +214,33 @@ def _grad_label(n, fmt, is_root):
     return "\n".join(lines)
 
 
+def _local_lines(g, op, fmt):
+    """``d(y)/d(x) = formula [= number]`` per input that gets a gradient."""
+    y = g.nodes[op.outputs[0]].label if op.outputs else "y"
+    lines = []
+    for d, form, loc in zip(op.inputs, op.formulas, op.locals):
+        if not g.nodes[d].requires_grad or form is None:
+            continue
+        val = f" = {L.num(loc, fmt)}" if loc is not None and not _is_number(form) else ""
+        lines.append(f"d{wrap(y)}/d{wrap(g.nodes[d].label)} = {form}{val}")
+    return lines
+
+
 def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
     out = []
     ok = (lambda nid: True) if keep is None else (lambda nid: nid in keep)
     scalar = g.engine == "value"
     shades = L.magnitude_colors(g) if health else {}
+    L_ = _root_symbol(g)
     for n in g.data_nodes():
         if not n.requires_grad or not ok(n.id):
             continue
-        flag = L.health(n.grad, vanish, explode) if health else None
+        flag = L.health(n.grad, vanish, explode, zero_ok=L.zero_by_input(g, n.id)) if health else None
         fill = L.HEALTH_COLORS[flag] if flag else shades.get(n.id, "white")
-        if n.is_leaf and not flag:
-            extra_style = ", penwidth=2"
-        else:
-            extra_style = ""
-        extra = f", xlabel={L.quote(L.HEALTH_WORDS[flag])}" if flag else ""
-        out.append(f"  {prefix}g_{n.id} [label={L.quote(_grad_label(n, fmt, n.id in g.roots))}, shape=box, "
-                   f"style=filled, fillcolor=\"{fill}\"{extra}{extra_style}];")
+        label = _grad_label(n, fmt, n.id in g.roots, L_) + (f"\n{L.HEALTH_WORDS[flag]}" if flag else "")
+        extra_style = ", penwidth=2" if n.is_leaf and not flag else ""
+        out.append(f"  {prefix}g_{n.id} [label={L.quote(label)}, shape=box, "
+                   f"style=filled, fillcolor=\"{fill}\"{extra_style}];")
         uses = [c for c in g.consumers.get(n.id, ()) if ok(c[0])]
         if len(uses) > 1:  # fan-out: the gradient is the sum of what each use sends back
             out.append(f"  {prefix}s_{n.id} [label={L.quote('+')}, shape=circle, width=0.3, fixedsize=true];")
@@ -206,19 +248,18 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
     for op in g.op_nodes():
         if not ok(op.id):
             continue
-        lines = [f"{(getattr(op, 'box', None) or op.op).split(chr(10))[0]} backward"]
-        for i, (d, form, loc) in enumerate(zip(op.inputs, op.formulas, op.locals)):
-            if g.nodes[d].requires_grad:
-                val = f" = {L.num(loc, fmt)}" if loc is not None else ""
-                lines.append(f"d/d{L.letter(i)}: {form}{val}")
-        lines += getattr(op, "box_grads", [])
+        head = (getattr(op, "box", None) or op.op).split(chr(10))[0]
+        lines = [f"{head} backward"] + _local_lines(g, op, fmt) + list(getattr(op, "box_grads", []))
         out.append(f"  {prefix}b_{op.id} [label={L.quote(chr(10).join(lines))}, shape=box, style=\"rounded,filled\", "
                    f"fillcolor=\"{L.OP_COLOR}\"];")
+        gin = None
         for o in op.outputs:  # gradient flowing in
             if not ok(o):
                 continue
-            gin = g.nodes[o].grad
-            lab = f"g = {L.num(gin, fmt)}" if scalar else f"g {L.shape_text(g.nodes[o].shape)}"
+            on = g.nodes[o]
+            gin = on.grad
+            lab = f"g = d{L_}/d{wrap(on.label)}"
+            lab += f"\n= {L.num(on.grad, fmt)}" if scalar else f"\n{L.shape_text(on.shape)}"
             out.append(f"  {prefix}b_{op.id} -> {prefix}g_{o} [dir=back, label={L.quote(lab)}];")
         for i, d in enumerate(op.inputs):  # gradient flowing out to each input
             dn = g.nodes[d]
@@ -226,11 +267,11 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
                 continue
             uses = [c for c in g.consumers.get(d, ()) if ok(c[0])]
             target = f"{prefix}s_{d}" if len(uses) > 1 else f"{prefix}g_{d}"
-            gout = g.nodes[op.outputs[0]].grad if op.outputs else None
-            if scalar and op.locals[i] is not None and gout is not None:
-                lab = f"{L.num(gout, fmt)} x {L.num(op.locals[i], fmt)}\n= {L.num(gout * op.locals[i], fmt)}"
-            else:
-                lab = op.formulas[i] if op.formulas[i].startswith(("g ", "A^T")) else f"g * {op.formulas[i]}"
+            lab = op.outgoing[i] if i < len(op.outgoing) else "?"
+            if scalar and op.locals[i] is not None and gin is not None:
+                lab += f"\n= {L.num(gin, fmt)} * {L.num(op.locals[i], fmt)} = {L.num(gin * op.locals[i], fmt)}"
+            elif not scalar:
+                lab += f"\n{L.shape_text(dn.shape)}"
             out.append(f"  {target} -> {prefix}b_{op.id} [dir=back, label={L.quote(lab)}, color=\"#c0392b\", "
                        f"fontcolor=\"#c0392b\"];")
     return out

@@ -19,84 +19,41 @@ import math
 
 import numpy as np
 
+from . import formulas as F
+from .formulas import local_formula
+from .names import normalize_inputs, normalize_params, param_names_from_scopes
+
 __all__ = ["DataNode", "OpNode", "Graph", "build_graph", "local_formula"]
-
-# local derivative d(out)/d(argument i) per op, written with a, b for the arguments and g for
-# the incoming gradient where the op is not elementwise
-_FORMULAS = {
-    "+": ("1", "1"), "add": ("1", "1"),
-    "-": ("1", "-1"), "sub": ("1", "-1"),
-    "*": ("b", "a"), "mul": ("b", "a"),
-    "/": ("1/b", "-a/b^2"), "div": ("1/b", "-a/b^2"),
-    "**": ("n a^(n-1)", "a^n ln a"), "pow": ("n a^(n-1)", "a^n ln a"),
-    "neg": ("-1",), "exp": ("exp(a)",), "log": ("1/a",), "sqrt": ("1/(2 sqrt(a))",),
-    "abs": ("sign(a)",), "sin": ("cos(a)",), "cos": ("-sin(a)",),
-    "tanh": ("1 - tanh^2",), "sigmoid": ("s (1 - s)",), "softplus": ("sigmoid(a)",),
-    "relu": ("1[a>0]",), "clip": ("1[lo<a<hi]",),
-    "maximum": ("1[a>=b]", "1[b>a]"), "minimum": ("1[a<=b]", "1[b<a]"),
-    "where": ("-", "1[c]", "1[not c]"), "cast": ("1",),
-    "matmul": ("g @ B^T", "A^T @ g"),
-    "sum": ("broadcast",), "mean": ("broadcast / n",), "var": ("2 (a - mean) / n",),
-    "max": ("1[a = max]",), "min": ("1[a = min]",), "logsumexp": ("softmax(a)",),
-    "softmax": ("s * (g - sum(g s))",), "logsoftmax": ("g - softmax * sum(g)",),
-    "reshape": ("reshape back",), "transpose": ("transpose back",),
-    "broadcastto": ("sum over broadcast",), "pad": ("crop",), "getitem": ("scatter into zeros",),
-    "concatenate": ("split",), "stack": ("unstack",), "not_twice_differentiable": ("1",),
-    # ops defined in nn (the engine knows them only by name)
-    "linear": ("g @ W", "g^T @ x", "sum(g, rows)"), "cross_entropy": ("softmax - onehot",),
-    "binary_cross_entropy": ("(x - y) / (x (1 - x))",), "conv": ("col2im(g W)", "g * im2col(x)", "sum(g)"),
-    "max_pool": ("g to argmax",), "avg_pool": ("g / window",), "adaptive_avg_pool": ("g / window",),
-    "leaky_relu": ("1 or slope",), "elu": ("1 or elu + alpha",), "prelu": ("1 or w", "a 1[a<0]"),
-    "arctan": ("1/(1 + a^2)",), "step": ("0",), "normalize": ("(g - mean terms) / std", "g x_hat", "sum(g)"),
-    "lstm_cell": ("gates backward",), "gru_cell": ("gates backward",), "lstm": ("BPTT",), "gru": ("BPTT",),
-    "rnn": ("BPTT",),
-}
-
-
-_NOT_SHOWN_CONST = {"where"}
-
-
-def local_formula(op, i):
-    """Short formula of d(op)/d(argument i), e.g. ``local_formula('tanh', 0) == '1 - tanh^2'``."""
-    if op.startswith("**") and len(op) > 2:  # Value's x ** k with a constant k
-        try:
-            k = float(op[2:])
-        except ValueError:
-            k = None
-        if k is not None:
-            return f"{k:g} a^{k - 1:g}" if k - 1 != 1 else f"{k:g} a"
-    forms = _FORMULAS.get(op, _FORMULAS.get(op.lower()))
-    if forms is None:
-        return f"d{op}/d{'abcdefgh'[i] if i < 8 else i}"
-    if len(forms) == 1:
-        return forms[0]
-    return forms[i] if i < len(forms) else forms[-1]
-
 
 class DataNode:
     """A value in the graph (``kind == 'data'``).
 
     Attributes:
         id: stable string id, unique in the graph.
-        name: label ('' when unknown).
+        name: the user's name ('' when none): a Value's label, a parameter's qualified name, an
+            input's name, a named tensor's name.
+        label: the name the pictures print: ``name``, else one made from the graph (a Value's
+            expression such as ``x*w`` or its number, ``input 0``, ``classifier.1 linear out``).
         value / grad: float for Value graphs; ndarray or None for Tensor graphs.
         shape, dtype: () and 'float' for scalars.
         is_leaf: made by the user (a parameter or an input), not by an op.
+        is_param: a leaf named as a parameter (``params=`` or found through its module).
         requires_grad: False for constant arguments of ops (they get no gradient).
-        scope: dotted module path of the producing op (or of the parameter's name).
+        scope: dotted module path of the producing op (or of the parameter's module).
         obj: the Value or Tensor itself when the walk saw it (None for intermediate tensors).
     """
 
     kind = "data"
 
     def __init__(self, id, name="", value=None, grad=None, shape=(), dtype="float", is_leaf=False,
-                 requires_grad=True, scope="", obj=None):
+                 requires_grad=True, scope="", obj=None, label=None, is_param=False):
         self.id, self.name, self.value, self.grad = id, name, value, grad
         self.shape, self.dtype, self.is_leaf, self.requires_grad = tuple(shape), str(dtype), is_leaf, requires_grad
-        self.scope, self.obj = scope, obj
+        self.scope, self.obj, self.is_param = scope, obj, is_param
+        self.label = label if label is not None else name
 
     def __repr__(self):
-        return f"DataNode({self.id!r}, name={self.name!r}, shape={self.shape})"
+        return f"DataNode({self.id!r}, label={self.label!r}, shape={self.shape})"
 
 
 class OpNode:
@@ -106,16 +63,20 @@ class OpNode:
         op: op label (``'*'`` or ``'tanh'`` for Values, ``Node.name`` such as ``'matmul'`` for Tensors).
         inputs: data-node id per argument (a constant argument gets a data node too).
         outputs: data-node id per output.
-        formulas: local-derivative formula per argument.
+        formulas: local derivative d(output)/d(argument) per argument, written with the graph's
+            names (None for ops that are not elementwise: their gradient is a formula in g).
+        outgoing: the gradient sent to each argument, written in ``g`` (the incoming gradient).
         locals: local derivative per argument as a float (Value graphs), else None.
         scope: ``Node.scope`` ('' for Values).
+        seq: the order backward runs the ops in (larger first), from the engine's creation number.
     """
 
     kind = "op"
 
     def __init__(self, id, op, scope=""):
         self.id, self.op, self.scope = id, op, scope
-        self.inputs, self.outputs, self.formulas, self.locals = [], [], [], []
+        self.inputs, self.outputs, self.formulas, self.outgoing, self.locals = [], [], [], [], []
+        self.seq = 0
 
     def __repr__(self):
         return f"OpNode({self.id!r}, {self.op!r}, inputs={self.inputs}, outputs={self.outputs})"
@@ -138,6 +99,7 @@ class Graph:
         self.roots = []
         self.consumers = {}
         self._by_obj = {}
+        self._producer = {}
 
     @property
     def root(self):
@@ -153,6 +115,12 @@ class Graph:
 
     def op_nodes(self):
         return [n for n in self.nodes.values() if n.kind == "op"]
+
+    def backward_order(self):
+        """Op ids in the order the engine's backward processes them (newest op first)."""
+        ops = self.op_nodes()
+        pos = {n.id: k for k, n in enumerate(ops)}
+        return [n.id for n in sorted(ops, key=lambda n: (-n.seq, -pos[n.id]))]
 
     def edges(self):
         """``(src_id, dst_id, index)``: data -> op with the argument index, op -> data with the output index."""
@@ -175,12 +143,21 @@ class Graph:
         except KeyError:
             raise KeyError(f"viz: {type(obj).__name__} is not part of this graph") from None
 
+    def find(self, name):
+        """The data-node id whose label is ``name`` (KeyError listing the labels if none)."""
+        for n in self.data_nodes():
+            if n.label == name or n.name == name:
+                return n.id
+        labels = ", ".join(sorted({n.label for n in self.data_nodes() if n.label}))
+        raise KeyError(f"viz: no value named {name!r} in the graph; names: {labels}")
+
     def _add(self, node):
         self.nodes[node.id] = node
         return node
 
     def _finish(self):
         self._producer = {}
+        self.consumers = {}
         for n in self.nodes.values():
             if n.kind == "op":
                 for k, d in enumerate(n.outputs):
@@ -215,28 +192,32 @@ def _is_value(obj):
     return hasattr(obj, "_prev") and hasattr(obj, "data") and not isinstance(obj.data, np.ndarray)
 
 
-def _names(params, tensors):
-    """id(Tensor/Value) -> name from ``params``/``tensors`` (dicts name -> obj, or lists of named objs)."""
-    names, objs = {}, []
-    for group in (tensors, params):  # params win
-        if group is None:
-            continue
-        items = group.items() if isinstance(group, dict) else ((getattr(t, "name", None), t) for t in group)
+def _names(params, tensors, inputs):
+    """id(obj) -> name, the set of parameter ids, and the named objects."""
+    names, objs, param_ids = {}, [], set()
+    groups = [(normalize_inputs(tensors), False), (normalize_inputs(inputs), False),
+              (normalize_params(params), True)]  # params win
+    for items, is_param in groups:
         for name, t in items:
             names[id(t)] = name
             objs.append(t)
-    return names, objs
+            if is_param:
+                param_ids.add(id(t))
+    return names, objs, param_ids
 
 
-def build_graph(roots, params=None, tensors=None):
+def build_graph(roots, params=None, tensors=None, inputs=None):
     """Walk the graph that produced ``roots`` (a Value or Tensor, or a list of them) once.
 
     Args:
         roots: the output(s) whose history is drawn.
-        params: optional dict name -> parameter (``dict(model.named_parameters())``) or list of named
-            tensors; their names label the leaves.
-        tensors: optional dict name -> Tensor (or list of named tensors) for intermediate results, so
-            their names, values and gradients (after ``retain_grad()``) can be shown.
+        params: names of the leaves: a module (its ``named_parameters()``), a dict name -> tensor, or
+            an iterable of ``(name, tensor)`` pairs. Without it the parameters of ``nn`` modules are
+            named automatically from the module each op ran in (``features.0.weight``).
+        tensors: dict name -> Tensor (or list of named tensors) for intermediate results, so their
+            names, values and gradients (after ``retain_grad()``) can be shown.
+        inputs: dict name -> Tensor (or a list: ``input 0``, ``input 1``...) naming the inputs.
+            Unnamed leaves that are not parameters are called ``input k``.
 
     Returns:
         Graph
@@ -244,38 +225,68 @@ def build_graph(roots, params=None, tensors=None):
     roots = list(roots) if isinstance(roots, (list, tuple)) else [roots]
     if not roots:
         raise ValueError("viz: nothing to draw (no roots given)")
-    names, objs = _names(params, tensors)
+    names, objs, param_ids = _names(params, tensors, inputs)
     if all(_is_value(r) for r in roots):
         return _build_value(roots, names)
     if all(hasattr(r, "grad_fn") and isinstance(getattr(r, "data", None), np.ndarray) for r in roots):
-        return _build_tensor(roots, names, objs)
+        return _build_tensor(roots, names, objs, param_ids)
     kinds = ", ".join(type(r).__name__ for r in roots)
     raise TypeError(f"viz: can draw the graph of a Value or of a Tensor (all roots of one kind), got {kinds}")
 
 
 # --- scalar Value graphs --------------------------------------------------------------------------
+_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "^"}
+_MAX_EXPR = 24
+_OP_WORDS = {"+": "sum", "-": "difference", "*": "product", "/": "quotient", "**": "power", "neg": "negation"}
+
+
+def _value_label(op, child_labels, n):
+    """A name for an unlabelled Value: its expression when short (``x1*w1``), else ``op #n``."""
+    if op in _INFIX and len(child_labels) == 2:
+        tight = op in ("*", "/", "**")  # binds tighter than + and -: children with a sum get brackets
+        a, b = ((F.wrap(c) if (" " in c or (op == "**" and not c.isalnum())) and (tight or k == 1 and op == "-")
+                 else c) for k, c in enumerate(child_labels))
+        text = f"{a}{_INFIX[op]}{b}" if tight else f"{a} {op} {b}"
+    elif op.startswith("**") and len(child_labels) == 1:
+        text = f"{F.wrap(child_labels[0])}^{op[2:]}"
+    elif len(child_labels) == 1:
+        text = f"-{F.wrap(child_labels[0])}" if op == "neg" else f"{op}({child_labels[0]})"
+    else:
+        text = ""
+    return text if text and len(text) <= _MAX_EXPR else f"{_OP_WORDS.get(op, op)} #{n}"
+
+
 def _build_value(roots, names):
     g = Graph("value")
     order = _postorder(roots, lambda v: v._prev)
-    ids, formulas = {}, {}
+    ids, labels = {}, {}
     for n, v in enumerate(order):
         ids[id(v)] = f"v{n}"
-    for v in order:
+    for n, v in enumerate(order):
         did = ids[id(v)]
         children = tuple(v._prev)
+        op_name = str(getattr(v, "_op", "") or "?")
+        name = names.get(id(v)) or getattr(v, "label", "") or ""
+        if name:
+            label = name
+        elif not children:
+            label = f"{float(v.data):g}"
+        else:
+            label = _value_label(op_name, [labels[id(c)] for c in children], n)
+        labels[id(v)] = label
         if children:
-            op = g._add(OpNode(f"op_{did}", str(getattr(v, "_op", "") or "?")))
+            op = g._add(OpNode(f"op_{did}", op_name))
             op.inputs = [ids[id(c)] for c in children]
             op.outputs = [did]
-            key = (op.op, len(children))
-            forms = formulas.get(key)
-            if forms is None:
-                forms = formulas[key] = [local_formula(op.op, i) for i in range(len(children))]
-            op.formulas = forms
+            op.seq = n
+            fnames = {"args": [labels[id(c)] for c in children], "y": label}
+            for i in range(len(children)):
+                op.formulas.append(F.local_formula(op_name, i, fnames))
+                op.outgoing.append(F.outgoing_formula(op_name, i, fnames))
             local = getattr(v, "_local_grads", None)
             op.locals = [float(x) for x in local] if local else [None] * len(children)
-        name = names.get(id(v)) or getattr(v, "label", "") or ""
-        g._add(DataNode(did, name, float(v.data), float(v.grad), (), "float", not children, True, "", v))
+        g._add(DataNode(did, name, float(v.data), float(v.grad), (), "float", not children, True, "", v,
+                        label=label))
         g._by_obj[id(v)] = did
     g.roots = [ids[id(r)] for r in roots]
     return g._finish()
@@ -292,69 +303,168 @@ def _grad_array(t):
     return None if gr is None else np.asarray(gr.data if hasattr(gr, "data") else gr)
 
 
-def _build_tensor(roots, names, objs):
+def _is_node(obj):
+    return obj is not None and hasattr(obj, "next_functions") and hasattr(obj, "output_meta")
+
+
+def _inputs_of(node):
+    """Per positional input: ``None``, ``('node', Node, k)`` or ``('leaf', Tensor)``."""
+    out = []
+    for entry in node.next_functions:
+        obj, k = entry if isinstance(entry, tuple) else (entry, 0)
+        obj = getattr(obj, "variable", obj)  # an accumulate-grad wrapper around a leaf
+        if obj is None:
+            out.append(None)
+        elif _is_node(obj):
+            out.append(("node", obj, k))
+        else:
+            out.append(("leaf", obj))
+    return out
+
+
+def _shows_const(op, i):
+    """Whether a constant argument i of ``op`` enters its gradient formulas (drawn as a node)."""
+    return F.references(op, i) or F.references(op.lower(), i)
+
+
+def _short_scope(scope, tops):
+    """``LeNet.classifier.1`` -> ``classifier.1`` when ``LeNet`` is the model's own scope."""
+    parts = scope.split(".") if scope else []
+    if len(parts) > 1 and parts[0] in tops:
+        return ".".join(parts[1:])
+    return scope
+
+
+def _formula_extra(node, shapes, shape_y):
+    ctx = getattr(node, "ctx", node)  # what the op's forward stored on its ctx (axis, count, ...)
+    extra = {"shapes": shapes, "shape_y": shape_y}
+    if shapes and shapes[0] is not None:
+        extra["shape0"] = tuple(int(s) for s in shapes[0])
+    for key in ("count", "denom", "axis"):
+        val = getattr(ctx, key, None)
+        if isinstance(val, (int, float, np.integer, np.floating)):
+            extra[key] = f"{val:g}" if isinstance(val, (float, np.floating)) else int(val)
+    if node.name == "cross_entropy":
+        red = getattr(ctx, "reduction", "mean")
+        extra["n"] = extra.get("denom", "N") if red == "mean" else 1
+    return extra
+
+
+def _build_tensor(roots, names, objs, param_ids):
+    from .names import module_at
     g = Graph("tensor")
     known = {}  # tensor key -> Tensor object the caller gave us (roots, tensors=, params=)
     for t in list(objs) + roots:
         if hasattr(t, "grad_fn"):
             known[_tensor_key(t)] = t
     nodes = _postorder([r.grad_fn for r in roots if r.grad_fn is not None],
-                       lambda node: [e[0] for e in node.edges if type(e) is tuple])
-    data_ids = {}
+                       lambda node: [e[1] for e in _inputs_of(node) if e is not None and e[0] == "node"])
+    scopes = [node.scope or "" for node in nodes]
+    leaves = [e[1] for node in nodes for e in _inputs_of(node) if e is not None and e[0] == "leaf"]
+    leaves += [r for r in roots if r.grad_fn is None]
+    auto = param_names_from_scopes(scopes, leaves)
+    tops = {s.split(".")[0] for s in scopes if s and module_at(s.split(".")[0]) is not None}
+    data_ids, n_inputs = {}, [0]
+    by_data = {id(t.data): t for t in objs if hasattr(t, "data")}  # inputs that need no gradient
+
+    def const_label(value, op, i):
+        if value is None:
+            roles = F.ROLES.get(op, ())
+            return roles[i] if i < len(roles) and roles[i] else "const"
+        t = by_data.get(id(value))
+        if t is not None and names.get(id(t)):
+            return names[id(t)]
+        if value.size == 1:
+            return f"{float(value.reshape(-1)[0]):g}"
+        n_inputs[0] += 1
+        return f"input {n_inputs[0] - 1}"
 
     def data_for_tensor(t):  # a leaf tensor, or any tensor the caller handed us
         key = _tensor_key(t)
         did = data_ids.get(key)
         if did is None:
             did = data_ids[key] = f"t{len(data_ids)}"
-            name = names.get(id(t)) or t.name or ""
-            scope = name.rsplit(".", 1)[0] if "." in name else ""
+            name = names.get(id(t)) or auto.get(id(t)) or getattr(t, "name", None) or ""
+            is_param = id(t) in param_ids or id(t) in auto
+            label = name
+            if not label and t.grad_fn is None:
+                label = f"input {n_inputs[0]}"
+                n_inputs[0] += 1
+            scope = name.rsplit(".", 1)[0] if is_param and "." in name else ""
             g._add(DataNode(did, name, t.data, _grad_array(t), t.data.shape, t.data.dtype, t.grad_fn is None,
-                            bool(t.requires_grad), scope, t))
+                            bool(t.requires_grad), scope, t, label=label, is_param=is_param))
             g._by_obj[key] = did
         return did
 
-    op_ids = {}
     for n_op, node in enumerate(nodes):
         op = OpNode(f"op{n_op}", node.name, node.scope or "")
-        op_ids[id(node)] = op.id
+        op.node = node  # the engine's node, for replaying the backward (see capture.py)
+        seq = getattr(node, "seq", None)  # the engine's creation number: backward runs newest first
+        op.seq = seq if seq is not None else getattr(node, "_seq", n_op)
         saved = _saved_values(node)
-        for i, e in enumerate(node.edges):
-            if e is None:  # a constant argument of a binary op (other None edges are options)
-                if i >= len(_FORMULAS.get(node.name, ())) or node.name in _NOT_SHOWN_CONST:
+        op.arg_pos = []
+        for i, e in enumerate(_inputs_of(node)):
+            if e is None:  # a constant argument (other None entries are options)
+                if not _shows_const(node.name, i):
                     continue
                 cid = f"c{n_op}_{i}"
                 value = saved.get(("in", i))
-                g._add(DataNode(cid, "input (no grad)", value, None, () if value is None else value.shape,
-                                "" if value is None else value.dtype, True, False, op.scope))
+                g._add(DataNode(cid, "", value, None, () if value is None else value.shape,
+                                "" if value is None else value.dtype, True, False, op.scope,
+                                label=const_label(value, node.name, i)))
                 op.inputs.append(cid)
-            elif type(e) is tuple:
-                did = data_ids[(id(e[0]), e[1])]
+            elif e[0] == "node":
+                did = data_ids[(id(e[1]), e[2])]
                 if g.nodes[did].value is None and ("in", i) in saved:
                     g.nodes[did].value = saved[("in", i)]
                 op.inputs.append(did)
             else:
-                op.inputs.append(data_for_tensor(e))
-            op.formulas.append(local_formula(node.name, i))
-            op.locals.append(None)
+                op.inputs.append(data_for_tensor(e[1]))
+            op.arg_pos.append(i)
         g._add(op)
-        retained = node._retained or {}
+        retained = node.retained or {}
+        where = _short_scope(op.scope, tops)
         for k, (shape, dtype) in enumerate(node.output_meta):
             key = (id(node), k)
             t = known.get(key)
             if t is None and k in retained:
                 t = retained[k]()
+            out_word = "out" if len(node.output_meta) == 1 else f"out {k}"
+            auto_label = f"{where} {node.name} {out_word}".strip()
             if t is not None:
                 did = data_for_tensor(t)
                 g.nodes[did].scope = op.scope
+                if not g.nodes[did].label:
+                    g.nodes[did].label = auto_label
             else:
                 did = data_ids[key] = f"o{n_op}_{k}"
-                g._add(DataNode(did, "", saved.get(("out", k)), None, shape, dtype, False, True, op.scope))
+                g._add(DataNode(did, "", saved.get(("out", k)), None, shape, dtype, False, True, op.scope,
+                                label=auto_label))
             op.outputs.append(did)
+        _fill_formulas(g, op, node)
     g.roots = [data_for_tensor(r) for r in roots]
     g._finish()
     _place_leaves(g)
     return g
+
+
+def _fill_formulas(g, op, node):
+    """Local derivative and outgoing gradient per drawn argument, named by argument position."""
+    n_args = max(op.arg_pos, default=-1) + 1
+    labels, shapes = ["const"] * n_args, [None] * n_args
+    for d, pos in zip(op.inputs, op.arg_pos):
+        dn = g.nodes[d]
+        labels[pos] = dn.label or "const"
+        shapes[pos] = dn.shape if dn.requires_grad or dn.value is not None else None
+    y = g.nodes[op.outputs[0]] if op.outputs else None
+    fnames = {"args": labels, "y": y.label if y is not None else "y"}
+    gsym = "g" if "g" not in set(labels) | {fnames["y"]} else "dL/dout"
+    extra = _formula_extra(node, shapes, y.shape if y is not None else None)
+    for pos in op.arg_pos:
+        op.formulas.append(F.local_formula(op.op, pos, fnames, extra))
+        out = F.outgoing_formula(op.op, pos, fnames, extra, gsym)
+        op.outgoing.append(out[:-4] if out.endswith(" / 1") else out)
+        op.locals.append(None)
 
 
 def _place_leaves(g):
@@ -377,11 +487,11 @@ def _place_leaves(g):
 
 def _saved_values(node):
     """Arrays a not-yet-freed node saved that are its inputs' or outputs' values."""
-    if not node._saved:  # freed (None) or nothing saved
+    ctx = node.ctx
+    if ctx.freed or not ctx._saved:
         return {}
-    src = getattr(node, "_saved_src", ())
     out = {}
-    for arr, s in zip(node._saved, src):
+    for arr, s in zip(ctx._saved, ctx.saved_sources()):
         if s[0] in ("in", "out") and isinstance(arr, np.ndarray):
             out[s] = arr
     return out

@@ -65,16 +65,19 @@ def summary(arr, fmt):
     if bad:
         return f"{bad} non-finite of {a.size}"
     return (f"mean {af.mean():.3g} std {af.std():.3g}\n"
-            f"min {af.min():.3g} max {af.max():.3g}")
+            f"min {af.min():.3g} max {af.max():.3g} norm {np.sqrt((af * af).sum()):.3g}")
 
 
-def health(grad, vanish, explode):
+def health(grad, vanish, explode, zero_ok=False):
     """'nonfinite' | 'exploding' | 'vanishing' | None for a gradient (None when unknown or fine).
 
     The magnitude is the largest absolute entry: vanishing when it is below ``vanish`` (all of the
     gradient is tiny, e.g. a dead ReLU or a saturated tanh), exploding above ``explode``.
+    ``zero_ok``: the gradient is exactly 0 because a factor it is multiplied by is 0 (not vanishing).
     """
     m = grad_magnitude(grad)
+    if zero_ok and m == 0:
+        return None
     if m is None:
         return None
     if math.isnan(m) or math.isinf(m):
@@ -84,6 +87,25 @@ def health(grad, vanish, explode):
     if vanish is not None and m < vanish:
         return "vanishing"
     return None
+
+
+_PRODUCTS = {"*", "mul", "matmul", "linear"}
+
+
+def zero_by_input(graph, nid):
+    """True when every op reading ``nid`` multiplies it by a value that is all zeros (e.g. x2 = 0 in
+    x2*w2), so its gradient is exactly 0 for that reason, not because it vanished."""
+    uses = graph.consumers.get(nid, ())
+    if not uses:
+        return False
+    for op_id, i in uses:
+        op = graph.nodes[op_id]
+        if op.op not in _PRODUCTS:
+            return False
+        others = [graph.nodes[d].value for k, d in enumerate(op.inputs) if k != i and k < 2]
+        if not others or any(v is None or np.any(np.asarray(v) != 0) for v in others):
+            return False
+    return True
 
 
 def grads_known(graph):
@@ -101,24 +123,45 @@ def data_label(node, fmt, grad=None, grad_state="final"):
     if node.dtype == "float" and node.shape == ():  # a scalar Value
         g = "?" if grad_state == "pending" else num(grad, fmt)
         fields = ([record_field(node.name)] if node.name else []) + \
-            [f"data {record_field(num(node.value, fmt))}", f"grad {record_field(g)}"]
+            [f"data {record_field(num(node.value, fmt))}"] + \
+            ([f"grad {record_field(g)}"] if grad_state != "hidden" else [])
         return "{ " + " | ".join(fields) + " }"
     if not node.requires_grad and node.value is None:
         return node.name or "const"
-    lines = [node.name or ("input" if node.is_leaf and not node.requires_grad else
-                           "param" if node.is_leaf else "tensor")]
+    lines = [node.label or node.name or ("input" if node.is_leaf else "tensor")]
     lines.append(f"{shape_text(node.shape)} {node.dtype}")
     if node.value is not None:
         lines.append(summary(node.value, fmt))
     if grad_state == "pending":
         lines.append("grad ?")
     elif grad_state == "ready":
-        lines.append("grad computed")
+        lines.append("grad (not kept: call backward with retain_graph=True)")
     elif grad is not None:
         lines.append("grad " + summary(grad, fmt).replace("\n", "\ngrad "))
-    elif node.requires_grad and node.is_leaf:
+    elif node.requires_grad and node.is_leaf and grad_state != "hidden":
         lines.append("grad None")
     return "\n".join(lines)
+
+
+def legend_rows(views):
+    """``(colour, meaning)`` pairs of the colours used in ``views``."""
+    rows = []
+    if "forward" in views:
+        rows += [(PARAM_COLOR, "parameter / leaf"), (OP_COLOR, "operation")]
+    if "backward" in views:
+        rows += [("#e3f1e6", "small gradient"), ("#6cb77d", "large gradient (log scale)")]
+    rows += [(HEALTH_COLORS["vanishing"], "vanishing grad (max |g| < vanish)"),
+             (HEALTH_COLORS["exploding"], "exploding grad (max |g| > explode)"),
+             (HEALTH_COLORS["nonfinite"], "non-finite grad (nan / inf)")]
+    return rows
+
+
+def legend_dot(prefix, views):
+    """A small table node explaining the colours (graphviz HTML-like label)."""
+    rows = legend_rows(views)
+    cells = "".join(f'<tr><td bgcolor="{c}" width="18"> </td><td align="left">{t}</td></tr>' for c, t in rows)
+    table = f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>legend</b></td></tr>{cells}</table>>'
+    return [f"  {prefix}legend [shape=plaintext, fontsize=9, label={table}];"]
 
 
 def magnitude_colors(graph):

@@ -96,7 +96,8 @@ def draw(root, path=None, format=None, view="forward", engine="dot", **kwargs):
     Args:
         root: the output whose computation is drawn.
         path: file to write; without it a :class:`Picture` is returned (inline in Jupyter).
-        format: 'png', 'svg' or 'pdf' (default: the suffix of ``path``, else png).
+        format: 'png', 'svg', 'pdf' or 'html' (default: the suffix of ``path``, else png). 'html'
+            (or a ``.html`` path) writes the interactive explorer page (see :func:`~autodiff.viz.explore.explore`).
         view: 'forward', 'backward', 'both' or 'chain' (with ``leaf=``).
         engine: graphviz layout program ('dot').
         **kwargs: passed to :func:`~autodiff.viz.dot.to_dot` (params, tensors, fmt, rankdir, health,
@@ -108,6 +109,11 @@ def draw(root, path=None, format=None, view="forward", engine="dot", **kwargs):
     Raises:
         GraphvizNotFoundError: the graphviz program is not installed (the message says how).
     """
+    if format == "html" or (format is None and path is not None and str(path).lower().endswith((".html", ".htm"))):
+        from .explore import explore
+        keep = {k: kwargs[k] for k in ("params", "inputs", "tensors", "title", "fmt") if k in kwargs}
+        ex = explore(root, **keep)
+        return ex if path is None else ex.save(path)
     source = to_dot(root, view, **kwargs)
     if path is None:
         return Picture(source, engine)
@@ -126,13 +132,31 @@ def draw_chain(root, leaf, path=None, format=None, **kwargs):
 Steps = namedtuple("Steps", "frames gif")
 
 
-def draw_steps(root, directory, *, gif=True, duration=700, dpi=72, max_frames=200, prefix="step",
-               params=None, tensors=None, **kwargs):
-    """Frames of the backward pass: one per node, in the order backward processes them.
+def step_title(g, nid, k, total):
+    """Frame title naming the node processed: ``backward step 3/7: n = x1*w1 + b (op +)``."""
+    if nid is None:
+        return f"backward done ({total - 1} steps): every gradient, leaves included"
+    n = g.nodes[nid]
+    if n.kind == "op":
+        outs = ", ".join(g.nodes[o].label for o in n.outputs)
+        where = f" in {n.scope}" if n.scope else ""
+        what = f"op {n.op}{where} -> {outs}"
+    else:
+        op = g.producer(nid)
+        what = n.label + (f" (made by {g.nodes[op].op})" if op else " (leaf)")
+    return f"backward step {k + 1}/{total - 1}: processing {what}"
 
-    Value graphs get one frame per Value (reverse topological order), Tensor graphs one per op.
-    Each frame highlights the node being processed; the gradients known so far are written in the
-    nodes (``grad ?`` where none has arrived yet).
+
+def draw_steps(root, directory, *, gif=True, duration=700, dpi=72, max_frames=200, prefix="step",
+               params=None, tensors=None, inputs=None, **kwargs):
+    """Frames of the backward pass: one per node, in the order backward processes them, then a last
+    frame with every gradient.
+
+    Value graphs get one frame per Value (reverse topological order), Tensor graphs one per op in
+    the engine's order (replayed when the graph was kept with ``retain_graph=True``, which also
+    shows each intermediate gradient). Each frame highlights the node being processed and is titled
+    with its name; the gradients known so far are written in the nodes (``grad ?`` where none has
+    arrived yet). All frames are padded to the same pixel size.
 
     Args:
         root: the output (call ``backward()`` first for Values whose local derivatives are unknown).
@@ -141,13 +165,16 @@ def draw_steps(root, directory, *, gif=True, duration=700, dpi=72, max_frames=20
         duration: milliseconds per GIF frame.
         dpi: resolution of the frames.
         max_frames: refuse graphs with more frames than this (the node limit of the other views).
+        params, tensors, inputs: names, as for :func:`~autodiff.viz.graph.build_graph`.
         **kwargs: passed to :func:`~autodiff.viz.dot.to_dot` (fmt, rankdir, ...).
 
     Returns:
         Steps(frames=[png paths], gif=gif path or None)
     """
-    g = build_graph(root, params=params, tensors=tensors)
-    states = list(step_states(g))
+    from .capture import replay
+    g = build_graph(root, params=params, tensors=tensors, inputs=inputs)
+    order = replay(root, g) if g.engine == "tensor" else None
+    states = list(step_states(g, order))
     if len(states) > max_frames:
         raise ValueError(f"draw_steps: {len(states)} frames for this graph, more than max_frames={max_frames}; "
                          "draw a smaller graph or raise max_frames")
@@ -155,17 +182,34 @@ def draw_steps(root, directory, *, gif=True, duration=700, dpi=72, max_frames=20
     directory.mkdir(parents=True, exist_ok=True)
     frames = []
     for k, (nid, state) in enumerate(states):
-        n = g.nodes[nid]
-        what = (f"op {n.op}" if n.kind == "op" else n.name or
-                (f"value {n.value:.4g}" if isinstance(n.value, float) else nid))
-        title = f"backward step {k + 1}/{len(states)}: processing {what}"
+        title = step_title(g, nid, k, len(states))
         source = to_dot(None, "forward", graph=g, _state=state, title=title, dpi=dpi, max_nodes=None, **kwargs)
         frames.append(_write(directory / f"{prefix}_{k:03d}.png", render_dot(source, "png")))
+    pad_frames(frames)
     gif_path = None
     if gif and frames:
         gif_path = str(directory / f"{prefix}s.gif")
         write_gif(frames, gif_path, duration)
     return Steps(frames, gif_path)
+
+
+def pad_frames(png_paths):
+    """Pad every PNG (white, centred) to the largest width and height among them, in place."""
+    from PIL import Image
+    sizes = []
+    for p in png_paths:
+        with Image.open(p) as im:
+            sizes.append(im.size)
+    if not sizes:
+        return
+    w, h = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    for p, size in zip(png_paths, sizes):
+        if size == (w, h):
+            continue
+        with Image.open(p) as im:
+            canvas = Image.new("RGB", (w, h), "white")
+            canvas.paste(im.convert("RGB"), ((w - size[0]) // 2, (h - size[1]) // 2))
+        canvas.save(p)
 
 
 def write_gif(png_paths, path, duration=700):

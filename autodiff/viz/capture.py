@@ -1,0 +1,63 @@
+"""Replay a Tensor graph's backward to see every gradient as the engine computes it, in its order.
+
+A Tensor graph keeps the gradients of leaves only (``.grad``); intermediate results keep none unless
+``retain_grad()`` was called. When the graph still holds its saved values (the first backward used
+``retain_graph=True``, or none ran yet), :func:`replay` runs the engine's backward once more through
+``autodiff.grad`` (which changes no ``.grad``), with a temporary hook on every op output: the hooks
+record each output's gradient and the order the engine processed the ops in.
+"""
+import numpy as np
+
+__all__ = ["replay"]
+
+
+def _leaves(graph):
+    return [n.obj for n in graph.data_nodes() if n.is_leaf and n.requires_grad and n.obj is not None]
+
+
+def replay(root, graph):
+    """Fill ``graph``'s intermediate gradients from a second backward; returns the op ids in engine order.
+
+    Returns None (and changes nothing) when the graph's saved values were freed, the root is not a
+    single-element tensor, or the engine does not offer per-output hooks.
+    """
+    from ..backward import grad as engine_grad
+    if graph.engine != "tensor" or root is None or getattr(root, "grad_fn", None) is None:
+        return None
+    if int(np.prod(root.data.shape)) != 1:
+        return None
+    ops = [op for op in graph.op_nodes() if getattr(op, "node", None) is not None]
+    if any(getattr(op.node, "freed", False) for op in ops) or not all(hasattr(op.node, "tensor_hooks") for op in ops):
+        return None
+    order, grads, installed = [], {}, []
+    for op in ops:
+        node = op.node
+        if node.tensor_hooks is None:
+            node.tensor_hooks = {}
+        for k, did in enumerate(op.outputs):
+            def hook(g, op_id=op.id, did=did):
+                if not order or order[-1] != op_id:
+                    order.append(op_id)
+                grads[did] = np.array(g.data if hasattr(g, "data") else g, copy=True)
+            node.tensor_hooks.setdefault(k, []).append(hook)
+            installed.append((node, k, hook))
+    leaves = _leaves(graph)
+    try:
+        engine_grad(root, leaves, retain_graph=True, allow_unused=True)
+    except RuntimeError:
+        return None
+    finally:
+        for node, k, hook in installed:
+            hooks = node.tensor_hooks.get(k, [])
+            if hook in hooks:
+                hooks.remove(hook)
+            if not hooks:
+                node.tensor_hooks.pop(k, None)
+            if not node.tensor_hooks:
+                node.tensor_hooks = None
+    for did, g in grads.items():
+        n = graph.nodes[did]
+        if n.grad is None:
+            n.grad = g
+    seen = set(order)
+    return order + [op.id for op in ops if op.id not in seen]
