@@ -14,7 +14,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from .tensor import Tensor, cat, concatenate, grad, maximum, minimum, split, stack, where
 from .value import Value
-from .viz import draw, draw_chain, draw_steps, to_dot
+from .viz import draw, draw_chain, draw_steps, explore, to_dot
 
 float32 = "float32"
 float64 = "float64"

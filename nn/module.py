@@ -12,6 +12,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
+from autodiff.viz.names import note_module as _note_module
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys"]
 
@@ -349,6 +350,7 @@ class Module:
         if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
             args, finish = _module_backward_hooks.setup(self, args)
         with autodiff.scope(d["_scope_name"] or type(self).__name__):
+            _note_module(self)  # lets the pictures name parameters by module path
             out = self.forward(*args, **kwargs)
         if d["_forward_hooks"]:
             for hook in list(d["_forward_hooks"].values()):
