@@ -36,15 +36,17 @@ def _bwd_exact(g, x, out):
 
 
 def _fwd_tanh(x, out):
+    one = x.dtype.type(1)
     half = x.dtype.type(0.5)
     k = x.dtype.type(_SQRT_2_OVER_PI)
     c = x.dtype.type(_C)
     for i in prange(x.size):
         v = x[i]
-        out[i] = half * v * (1 + vtanh(k * (v + c * v * v * v)))
+        out[i] = half * v * (one + vtanh(k * (v + c * v * v * v)))
 
 
 def _bwd_tanh(g, x, out):
+    one = x.dtype.type(1)
     half = x.dtype.type(0.5)
     k = x.dtype.type(_SQRT_2_OVER_PI)
     c = x.dtype.type(_C)
@@ -52,7 +54,7 @@ def _bwd_tanh(g, x, out):
     for i in prange(x.size):
         v = x[i]
         t = vtanh(k * (v + c * v * v * v))
-        out[i] = g[i] * (half * (1 + t) + half * v * (1 - t * t) * k * (1 + c3 * v * v))
+        out[i] = g[i] * (half * (one + t) + half * v * (one - t * t) * k * (one + c3 * v * v))
 
 
 def _cdf(x, out):

@@ -28,6 +28,12 @@ def _additive(mask, what, dtype):
     return mask if isinstance(mask, Tensor) and mask.requires_grad else data.astype(dtype, copy=False)
 
 
+def _linear(x, weight, bias):
+    """F.linear on the rows of ``x`` (N, L, in) as one 2-d product, reshaped back to (N, L, out)."""
+    n, l, d = _shape(x)
+    return F.linear(x.reshape(n * l, d), weight, bias).reshape(n, l, -1)
+
+
 def _pad_last(mask):
     """Append one column of zeros (a key that takes part) to a float mask."""
     if isinstance(mask, Tensor):
@@ -126,14 +132,14 @@ class MultiheadAttention(Module):
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight
             if query is key and key is value:  # self-attention: one product for all three
-                return F.linear(query, w, b).split(E, axis=-1)
-            q = F.linear(query, w[:E], bq)
+                return _linear(query, w, b).split(E, axis=-1)
+            q = _linear(query, w[:E], bq)
             if key is value:
-                k, v = F.linear(key, w[E:], None if b is None else b[E:]).split(E, axis=-1)
+                k, v = _linear(key, w[E:], None if b is None else b[E:]).split(E, axis=-1)
                 return q, k, v
-            return q, F.linear(key, w[E:2 * E], bk), F.linear(value, w[2 * E:], bv)
-        return (F.linear(query, self.q_proj_weight, bq), F.linear(key, self.k_proj_weight, bk),
-                F.linear(value, self.v_proj_weight, bv))
+            return q, _linear(key, w[E:2 * E], bk), _linear(value, w[2 * E:], bv)
+        return (_linear(query, self.q_proj_weight, bq), _linear(key, self.k_proj_weight, bk),
+                _linear(value, self.v_proj_weight, bv))
 
     def _check(self, query, key, value, key_padding_mask, attn_mask):
         """Validate shapes; returns whether the input is batched."""
@@ -239,7 +245,7 @@ class MultiheadAttention(Module):
                 weights = weights.squeeze(0)
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=use_causal)
-        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N, L, E))
+        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N * L, E)).reshape(N, L, E)
         if not batched:
             out = out.squeeze(0)
         elif not self.batch_first:

@@ -55,6 +55,13 @@ def _seq_len(x, batch_first):
     return x.shape[0] if x.ndim == 2 else x.shape[1 if batch_first else 0]
 
 
+def _feed_forward(layer, x):
+    """linear2(dropout(activation(linear1(x)))) on the rows of x as 2-d products."""
+    rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x
+    y = layer.linear2(layer.dropout(layer.activation(layer.linear1(rows))))
+    return y.reshape(x.shape) if x.ndim > 2 else y
+
+
 def _clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
@@ -109,7 +116,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout2(_feed_forward(self, x))
 
 
 class TransformerDecoderLayer(Module):
@@ -169,7 +176,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(_feed_forward(self, x))
 
 
 class TransformerEncoder(Module):
