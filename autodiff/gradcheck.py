@@ -1,7 +1,8 @@
 """Compare the engine's gradients with central finite differences in float64."""
 import numpy as np
 
-from .tensor import Tensor, grad
+from .backward import grad
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

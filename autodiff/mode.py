@@ -91,3 +91,31 @@ class scope:
     def __exit__(self, *exc):
         _scope.reset(self._tokens.pop())
         return False
+
+
+_tracing = contextvars.ContextVar("autodiff_tracing", default=False)
+
+
+def is_tracing():
+    """True inside ``autodiff.tracing()``: every op is recorded with its arguments."""
+    return _tracing.get()
+
+
+class tracing:
+    """Record every op as a graph node, with its arguments, even when nothing requires grad.
+
+    Inside the block each recorded ``Node`` also keeps ``node.inputs`` (the positional arguments as
+    passed to ``Function.apply``: Tensors and constants) and ``node.kwargs``. Exporters walk that graph
+    (``nn.onnx.export``); ordinary recording keeps neither.
+    """
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_tracing.set(True))
+        return self
+
+    def __exit__(self, *exc):
+        _tracing.reset(self._tokens.pop())
+        return False

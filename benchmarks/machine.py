@@ -124,8 +124,6 @@ def machine_info(threads: dict | None = None) -> dict:
     for mod in ("numba", "torch", "micrograd"):
         m = optional_import(mod)
         info[mod] = getattr(m, "__version__", "installed") if m else None
-    ad_function = optional_import("autodiff.function")
-    info["autodiff_c"] = None if ad_function is None else ad_function._fastop is not None
     info["threads"] = threads or {}
     try:
         info["load_average"] = [round(x, 2) for x in os.getloadavg()]
@@ -146,9 +144,6 @@ def machine_line(info: dict) -> str:
              (f"torch {info['torch']} ({th.get('torch')} threads, set to match BLAS)" if info.get("torch")
               else "torch not installed"),
              f"micrograd {info['micrograd']}" if info.get("micrograd") else "micrograd not installed"]
-    if info.get("autodiff_c") is not None:  # the engine's optional C accelerator (autodiff/_fastop.c)
-        parts.append("autodiff C accelerator " + ("on" if info["autodiff_c"] else
-                                                  "OFF (pure Python: more per-op overhead)"))
     load = info.get("load_average")
     if load:
         busy = load[0] > (info.get("usable_cores") or info["cores"] or 1)

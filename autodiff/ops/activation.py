@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .generic import sigmoid, where
+from .array_or_tensor import sigmoid, where
 
 
 class Step(Function):
@@ -70,7 +70,7 @@ class ELU(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         neg = x.clip(None, 0) if isinstance(x, np.ndarray) else x.clip(max=0)
-        from autodiff.ops.generic import exp
+        from autodiff.ops.array_or_tensor import exp
         return where(ctx.mask, g, g * ctx.alpha * exp(neg))
 
 

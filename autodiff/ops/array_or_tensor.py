@@ -1,14 +1,15 @@
-"""Helpers that work on numpy arrays and on Tensors alike.
+"""Array-or-Tensor helpers: functions that work on numpy arrays and on Tensors alike.
 
 Backward formulas are written once with these (and with operators both types share), so the same code
 runs on arrays in a plain backward pass and on Tensors when ``create_graph=True`` records it.
 """
 import numpy as np
 
+from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports the ops)
+
 
 def _is_tensor(x):
-    from ..tensor import Tensor
-    return isinstance(x, Tensor)
+    return isinstance(x, tensors.Tensor)
 
 
 def unbroadcast(g, shape):
@@ -52,8 +53,7 @@ tanh = _unary(np.tanh, "tanh")
 def sign(x):
     """sign(x) as a constant (its derivative is zero almost everywhere)."""
     if _is_tensor(x):
-        from ..tensor import Tensor
-        return Tensor(np.sign(x.data))
+        return tensors.Tensor(np.sign(x.data))
     return np.sign(x)
 
 
@@ -67,8 +67,8 @@ def sigmoid(x):
 def where(cond, a, b):
     """where(cond, a, b); cond is never differentiated."""
     if _is_tensor(a) or _is_tensor(b):
-        from ..tensor import where as twhere
-        return twhere(cond.data if _is_tensor(cond) else cond, a, b)
+        from .elementwise import Where  # elementwise imports this module
+        return Where.apply(cond.data if _is_tensor(cond) else cond, a, b)
     return np.where(cond.data if _is_tensor(cond) else cond, a, b)
 
 

@@ -4,59 +4,60 @@ import numpy as np
 from ..function import Function
 from ..kernels.activation import (fits_kernel, fits_kernel_pair, relu_backward, relu_forward,
                                   sigmoid_backward, sigmoid_forward)
-from .generic import cos, exp, log, sign, sin, unbroadcast, where
+from .array_or_tensor import cos, exp, log, sign, sin, unbroadcast, where
 
 
 def _shape(x):
     return x.shape if isinstance(x, np.ndarray) else np.shape(x)
 
 
-# Add and Sub store nothing on ctx: the shapes of the inputs that need a gradient are in
-# ctx.input_meta (recorded by the engine), so a plain addition keeps no extra objects alive.
+def _shapes(a, b):
+    return _shape(a), _shape(b)
+
+
+def _to_shape(g, shape):
+    """``g`` summed back to ``shape`` when broadcasting stretched that input (else ``g`` itself)."""
+    return g if g.shape == shape else unbroadcast(g, shape)
+
+
 class Add(Function):
-    """a + b: both gradients are the incoming gradient."""
+    """a + b: both gradients are the incoming gradient (summed over broadcast axes)."""
 
     exact_grad_shapes = True
-    ufunc = np.add  # what forward computes (used by the C accelerator, see function.binary_operator)
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.shapes = _shapes(a, b)
         return a + b
 
     @staticmethod
     def backward(ctx, g):
-        ma, mb = ctx.input_meta
-        mo = ctx.output_meta[0]  # g has the output's shape; the engine often shares these tuples
-        ga = None if ma is None else g if ma is mo or ma[0] == mo[0] else unbroadcast(g, ma[0])
-        gb = None if mb is None else g if mb is mo or mb[0] == mo[0] else unbroadcast(g, mb[0])
-        return ga, gb
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (_to_shape(g, sa) if na else None), (_to_shape(g, sb) if nb else None)
 
 
 class Sub(Function):
     """a - b: d/da = 1, d/db = -1."""
 
     exact_grad_shapes = True
-    ufunc = np.subtract  # what forward computes (used by the C accelerator, see function.binary_operator)
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.shapes = _shapes(a, b)
         return a - b
 
     @staticmethod
     def backward(ctx, g):
-        ma, mb = ctx.input_meta
-        mo = ctx.output_meta[0]
-        ga = None if ma is None else g if ma is mo or ma[0] == mo[0] else unbroadcast(g, ma[0])
-        gb = None if mb is None else -g if mb is mo or mb[0] == mo[0] else unbroadcast(-g, mb[0])
-        return ga, gb
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (_to_shape(g, sa) if na else None), (_to_shape(-g, sb) if nb else None)
 
 
 class Mul(Function):
     """a * b: d/da = b, d/db = a."""
 
     exact_grad_shapes = True
-    ufunc = np.multiply  # what forward computes (used by the C accelerator, see function.binary_operator)
-    saves_inputs = True  # forward saves (a, b)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -66,17 +67,9 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ma, mb = ctx.input_meta  # (shape, dtype) of an input that needs a gradient, else None
-        mo = ctx.output_meta[0]  # g * b and g * a have the output's shape
-        ga = gb = None
-        if ma is not None:
-            ga = g * b
-            if ma is not mo and ma[0] != mo[0]:
-                ga = unbroadcast(ga, ma[0])
-        if mb is not None:
-            gb = g * a
-            if mb is not mo and mb[0] != mo[0]:
-                gb = unbroadcast(gb, mb[0])
+        na, nb = ctx.needs_input_grad
+        ga = _to_shape(g * b, _shape(a)) if na else None
+        gb = _to_shape(g * a, _shape(b)) if nb else None
         return ga, gb
 
 
@@ -84,8 +77,6 @@ class Div(Function):
     """a / b: d/da = 1/b, d/db = -a/b^2."""
 
     exact_grad_shapes = True
-    ufunc = np.true_divide  # what forward computes (used by the C accelerator, see function.binary_operator)
-    saves_inputs = True  # forward saves (a, b)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -95,9 +86,9 @@ class Div(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ma, mb = ctx.input_meta
-        ga = None if ma is None else unbroadcast(g / b, ma[0])
-        gb = None if mb is None else unbroadcast(-g * a / (b * b), mb[0])
+        na, nb = ctx.needs_input_grad
+        ga = _to_shape(g / b, _shape(a)) if na else None
+        gb = _to_shape(-g * a / (b * b), _shape(b)) if nb else None
         return ga, gb
 
 
@@ -292,7 +283,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        from .generic import sigmoid
+        from .array_or_tensor import sigmoid
         return g * sigmoid(a)
 
 

@@ -66,7 +66,7 @@ class SetItem(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .generic import unbroadcast
+        from .array_or_tensor import unbroadcast
         na, nv = ctx.needs_input_grad[:2]
         ga = gv = None
         if nv:

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..function import Function
 from ..kernels.gemm import matmul as _matmul  # BLAS/Numba per shape; thin 2-d products on one BLAS thread
-from .generic import unbroadcast
+from .array_or_tensor import unbroadcast
 
 
 class MatMul(Function):

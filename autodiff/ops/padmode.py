@@ -12,7 +12,7 @@ Function (:class:`PadModeFold`) whose backward is the forward padding: gradients
 import numpy as np
 
 from ..function import Function
-from .generic import _is_tensor
+from .array_or_tensor import _is_tensor
 
 __all__ = ["PadMode", "PadModeFold", "pad_mode", "pad", "NUMPY_MODES"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .generic import broadcast_to, exp, where
+from .array_or_tensor import broadcast_to, exp, where
 
 
 def normalize_axis(axis, ndim, op="reduce"):

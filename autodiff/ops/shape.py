@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .generic import unbroadcast
+from .array_or_tensor import unbroadcast
 
 
 class Reshape(Function):

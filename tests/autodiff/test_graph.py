@@ -121,7 +121,7 @@ def test_saved_arrays_released_after_backward():
     node = h.grad_fn
     y = (h * 2).sum()
     y.backward()
-    assert node._saved is None  # released (and marked freed)
+    assert node.freed  # released (and marked freed)
     del h, y
     gc.collect()
 
