@@ -10,6 +10,7 @@ import numpy as np
 from . import backward
 from .graph import VersionBox
 from .methods.arithmetic import ArithmeticMethods
+from .methods.indexing import IndexingMethods
 from .methods.inplace import InplaceMethods
 from .methods.math import MathMethods
 from .methods.reductions import ReductionMethods
@@ -63,7 +64,7 @@ def _unwrap_nested(x):
     return x
 
 
-class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, InplaceMethods):
+class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, IndexingMethods, InplaceMethods):
     """An n-d array that records the operations made on it, for reverse-mode differentiation.
 
     Args:
