@@ -1,4 +1,6 @@
-"""Learning-rate schedules: StepLR, ExponentialLR, ReduceLROnPlateau and the course's AdaptiveLR.
+"""Learning-rate schedules: StepLR, ExponentialLR, ReduceLROnPlateau and the course's AdaptiveLR here;
+LambdaLR, MultiStepLR, LinearLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
+OneCycleLR and SequentialLR in ``_schedules.py`` (re-exported here), all with PyTorch's trajectories.
 
 Call ``scheduler.step()`` once per epoch, after ``optimizer.step()`` (PyTorch's order);
 ``ReduceLROnPlateau.step(metric)`` and ``AdaptiveLR.step(error)`` take the epoch's
@@ -12,7 +14,9 @@ import math
 
 import numpy as np
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "ReduceLROnPlateau", "AdaptiveLR"]
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "ReduceLROnPlateau", "AdaptiveLR", "LambdaLR",
+           "MultiStepLR", "LinearLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+           "OneCycleLR", "SequentialLR"]
 
 
 def _scalar(value, who: str) -> float:
@@ -61,6 +65,7 @@ class LRScheduler:
         self._initial_step()
 
     def _initial_step(self):
+        self._step_count = 0
         self.step()
 
     def get_lr(self) -> list:  # pragma: no cover - abstract
@@ -70,10 +75,21 @@ class LRScheduler:
         """The learning rates set by the last :meth:`step`, one per group."""
         return list(self._last_lr)
 
-    def step(self) -> None:
-        """Advance one epoch and set the groups' learning rates."""
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+    def step(self, epoch=None) -> None:
+        """Advance one epoch and set the groups' learning rates.
+
+        ``step(epoch)`` jumps to ``epoch`` (PyTorch's deprecated form, which ``SequentialLR`` uses):
+        schedulers with a closed form compute the rate from it directly.
+        """
+        self._step_count = getattr(self, "_step_count", 0) + 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = closed() if closed is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -112,6 +128,9 @@ class StepLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch, as ``torch.optim.lr_scheduler.ExponentialLR``.
@@ -131,6 +150,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -291,3 +313,8 @@ class AdaptiveLR(LRScheduler):
             self.last_error = error
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
         return accepted
+
+
+# the torch schedules of _schedules.py build on LRScheduler above
+from ._schedules import (CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, LambdaLR,  # noqa: E402
+                         LinearLR, MultiStepLR, OneCycleLR, SequentialLR)
