@@ -17,6 +17,8 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Lo
 from .losses import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss,
                      MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                      TripletMarginLoss)
+from .layers import (ConvTranspose1d, ConvTranspose2d, Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold,
+                     Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
 from .layers import (GRU, LSTM, RNN, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d,
                      Conv2d, GRUCell, JordanRNN, LSTMCell, MaxPool1d, MaxPool2d, RNNCell)

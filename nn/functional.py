@@ -25,6 +25,10 @@ from ._activation_functions import (celu, glu, hardshrink, hardsigmoid, hardswis
                                     relu6, selu, softmin, softshrink, softsign, tanhshrink, threshold)
 from . import _distance, _loss_functions
 from ._distance import cosine_similarity, normalize, one_hot, pairwise_distance
+from autodiff.ops.conv_transpose import conv_transpose1d, conv_transpose2d
+from autodiff.ops.fold import fold, unfold
+from . import _spatial
+from ._spatial import interpolate, pixel_shuffle, pixel_unshuffle
 from ._loss_functions import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
                               margin_ranking_loss, multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss,
                               soft_margin_loss, triplet_margin_loss)
@@ -36,7 +40,9 @@ __all__ = [
     "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
-__all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions.__all__
+__all__ += _activation_functions.__all__
+__all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions.__all__ + _spatial.__all__
+__all__ += ["conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 # attention and the Transformer activations (issue 20)
 from autodiff.ops.attention import scaled_dot_product_attention
 from autodiff.ops.gelu import GELU as _GELU

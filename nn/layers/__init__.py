@@ -7,6 +7,9 @@ from .activation import GELU, SiLU
 from .attention import MultiheadAttention
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .resample import (Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold, Upsample, UpsamplingBilinear2d,
+                       UpsamplingNearest2d)
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
