@@ -19,7 +19,10 @@ class GetItem(Function):
     def forward(ctx, a, key):
         ctx.shape, ctx.dtype, ctx.key = a.shape, a.dtype, key
         try:
-            return np.asarray(a[key])
+            out = a[key]
+            if not isinstance(out, np.ndarray):  # one element by basic indexing: numpy gives a copy
+                out = a[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]  # a 0-d view
+            return out
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
 

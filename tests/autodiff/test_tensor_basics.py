@@ -100,3 +100,11 @@ def test_sigmoid_matches_definition_on_mixed_signs(rng, shape):
     x = rng.normal(scale=5, size=shape)
     np.testing.assert_allclose(ad.Tensor(x).sigmoid().data, 1 / (1 + np.exp(-x)), rtol=1e-14)
     assert ad.Tensor(x.astype(np.float32)).sigmoid().dtype == np.float32
+
+
+@pytest.mark.parametrize("data", ["abc", [1, "a"], [[1.0], ["x"]], np.array(["0.5", "1"]), [object()]])
+def test_non_numeric_data_is_refused_at_construction(data):
+    with pytest.raises(TypeError, match="tensor: data must be numbers or booleans"):
+        ad.tensor(data)
+    with pytest.raises(TypeError, match="numbers or booleans"):
+        ad.Tensor(data)

@@ -239,3 +239,45 @@ def test_in_place_change_through_a_view_passes_gradcheck(rng):
         return z * z
 
     assert ad.gradcheck(f, [x, w])
+
+
+def test_inplace_through_a_0d_element_view_reaches_the_base_and_the_gradient():
+    torch = pytest.importorskip("torch")
+    data = np.array([1.0, 2.0, 3.0])
+    x = ad.tensor(data, requires_grad=True)
+    y = x * 1
+    v = y[0]
+    v += 10
+    (y * ad.tensor([1.0, 2.0, 3.0])).sum().backward()
+    tx = torch.tensor(data, requires_grad=True)
+    ty = tx * 1
+    tv = ty[0]
+    tv += 10
+    (ty * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_inplace_multiply_of_one_element_of_a_2d_tensor():
+    torch = pytest.importorskip("torch")
+    data = np.arange(6.0).reshape(2, 3) + 1
+    w = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(data, requires_grad=True)
+    y = x * 2
+    y[1, 2] *= 3
+    (y * ad.tensor(w)).sum().backward()
+    tx = torch.tensor(data, requires_grad=True)
+    ty = tx * 2
+    ty[1, 2] *= 3
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_element_update_without_autograd_changes_the_tensor():
+    t = ad.tensor([1.0, 2.0])
+    t[0] += 10
+    np.testing.assert_allclose(t.data, [11.0, 2.0])
+    v = t[1]
+    v *= 3
+    np.testing.assert_allclose(t.data, [11.0, 6.0])
