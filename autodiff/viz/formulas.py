@@ -42,8 +42,8 @@ VJP = {
     "var": ("expand(g, {shape0}) * 2*({0} - mean({0})) / {denom}",),
     "max": ("expand(g, {shape0}) * 1[{0} == {y}] / ties",), "min": ("expand(g, {shape0}) * 1[{0} == {y}] / ties",),
     "logsumexp": ("expand(g, {shape0}) * softmax({0})",),
-    "softmax": ("{y} * (g - sum(g * {y}, axis={axis}))",),
-    "logsoftmax": ("g - exp({y}) * sum(g, axis={axis})",),
+    "softmax": ("{y} * (g - sum(g * {y}, axis={axis}, keepdims=True))",),
+    "logsoftmax": ("g - exp({y}) * sum(g, axis={axis}, keepdims=True)",),
     "cross_entropy": ("g * (softmax({0}) - onehot({1})) / {n}",),
     
     "conv": ("conv_transpose(g, {1})", "correlate({0}, g)", "sum(g, over all but channels)"),

@@ -229,7 +229,7 @@ def build_graph(roots, params=None, tensors=None, inputs=None):
     if all(_is_value(r) for r in roots):
         return _build_value(roots, names)
     if all(hasattr(r, "grad_fn") and isinstance(getattr(r, "data", None), np.ndarray) for r in roots):
-        return _build_tensor(roots, names, objs, param_ids)
+        return _build_tensor(roots, names, objs, param_ids, [t for _, t in normalize_inputs(inputs)])
     kinds = ", ".join(type(r).__name__ for r in roots)
     raise TypeError(f"viz: can draw the graph of a Value or of a Tensor (all roots of one kind), got {kinds}")
 
@@ -244,8 +244,8 @@ def _value_label(op, child_labels, n):
     """A name for an unlabelled Value: its expression when short (``x1*w1``), else ``op #n``."""
     if op in _INFIX and len(child_labels) == 2:
         tight = op in ("*", "/", "**")  # binds tighter than + and -: children with a sum get brackets
-        a, b = ((F.wrap(c) if (" " in c or (op == "**" and not c.isalnum())) and (tight or k == 1 and op == "-")
-                 else c) for k, c in enumerate(child_labels))
+        a, b = ((F.wrap(c) if (c.startswith("-") or " " in c or (op == "**" and not c.isalnum()))
+                 and (tight or k == 1 and op == "-") else c) for k, c in enumerate(child_labels))
         text = f"{a}{_INFIX[op]}{b}" if tight else f"{a} {op} {b}"
     elif op.startswith("**") and len(child_labels) == 1:
         text = f"{F.wrap(child_labels[0])}^{op[2:]}"
@@ -350,7 +350,7 @@ def _formula_extra(node, shapes, shape_y):
     return extra
 
 
-def _build_tensor(roots, names, objs, param_ids):
+def _build_tensor(roots, names, objs, param_ids, input_objs=()):
     from .names import module_at
     g = Graph("tensor")
     known = {}  # tensor key -> Tensor object the caller gave us (roots, tensors=, params=)
@@ -366,16 +366,24 @@ def _build_tensor(roots, names, objs, param_ids):
     tops = {s.split(".")[0] for s in scopes if s and module_at(s.split(".")[0]) is not None}
     data_ids, n_inputs = {}, [0]
     by_data = {id(t.data): t for t in objs if hasattr(t, "data")}  # inputs that need no gradient
+    unclaimed = [names[id(t)] for t in input_objs if not getattr(t, "requires_grad", False)]
 
     def const_label(value, op, i):
         if value is None:
             roles = F.ROLES.get(op, ())
-            return roles[i] if i < len(roles) and roles[i] else "const"
+            if i < len(roles) and roles[i]:
+                return roles[i]
+            if i > 0:
+                return "const"
         t = by_data.get(id(value))
         if t is not None and names.get(id(t)):
+            if names[id(t)] in unclaimed:
+                unclaimed.remove(names[id(t)])
             return names[id(t)]
-        if value.size == 1:
+        if value is not None and value.size == 1:
             return f"{float(value.reshape(-1)[0]):g}"
+        if value is None and unclaimed:  # an input the op did not keep: the inputs= names in order
+            return unclaimed.pop(0)
         n_inputs[0] += 1
         return f"input {n_inputs[0] - 1}"
 

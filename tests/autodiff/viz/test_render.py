@@ -66,7 +66,7 @@ def test_picture_displays_inline_and_saves(tmp_path, neuron):
     assert isinstance(pic, Picture)
     assert "<svg" in pic._repr_svg_()
     assert "<svg" in pic._repr_mimebundle_()["image/svg+xml"]
-    assert "dL/dw1" in pic.svg
+    assert "do/dw1" in pic.svg  # the root is called o
     saved = pic.save(tmp_path / "pic.png")
     assert open(saved, "rb").read(8) == PNG
 
@@ -86,19 +86,23 @@ def test_steps_frames_and_gif(tmp_path, neuron):
     steps = draw_steps(o, tmp_path / "steps")
     n_values = len(build_graph(o).data_nodes())
     assert n_values == 10
-    assert len(steps.frames) == n_values
+    assert len(steps.frames) == n_values + 1  # and a last frame with every gradient
     assert [p.rsplit("/", 1)[-1] for p in steps.frames[:2]] == ["step_000.png", "step_001.png"]
+    sizes = set()
     for p in steps.frames:
         assert open(p, "rb").read(8) == PNG
+        with Image.open(p) as im:
+            sizes.add(im.size)
+    assert len(sizes) == 1  # every frame has the same pixel size
     with Image.open(steps.gif) as gif:
-        assert gif.format == "GIF" and gif.n_frames == n_values
+        assert gif.format == "GIF" and gif.n_frames == n_values + 1
 
 
 @needs_dot
 def test_tensor_steps_one_frame_per_op(tmp_path):
     loss, _ = _tensor_graph()
     steps = draw_steps(loss, tmp_path, gif=False)
-    assert len(steps.frames) == 4 and steps.gif is None  # matmul, relu, mul, sum
+    assert len(steps.frames) == 5 and steps.gif is None  # matmul, relu, mul, sum, and the final frame
 
 
 @needs_dot
