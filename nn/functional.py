@@ -12,6 +12,12 @@ from autodiff.ops.conv import conv1d, conv2d
 from autodiff.ops.padmode import pad
 from autodiff.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                max_pool2d)
+# the forms the layers call (layer name for errors, number of spatial axes, one recurrent layer direction);
+# public names, but not torch API, so not in __all__
+from autodiff.ops.conv import conv_nd, int_tuple, normalize_conv_args
+from autodiff.ops.padmode import check_pad_mode, pad_mode
+from autodiff.ops.pool import adaptive_avg_pool_nd, avg_pool_nd, max_pool_nd
+from autodiff.ops.recurrent import gru_cell_step, gru_sequence, lstm_sequence, rnn_sequence
 
 from autodiff.ops.activation import ELU, ArcTan, LeakyReLU, PReLU, Softplus, Step
 from autodiff.ops.embedding import EmbeddingFunction
@@ -150,6 +156,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     pshape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
     x = input.data
+    if x.size == 0:  # empty batch: empty output, running statistics unchanged (as PyTorch)
+        mean = np.zeros(pshape, x.dtype)
+        return Normalize.apply(input, weight, bias, mean=mean, var=np.ones_like(mean), eps=eps, axes=axes,
+                               pshape=pshape, through_stats=False)
     if training or running_mean is None:
         count = x.size // c
         if training and count <= 1:

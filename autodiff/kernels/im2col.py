@@ -260,7 +260,7 @@ _COL2IM_SERIAL = (_col2im_serial_valid, _col2im_serial_unit, _col2im_serial_gene
 
 def _chunks(batch, channels):
     """Split the batch so there are at least ~16 independent (channel, sample-range) work items."""
-    return max(1, min(batch, -(-16 // channels)))
+    return max(1, min(batch, -(-16 // max(channels, 1))))
 
 
 def _check_float(name, arr):
@@ -392,17 +392,24 @@ def _nchw_to_rows_serial(g, rows):
         _nchw_to_rows_channel(g, rows, o)
 
 
-def rows_to_nchw(rows, batch, bias=None):
+def rows_to_nchw(rows, batch, bias=None, plane=None):
     """Reorder a GEMM result ``(O, N * L)`` to ``(N, O, L)``, adding ``bias[o]`` in the same pass.
+
+    ``plane`` (``L``) is needed only for an empty batch, where it cannot be read from ``rows``.
 
     Shape:
         ``(O, N * L)``, bias ``(O,)`` -> ``(N, O, L)``.
     """
     channels, total = rows.shape
-    if total % batch:
-        raise ValueError(f"rows_to_nchw: {total} columns do not split into batch {batch}")
+    if plane is None:
+        if batch < 1 or total % batch:
+            raise ValueError(f"rows_to_nchw: {total} columns do not split into batch {batch}"
+                             + (" (give plane= for an empty batch)" if batch == 0 else ""))
+        plane = total // batch
+    elif batch < 0 or total != batch * plane:
+        raise ValueError(f"rows_to_nchw: {total} columns are not batch {batch} x plane {plane}")
     rows = np.ascontiguousarray(rows)
-    out = np.empty((batch, channels, total // batch), dtype=rows.dtype)
+    out = np.empty((batch, channels, plane), dtype=rows.dtype)
     if bias is None:
         b = np.zeros(channels, dtype=rows.dtype)
     else:

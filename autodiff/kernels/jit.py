@@ -8,6 +8,7 @@ choices live here and nowhere else:
 * ``fastmath=False``: IEEE semantics (NaN/inf propagate, no reassociation), which gradient checks rely on.
 * ``nogil=True``: kernels release the GIL, so threads calling them can overlap.
 * ``error_model='numpy'``: division by zero gives inf/nan like numpy instead of raising.
+* ``boundscheck``: off, unless the environment variable ``AUTODIFF_NUMBA_BOUNDSCHECK=1`` asks for it (tests).
 
 ``njit_parallel`` additionally enables ``prange``; drivers use it only where every thread writes its
 own slice of the output (no write races). Each parallel driver has a serial twin, and
@@ -26,15 +27,21 @@ import threading
 
 import numba
 
-__all__ = ["njit_serial", "njit_parallel", "prange", "run_kernel", "PARALLEL_MIN_WORK",
+__all__ = ["njit_serial", "njit_parallel", "prange", "run_kernel", "BOUNDSCHECK", "PARALLEL_MIN_WORK",
            "LAYOUT_PARALLEL_MIN_WORK", "NUMBA_VERSION"]
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
-njit_serial = functools.partial(numba.njit, cache=True, fastmath=False, nogil=True, error_model="numpy")
-njit_parallel = functools.partial(numba.njit, cache=True, fastmath=False, nogil=True, error_model="numpy",
-                                  parallel=True)
+#: ``AUTODIFF_NUMBA_BOUNDSCHECK=1`` compiles every kernel with Numba's bounds checks (an IndexError instead
+#: of a write outside an array) and without the on-disk cache, so checked machine code never reaches the
+#: cache that ordinary processes load. For tests; set it before ``autodiff`` is imported.
+BOUNDSCHECK = os.environ.get("AUTODIFF_NUMBA_BOUNDSCHECK", "") not in ("", "0")
+
+njit_serial = functools.partial(numba.njit, cache=not BOUNDSCHECK, fastmath=False, nogil=True,
+                                error_model="numpy", boundscheck=BOUNDSCHECK)
+njit_parallel = functools.partial(numba.njit, cache=not BOUNDSCHECK, fastmath=False, nogil=True,
+                                  error_model="numpy", boundscheck=BOUNDSCHECK, parallel=True)
 prange = numba.prange
 NUMBA_VERSION = numba.__version__
 

@@ -36,7 +36,11 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 
 @njit_serial
 def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
-    """Max of one window that may hang over the border or hold NaN/inf (PyTorch: NaN wins, last NaN)."""
+    """Max of one window that may hang over the border or hold NaN/inf (PyTorch: NaN wins, last NaN).
+
+    A window holding no element of the plane (it covers only padding, or rows/columns past the end,
+    possible with dilation and ``ceil_mode``) gives ``-inf`` and winner index ``-1``, as PyTorch's output;
+    backward then routes its gradient nowhere."""
     height = src.shape[0]
     width = src.shape[1]
     i_lo = 0
@@ -46,7 +50,7 @@ def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
     while j_lo < kw and ws + j_lo * dw < 0:
         j_lo += 1
     best = -np.inf
-    best_i = max(hs + i_lo * dh, 0) * width + max(ws + j_lo * dw, 0)
+    best_i = -1  # no real element in the window (only padding / past the end): -inf, no winner
     for i in range(i_lo, kh):
         iy = hs + i * dh
         if iy >= height:
@@ -56,7 +60,7 @@ def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
             if ix >= width:
                 break
             v = src[iy, ix]
-            if v > best or v != v:
+            if v > best or v != v or best_i < 0:
                 best = v
                 best_i = iy * width + ix
     return best, best_i
@@ -195,15 +199,19 @@ def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
 @njit_serial
 def _max_back_plane(g, idx, dx, n, c):
     """Zero this ``(n, c)`` plane of ``dx`` (it stays in L1 for the scatter that follows: no separate zero
-    fill of the whole ``dx``), then add each gradient at its winner."""
+    fill of the whole ``dx``), then add each gradient at its winner. An index outside the plane (``-1``: a
+    window without a real element) is skipped, so nothing is ever written outside ``dx[n, c]``."""
     src = g[n, c]
     src_i = idx[n, c]
     dst = dx[n, c].reshape(dx.shape[2] * dx.shape[3])
     for p in range(dst.shape[0]):
         dst[p] = 0
+    size = dst.shape[0]
     for y in range(src.shape[0]):
         for xo in range(src.shape[1]):
-            dst[max(src_i[y, xo], 0)] += src[y, xo]
+            k = src_i[y, xo]
+            if 0 <= k < size:
+                dst[k] += src[y, xo]
 
 
 @njit_parallel

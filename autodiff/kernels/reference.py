@@ -78,7 +78,10 @@ def _windows(size, kernel, stride, padding, dilation, ceil_mode):
 
 
 def max_pool2d(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
-    """Max over each window, positions outside the input ignored; returns ``(out, flat_indices)``."""
+    """Max over each window, positions outside the input ignored; returns ``(out, flat_indices)``.
+
+    A window without any input position (only padding, or past the end) gives ``-inf`` and index ``-1``.
+    """
     n, c, h, w = x.shape
     rows = _windows(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
     cols = _windows(w, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
@@ -87,6 +90,10 @@ def max_pool2d(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mod
     for a, ys in enumerate(rows):
         for b, xs in enumerate(cols):
             flat = [yy * w + xx for yy in ys if 0 <= yy < h for xx in xs if 0 <= xx < w]
+            if not flat:
+                out[:, :, a, b] = -np.inf
+                idx[:, :, a, b] = -1
+                continue
             vals = x.reshape(n, c, h * w)[:, :, flat]
             k = np.argmax(vals, axis=2)
             out[:, :, a, b] = np.take_along_axis(vals, k[..., None], axis=2)[..., 0]
@@ -95,13 +102,15 @@ def max_pool2d(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mod
 
 
 def max_pool2d_backward(grad, indices, x_shape):
-    """Scatter-add each gradient to its winner with ``np.add.at``."""
+    """Scatter-add each gradient to its winner with ``np.add.at`` (index ``-1``: no winner, dropped)."""
     n, c, h, w = x_shape
     dx = np.zeros((n, c, h * w), dtype=grad.dtype)
     nn_, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
     for a in range(grad.shape[2]):
         for b in range(grad.shape[3]):
-            np.add.at(dx, (nn_, cc, indices[:, :, a, b]), grad[:, :, a, b])
+            k = indices[:, :, a, b]
+            real = k >= 0
+            np.add.at(dx, (nn_[real], cc[real], k[real]), grad[:, :, a, b][real])
     return dx.reshape(x_shape)
 
 

@@ -13,14 +13,18 @@ from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, conv_output_size, im2col, nchw_to_rows, rows_to_nchw
 from ..kernels.memory import retain_freed_memory
 
-__all__ = ["Conv", "conv1d", "conv2d", "normalize_conv_args"]
+__all__ = ["Conv", "conv1d", "conv2d", "conv_nd", "int_tuple", "normalize_conv_args", "check_conv_shapes"]
 
 # Convolution steps free and allocate the same multi-megabyte buffers every step; without this glibc maps
 # and unmaps them each time (~4,500 page faults, ~13 ms of system time per LeNet step; see kernels.memory).
 retain_freed_memory()
 
 
-def _tuple(value, dims, what, name):
+def int_tuple(value, dims, what, name):
+    """An int or a sequence of ``dims`` ints as a ``dims``-tuple; errors name ``name`` and ``what``.
+
+    Example: ``int_tuple(3, 2, "kernel_size", "Conv2d")`` is ``(3, 3)``.
+    """
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (int(value),) * dims
     try:
@@ -37,8 +41,8 @@ def normalize_conv_args(name, dims, kernel_size, stride, padding, dilation):
 
     Returns ``(stride, padding, dilation)`` with padding as ``((before, after), ...)`` per axis.
     """
-    stride = _tuple(stride, dims, "stride", name)
-    dilation = _tuple(dilation, dims, "dilation", name)
+    stride = int_tuple(stride, dims, "stride", name)
+    dilation = int_tuple(dilation, dims, "dilation", name)
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"{name}: stride {stride} and dilation {dilation} must be positive")
     if isinstance(padding, str):
@@ -52,7 +56,7 @@ def normalize_conv_args(name, dims, kernel_size, stride, padding, dilation):
         else:
             raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     else:
-        pad = _tuple(padding, dims, "padding", name)
+        pad = int_tuple(padding, dims, "padding", name)
         if min(pad) < 0:
             raise ValueError(f"{name}: padding {pad} must be non-negative")
         pads = tuple((p, p) for p in pad)
@@ -63,8 +67,17 @@ def _shape_of(t):
     return tuple(np.shape(getattr(t, "data", t)))
 
 
-def check_conv_shapes(name, dims, x_shape, w_shape, b_shape, stride, pads, dilation, groups):
-    """Raise a ValueError naming ``name`` and the shapes if the convolution is not well defined."""
+def check_conv_shapes(name, dims, x_shape, w_shape, b_shape, stride, pads, dilation, groups, unbatched=False):
+    """Raise a ValueError naming ``name`` and the shapes if the convolution is not well defined.
+
+    ``x_shape`` is batched; with ``unbatched=True`` the caller's input had no batch axis, and messages
+    show the shape the caller passed (``x_shape[1:]``) and say it was read as unbatched.
+    """
+    if unbatched:
+        layout = "(C, H, W)" if dims == 2 else "(C, L)"
+        shown = f"input of shape {tuple(x_shape[1:])}, read as unbatched {layout}"
+    else:
+        shown = f"input {tuple(x_shape)}"
     if len(w_shape) != dims + 2:
         raise ValueError(f"{name}: weight must be {dims + 2}-d (out_channels, in_channels/groups, "
                          f"{'kh, kw' if dims == 2 else 'k'}), got shape {w_shape}")
@@ -78,10 +91,10 @@ def check_conv_shapes(name, dims, x_shape, w_shape, b_shape, stride, pads, dilat
         raise ValueError(f"{name}: groups={groups} does not divide out_channels={out_ch} (weight {w_shape})")
     if x_shape[1] % groups:
         raise ValueError(f"{name}: groups={groups} does not divide the input's {x_shape[1]} channels "
-                         f"(input {x_shape})")
+                         f"({shown})")
     if x_shape[1] != cg * groups:
         raise ValueError(f"{name}: expected input with {cg * groups} channels (weight {w_shape}, groups={groups}), "
-                         f"got {x_shape[1]} channels (input {x_shape})")
+                         f"got {x_shape[1]} channels ({shown})")
     if b_shape is not None and b_shape != (out_ch,):
         raise ValueError(f"{name}: bias must have shape {(out_ch,)}, got {b_shape}")
     for ax in range(dims):
@@ -91,7 +104,7 @@ def check_conv_shapes(name, dims, x_shape, w_shape, b_shape, stride, pads, dilat
         if padded < dilation[ax] * (k - 1) + 1:
             raise ValueError(f"{name}: kernel size {tuple(w_shape[2:])} (dilation {dilation}) is larger than the "
                              f"padded input {tuple(x_shape[2 + a] + sum(pads[a]) for a in range(dims))} "
-                             f"(input {x_shape})")
+                             f"({shown})")
 
 
 class Conv(Function):
@@ -118,8 +131,8 @@ class Conv(Function):
             rows = matmul(w4.reshape(out_ch, k), cols)
         else:
             rows = blas_matmul(w4.reshape(groups, out_ch // groups, k),
-                               cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, -1)
-        y = rows_to_nchw(rows, n, bias)
+                               cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, cols.shape[1])
+        y = rows_to_nchw(rows, n, bias, plane=oh * ow)
         ctx.save_for_backward(w4, cols)
         ctx.geometry = (x4.shape, x.shape, weight.shape, (kh, kw), stride, (pt, pl), dilation, groups, (oh, ow))
         return y.reshape((n, out_ch, oh, ow) if x.ndim == 4 else (n, out_ch, ow))
@@ -130,7 +143,7 @@ class Conv(Function):
         x4_shape, x_shape, w_shape, ksize, stride, pad, dilation, groups, out_size = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         out_ch = w4.shape[0]
-        g_rows, g_bias = nchw_to_rows(g.reshape(g.shape[0], out_ch, -1))
+        g_rows, g_bias = nchw_to_rows(g.reshape(g.shape[0], out_ch, out_size[0] * out_size[1]))
         k = cols.shape[0] // groups
         gx = gw = None
         if groups == 1:
@@ -140,12 +153,12 @@ class Conv(Function):
                 return _input_grad_chunked(w4.reshape(out_ch, k).T, g_rows, ctx.geometry), gw, \
                     (g_bias if need_b else None)
         else:
-            g3 = g_rows.reshape(groups, out_ch // groups, -1)
+            g3 = g_rows.reshape(groups, out_ch // groups, g_rows.shape[1])
             if need_w:
-                gw = blas_matmul(g3, cols.reshape(groups, k, -1).transpose(0, 2, 1)).reshape(w_shape)
+                gw = blas_matmul(g3, cols.reshape(groups, k, cols.shape[1]).transpose(0, 2, 1)).reshape(w_shape)
             if need_x:
                 g_cols = blas_matmul(w4.reshape(groups, out_ch // groups, k).transpose(0, 2, 1), g3)
-                g_cols = g_cols.reshape(groups * k, -1)
+                g_cols = g_cols.reshape(groups * k, g_rows.shape[1])
         if need_x:
             gx = col2im(g_cols, x4_shape, ksize, stride, pad, dilation, out_size=out_size).reshape(x_shape)
         return gx, gw, (g_bias if need_b else None)
@@ -173,7 +186,13 @@ def _input_grad_chunked(w_t, g_rows, geometry):
     return gx.reshape(x_shape)
 
 
-def _conv(name, dims, input, weight, bias, stride, padding, dilation, groups):
+def conv_nd(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dims=2, name="conv2d"):
+    """Convolution over ``dims`` spatial axes (1 or 2), batched or unbatched: the entry of
+    :func:`conv1d`, :func:`conv2d` and the layers, whose ``name`` appears in every error message.
+
+    Shape:
+        ``(N, C, *spatial)`` or ``(C, *spatial)`` -> ``(N, O, *out)`` or ``(O, *out)``.
+    """
     w_shape = _shape_of(weight)
     if len(w_shape) != dims + 2:
         raise ValueError(f"{name}: weight must be {dims + 2}-d (out_channels, in_channels/groups, "
@@ -184,10 +203,11 @@ def _conv(name, dims, input, weight, bias, stride, padding, dilation, groups):
     if unbatched:
         x_shape = (1,) + x_shape
     check_conv_shapes(name, dims, x_shape, w_shape, None if bias is None else _shape_of(bias),
-                      stride, pads, dilation, groups)
+                      stride, pads, dilation, groups, unbatched=unbatched)
     dtype = getattr(input, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {x_shape})")
+        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} "
+                        f"(input {_shape_of(input)})")
     if unbatched:
         input = input.reshape((1,) + tuple(input.shape))
     if dims == 1:
@@ -210,7 +230,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Shape:
         ``(N, C, H, W) -> (N, O, oh, ow)``, ``oh = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1``.
     """
-    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, dims=2, name="conv2d")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -219,4 +239,4 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Shape:
         ``(N, C, L) -> (N, O, oL)``, ``oL = floor((L + 2 p - d (k - 1) - 1) / s) + 1``; weight ``(O, C/groups, k)``.
     """
-    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, dims=1, name="conv1d")

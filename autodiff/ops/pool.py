@@ -8,18 +8,19 @@ import numpy as np
 
 from ..function import Function
 from ..kernels import pool as K
-from .conv import _tuple
+from .conv import int_tuple
 
 __all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "normalize_pool_args"]
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "max_pool_nd", "avg_pool_nd", "adaptive_avg_pool_nd",
+           "normalize_pool_args"]
 
 
 def normalize_pool_args(name, dims, kernel_size, stride, padding, dilation=1):
     """int-or-tuple pooling arguments to ``dims``-tuples (``stride=None`` means ``kernel_size``)."""
-    kernel_size = _tuple(kernel_size, dims, "kernel_size", name)
-    stride = kernel_size if stride is None or stride == () else _tuple(stride, dims, "stride", name)
-    padding = _tuple(padding, dims, "padding", name)
-    dilation = _tuple(dilation, dims, "dilation", name)
+    kernel_size = int_tuple(kernel_size, dims, "kernel_size", name)
+    stride = kernel_size if stride is None or stride == () else int_tuple(stride, dims, "stride", name)
+    padding = int_tuple(padding, dims, "padding", name)
+    dilation = int_tuple(dilation, dims, "dilation", name)
     if min(kernel_size) < 1 or min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"{name}: kernel_size {kernel_size}, stride {stride} and dilation {dilation} must be positive")
     if min(padding) < 0 or any(p > k // 2 for p, k in zip(padding, kernel_size)):
@@ -127,7 +128,10 @@ def _geometry(name, dims, x, kernel_size, stride, padding, dilation, ceil_mode):
     return _shape4(shape, dims), out_shape, kernel_size, stride, padding, dilation
 
 
-def _max_pool(name, dims, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+def max_pool_nd(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, *,
+                dims=2, name="max_pool2d"):
+    """Max pooling over ``dims`` spatial axes (1 or 2), batched or unbatched: the entry of
+    :func:`max_pool1d`, :func:`max_pool2d` and the layers, whose ``name`` appears in error messages."""
     shape4, out_shape, kernel_size, stride, padding, dilation = _geometry(
         name, dims, x, kernel_size, stride, padding, dilation, ceil_mode)
     sink = [] if return_indices else None
@@ -149,7 +153,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape:
         ``(N, C, H, W) -> (N, C, oh, ow)``, ``oh = floor((H + 2p - d(k-1) - 1)/s) + 1`` (ceil with ``ceil_mode``).
     """
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims=2,
+                       name="max_pool2d")
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -158,10 +163,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape:
         ``(N, C, L) -> (N, C, oL)``.
     """
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims=1,
+                       name="max_pool1d")
 
 
-def _avg_pool(name, dims, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+def avg_pool_nd(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                divisor_override=None, *, dims=2, name="avg_pool2d"):
+    """Average pooling over ``dims`` spatial axes (1 or 2): the entry of :func:`avg_pool1d`,
+    :func:`avg_pool2d` and the layers, whose ``name`` appears in error messages."""
     shape4, out_shape, kernel_size, stride, padding, _ = _geometry(
         name, dims, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and int(divisor_override) < 1:
@@ -178,8 +187,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Shape:
         ``(N, C, H, W) -> (N, C, oh, ow)``, ``oh = floor((H + 2p - k)/s) + 1``.
     """
-    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override)
+    return avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                       dims=2, name="avg_pool2d")
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -188,10 +197,13 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Shape:
         ``(N, C, L) -> (N, C, oL)``.
     """
-    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    return avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, dims=1,
+                       name="avg_pool1d")
 
 
-def _adaptive(name, dims, x, output_size):
+def adaptive_avg_pool_nd(x, output_size, *, dims=2, name="adaptive_avg_pool2d"):
+    """Adaptive average pooling over ``dims`` spatial axes (1 or 2): the entry of the two function forms
+    and the layers, whose ``name`` appears in error messages."""
     shape = tuple(np.shape(getattr(x, "data", x)))
     if len(shape) not in (dims + 1, dims + 2):
         layout = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
@@ -219,7 +231,7 @@ def adaptive_avg_pool2d(input, output_size):
     Shape:
         ``(N, C, H, W) -> (N, C, *output_size)``.
     """
-    return _adaptive("adaptive_avg_pool2d", 2, input, output_size)
+    return adaptive_avg_pool_nd(input, output_size, dims=2, name="adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -228,4 +240,4 @@ def adaptive_avg_pool1d(input, output_size):
     Shape:
         ``(N, C, L) -> (N, C, output_size)``.
     """
-    return _adaptive("adaptive_avg_pool1d", 1, input, output_size)
+    return adaptive_avg_pool_nd(input, output_size, dims=1, name="adaptive_avg_pool1d")

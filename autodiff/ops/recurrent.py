@@ -1,16 +1,18 @@
-"""Recurrent ops: fused LSTM/GRU cell steps and whole-sequence Elman/LSTM/GRU layers trained by BPTT.
+"""Recurrent ops: whole-sequence Elman/LSTM/GRU layer directions trained by BPTT, and a fused GRU cell step.
 
-The cell-step ops take the two pre-activation GEMM results (``xg = x @ W_ih.T + b_ih`` and
-``hg = h @ W_hh.T + b_hh``, built by ordinary Tensor ops) and run the gate arithmetic in one fused Numba
-kernel each way. The sequence ops go further and record a single graph node for a whole layer
-direction: the input projection of all time steps is one GEMM, the forward loops over time (one GEMM
-``h @ W_hh.T`` and one fused kernel per step), and the backward runs the loop in reverse
-(backpropagation through time), then forms the shared-weight gradients as sums over time in one GEMM
-each. Gate orders are PyTorch's: LSTM ``(i, f, g, o)``, GRU ``(r, z, n)``.
+A sequence op records a single graph node for a whole layer direction: the input projection of all
+time steps is one GEMM, the forward loops over time (one GEMM ``h @ W_hh.T`` and one fused Numba gate
+kernel per step), and the backward runs the loop in reverse (backpropagation through time), then forms
+the shared-weight gradients as sums over time in one GEMM each. The LSTM has this one op for every
+use: plain layers, layers with projections (``w_hr``, PyTorch's ``proj_size``) and ``nn.LSTMCell``
+(a sequence of length 1). The GRU cell step takes the two pre-activation GEMM results (``xg = x @
+W_ih.T + b_ih``, ``hg = h @ W_hh.T + b_hh``, built by ordinary Tensor ops) and runs the gate arithmetic
+in one fused kernel each way. Gate orders are PyTorch's: LSTM ``(i, f, g, o)``, GRU ``(r, z, n)``.
 
 Shape:
     sequences are time-major: ``x`` ``(T, B, I)``, ``output`` ``(T, B, H)``; states ``(B, H)``;
-    ``w_ih`` ``(G*H, I)``, ``w_hh`` ``(G*H, H)``, biases ``(G*H,)`` with ``G`` = 1 (RNN), 4 (LSTM), 3 (GRU).
+    ``w_ih`` ``(G*H, I)``, ``w_hh`` ``(G*H, H)``, biases ``(G*H,)`` with ``G`` = 1 (RNN), 4 (LSTM), 3 (GRU);
+    an LSTM with a projection ``w_hr`` ``(P, H)`` has ``w_hh`` ``(4H, P)``, ``h`` and ``output`` of ``P``.
 """
 import sys
 import threading
@@ -21,27 +23,7 @@ from ..function import Function
 from ..kernels import rnn_gates
 
 
-# --- cell steps -----------------------------------------------------------------------------------
-
-class LSTMCellStep(Function):
-    """``(h, c)`` of one LSTM step from ``xg``, ``hg`` (pre-activation sums) and ``c_prev``."""
-
-    name = "lstm_cell"
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, xg, hg, c_prev):
-        h, c, gates, tanh_c = rnn_gates.lstm_step_forward(xg, hg, c_prev)
-        ctx.save_for_backward(gates, c_prev, tanh_c)
-        return h, c
-
-    @staticmethod
-    def backward(ctx, gh, gc):
-        gates, c_prev, tanh_c = ctx.saved_tensors
-        dgates, dc_prev = rnn_gates.lstm_step_backward(gh, gc, gates, c_prev, tanh_c)
-        n_xg, n_hg, n_c = ctx.needs_input_grad
-        return (dgates if n_xg else None), (dgates if n_hg else None), (dc_prev if n_c else None)
-
+# --- GRU cell step -----------------------------------------------------------------------------------
 
 class GRUCellStep(Function):
     """``h`` of one GRU step from ``xg = W_ih x + b_ih``, ``hg = W_hh h_prev + b_hh`` and ``h_prev``."""
@@ -63,11 +45,6 @@ class GRUCellStep(Function):
         return (dxg if n_xg else None), (dhg if n_hg else None), (direct if n_h else None)
 
 
-def lstm_cell_step(xg, hg, c_prev):
-    """Functional form of :class:`LSTMCellStep`; returns ``(h, c)`` Tensors."""
-    return LSTMCellStep.apply(xg, hg, c_prev)
-
-
 def gru_cell_step(xg, hg, h_prev):
     """Functional form of :class:`GRUCellStep`; returns ``h``."""
     return GRUCellStep.apply(xg, hg, h_prev)
@@ -75,8 +52,12 @@ def gru_cell_step(xg, hg, h_prev):
 
 # --- whole sequences ------------------------------------------------------------------------------
 
-def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh):
-    """Validate shapes and dtypes; return ``(T, B, I, H)``."""
+def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh, w_hr=None):
+    """Validate shapes and dtypes; return ``(T, B, I, H)``.
+
+    With a projection ``w_hr`` ``(P, H)`` (LSTM only) the hidden state has ``P`` features: ``w_hh`` is
+    ``(G*H, P)`` and ``states`` are ``(h0, c0)`` of ``(B, P)`` and ``(B, H)``.
+    """
     if np.ndim(x) != 3:
         raise ValueError(f"{op}: input must be 3-d (seq_len, batch, input_size), got shape "
                          f"{tuple(np.shape(x))}")
@@ -84,21 +65,29 @@ def _check_sequence(op, n_gates, x, states, w_ih, w_hh, b_ih, b_hh):
     if seq_len == 0:
         raise ValueError(f"{op}: expected sequence length to be larger than 0, got input of shape "
                          f"{tuple(x.shape)}")
-    if np.ndim(w_hh) != 2 or w_hh.shape[0] != n_gates * w_hh.shape[1]:
+    if w_hr is not None:
+        if np.ndim(w_hr) != 2 or np.ndim(w_hh) != 2 or w_hh.shape != (n_gates * w_hr.shape[1], w_hr.shape[0]):
+            raise ValueError(f"{op}: with a projection weight_hr (proj, hidden) of shape "
+                             f"{tuple(np.shape(w_hr))}, weight_hh must have shape ({n_gates} * hidden, proj), "
+                             f"got {tuple(np.shape(w_hh))}")
+        hidden, h_size = w_hr.shape[1], w_hr.shape[0]
+    elif np.ndim(w_hh) != 2 or w_hh.shape[0] != n_gates * w_hh.shape[1]:
         raise ValueError(f"{op}: weight_hh must have shape ({n_gates} * hidden, hidden), got "
                          f"{tuple(np.shape(w_hh))}")
-    hidden = w_hh.shape[1]
+    else:
+        hidden = h_size = w_hh.shape[1]
     expect = {"weight_ih": (w_ih, (n_gates * hidden, n_in)), "weight_hh": (w_hh, w_hh.shape),
               "bias_ih": (b_ih, (n_gates * hidden,)),
-              "bias_hh": (b_hh, (n_gates * hidden,))}
+              "bias_hh": (b_hh, (n_gates * hidden,)), "weight_hr": (w_hr, (h_size, hidden))}
     for k, s in enumerate(states):
-        expect[f"state {k}"] = (s, (batch, hidden))
+        expect[f"state {k}"] = (s, (batch, h_size if k == 0 else hidden))
     for name, (arr, shape) in expect.items():
         if arr is None:
             continue
         if arr.shape != shape:
             raise ValueError(f"{op}: {name} has shape {tuple(arr.shape)}, expected {shape} for input "
-                             f"of shape {tuple(x.shape)} and hidden size {hidden}")
+                             f"of shape {tuple(x.shape)} and hidden size {hidden}"
+                             + (f", proj size {h_size}" if w_hr is not None else ""))
         if arr.dtype != x.dtype:
             raise ValueError(f"{op}: {name} has dtype {arr.dtype} but the input has {x.dtype}")
     if x.dtype not in (np.float32, np.float64):
@@ -168,7 +157,7 @@ def _project(x, w_ih, *biases, out=None):
     seq_len, batch, n_in = x.shape
     if out is None:
         out = _work.empty((seq_len, batch, w_ih.shape[0]), x.dtype)
-    np.matmul(x.reshape(seq_len * batch, n_in), w_ih.T, out=out.reshape(seq_len * batch, -1))
+    np.matmul(x.reshape(seq_len * batch, n_in), w_ih.T, out=out.reshape(seq_len * batch, w_ih.shape[0]))
     for b in biases:
         if b is not None:
             out += b
@@ -205,7 +194,7 @@ def _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, state_grads):
     needs = ctx.needs_input_grad
     n_states = len(state_grads)
     seq_len, batch, n_in = x.shape
-    flat = dxg.reshape(seq_len * batch, -1)
+    flat = dxg.reshape(seq_len * batch, dxg.shape[2])
     gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
     gw_ih = flat.T @ x.reshape(seq_len * batch, n_in) if needs[1 + n_states] else None
     gw_hh = _hh_weight_grad(dhg, h0, out, reverse) if needs[2 + n_states] else None
@@ -213,7 +202,7 @@ def _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, state_grads):
     if needs[3 + n_states] or (needs[4 + n_states] and dhg is dxg):
         gb_ih = flat.sum(axis=0)
     if needs[4 + n_states]:
-        gb_hh = gb_ih.copy() if dhg is dxg else dhg.reshape(seq_len * batch, -1).sum(axis=0)
+        gb_hh = gb_ih.copy() if dhg is dxg else dhg.reshape(seq_len * batch, dhg.shape[2]).sum(axis=0)
     if not needs[3 + n_states]:
         gb_ih = None
     states = tuple(g if needs[1 + k] else None for k, g in enumerate(state_grads))
@@ -221,37 +210,49 @@ def _input_grads(ctx, dxg, dhg, x, h0, out, w_ih, w_hh, reverse, state_grads):
 
 
 class LSTMSequence(Function):
-    """One LSTM layer direction over a whole sequence: ``(output, h_n, c_n)``; BPTT in backward."""
+    """One LSTM layer direction over a whole sequence: ``(output, h_n, c_n)``; BPTT in backward.
+
+    Step ``t``: ``gates = x_t W_ih^T + b_ih + b_hh + h_{t-1} W_hh^T`` (the ``x`` part of all steps in one
+    GEMM), ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``, and with a projection ``w_hr``
+    (PyTorch's ``proj_size``) ``h_t = (o tanh(c_t)) W_hr^T``. Backward runs the steps in reverse
+    (one ``dgates_t W_hh`` GEMM and one fused kernel per step); the weight gradients are sums over time,
+    one GEMM each over all steps.
+    """
 
     name = "lstm"
     once_differentiable = True
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-        seq_len, batch, _, hidden = _check_sequence("lstm", 4, x, [s for s in (h0, c0) if s is not None],
-                                                    w_ih, w_hh, b_ih, b_hh)
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False):
+        seq_len, batch, _, hidden = _check_sequence("lstm", 4, x, [h0, c0], w_ih, w_hh, b_ih, b_hh,
+                                                    w_hr)
         dtype = x.dtype
+        h_size = hidden if w_hr is None else w_hr.shape[0]
         x = np.ascontiguousarray(x)
-        h0, c0 = _state(h0, batch, hidden, dtype), _state(c0, batch, hidden, dtype)
+        h0, c0 = _state(h0, batch, h_size, dtype), _state(c0, batch, hidden, dtype)
         gates = _project(x, w_ih, b_ih, b_hh)    # the kernel turns it into the activated gates
-        out = _work.empty((seq_len, batch, hidden), dtype)
-        cs = _work.empty(out.shape, dtype)
-        tanh_c = _work.empty(out.shape, dtype)
+        out = _work.empty((seq_len, batch, h_size), dtype)
+        cs = _work.empty((seq_len, batch, hidden), dtype)
+        tanh_c = _work.empty(cs.shape, dtype)
+        # with a projection the kernel's h (o * tanh c) is kept for backward and projected per step
+        h_raw = out if w_hr is None else _work.empty(cs.shape, dtype)
         hg = np.empty((batch, 4 * hidden), dtype)
         w_hh_t = w_hh.T
         h, c = h0, c0
         kernel = rnn_gates.lstm_forward_kernel
         for t in _steps(seq_len, reverse):
             np.matmul(h, w_hh_t, out=hg)
-            kernel(gates[t], hg, c, out[t], cs[t], tanh_c[t])
+            kernel(gates[t], hg, c, h_raw[t], cs[t], tanh_c[t])
+            if w_hr is not None:
+                np.matmul(h_raw[t], w_hr.T, out=out[t])
             h, c = out[t], cs[t]
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c, w_hr, h_raw)
         ctx.reverse = reverse
         return out, h.copy(), c.copy()
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
-        x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c, w_hr, h_raw = ctx.saved_tensors
         reverse = ctx.reverse
         dtype = x.dtype
         g_out = _grad_in(g_out, out.shape, dtype)
@@ -260,11 +261,26 @@ class LSTMSequence(Function):
         dc_next = np.empty_like(dc)
         dgates = _work.empty(gates.shape, dtype)
         kernel = rnn_gates.lstm_backward_kernel
+        if w_hr is not None:
+            g_proj = _work.empty(out.shape, dtype)         # gradient of each step's projected h
+            g_raw = np.empty(cs.shape[1:], dtype)
+            no_grad = np.zeros_like(g_raw)
         for t in _steps(out.shape[0], not reverse):
-            kernel(g_out[t], dh, dc, gates[t], _prev(cs, c0, t, reverse), tanh_c[t], dgates[t], dc_next)
+            c_prev = _prev(cs, c0, t, reverse)
+            if w_hr is None:
+                kernel(g_out[t], dh, dc, gates[t], c_prev, tanh_c[t], dgates[t], dc_next)
+            else:
+                np.add(g_out[t], dh, out=g_proj[t])
+                np.matmul(g_proj[t], w_hr, out=g_raw)
+                kernel(g_raw, no_grad, dc, gates[t], c_prev, tanh_c[t], dgates[t], dc_next)
             np.matmul(dgates[t], w_hh, out=dh)
             dc, dc_next = dc_next, dc
-        return _input_grads(ctx, dgates, dgates, x, h0, out, w_ih, w_hh, reverse, (dh, dc))
+        grads = _input_grads(ctx, dgates, dgates, x, h0, out, w_ih, w_hh, reverse, (dh, dc))
+        gw_hr = None
+        if w_hr is not None and ctx.needs_input_grad[7]:
+            n = out.shape[0] * out.shape[1]
+            gw_hr = g_proj.reshape(n, out.shape[2]).T @ h_raw.reshape(n, h_raw.shape[2])
+        return grads + (gw_hr,)
 
 
 class GRUSequence(Function):
@@ -364,9 +380,14 @@ class RNNSequence(Function):
         return _input_grads(ctx, da, da, x, h0, out, w_ih, w_hh, reverse, (dh,))
 
 
-def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-    """Functional form of :class:`LSTMSequence`: ``(output, h_n, c_n)`` Tensors."""
-    return LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False):
+    """Functional form of :class:`LSTMSequence`: ``(output, h_n, c_n)`` Tensors.
+
+    Shape:
+        ``x`` ``(T, B, I)``, ``h0`` ``(B, P)``, ``c0`` ``(B, H)`` (None: zeros), ``w_hr`` ``(P, H)`` or None
+        (then ``P = H``) -> ``output`` ``(T, B, P)``, ``h_n`` ``(B, P)``, ``c_n`` ``(B, H)``.
+    """
+    return LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=reverse)
 
 
 def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):

@@ -1,15 +1,14 @@
 """Convolution layers: Conv1d and Conv2d (PyTorch's arguments, shapes, defaults and initialisation).
 
-The arithmetic is ``autodiff.ops.conv`` (im2col + one GEMM on Numba kernels); a layer holds the
-parameters, normalises its arguments once and names itself in error messages.
+The arithmetic is ``autodiff.ops.conv`` (im2col + one GEMM on Numba kernels), reached through
+``nn.functional``; a layer holds the parameters, normalises its arguments once and names itself in
+error messages.
 """
 import math
 
 import numpy as np
 
-from autodiff.ops.conv import _conv, _tuple, normalize_conv_args
-from autodiff.ops.padmode import check_pad_mode, pad_mode
-
+from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
 
@@ -38,10 +37,10 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.kernel_size = _tuple(kernel_size, self._dims, "kernel_size", name)
+        self.kernel_size = F.int_tuple(kernel_size, self._dims, "kernel_size", name)
         if min(self.kernel_size) < 1:
             raise ValueError(f"{name}: kernel_size {self.kernel_size} must be positive")
-        self.stride, pads, self.dilation = normalize_conv_args(name, self._dims, self.kernel_size, stride,
+        self.stride, pads, self.dilation = F.normalize_conv_args(name, self._dims, self.kernel_size, stride,
                                                                padding, dilation)
         self.padding = padding if isinstance(padding, str) else tuple(p for p, _ in pads)
         self._pads = pads  # ((before, after), ...) per spatial axis, what a non-zeros mode pads by
@@ -72,12 +71,12 @@ class _ConvNd(Module):
             # as PyTorch: pad the input itself with the mode, then convolve without padding
             shape = tuple(input.shape)
             pw = ((0, 0),) * (len(shape) - self._dims) + self._pads
-            check_pad_mode(name, shape, pw, self.padding_mode)  # names the layer, axis, pads and shape
+            F.check_pad_mode(name, shape, pw, self.padding_mode)  # names the layer, axis, pads and shape
             if any(lo or hi for lo, hi in self._pads):
-                input = pad_mode(input, pw, self.padding_mode, name=name)
+                input = F.pad_mode(input, pw, self.padding_mode, name=name)
             padding = 0
-        return _conv(name, self._dims, input, self.weight, self.bias, self.stride, padding,
-                     self.dilation, self.groups)
+        return F.conv_nd(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups,
+                         dims=self._dims, name=name)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

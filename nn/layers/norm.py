@@ -53,7 +53,7 @@ class _BatchNorm(Module):
                              f"input of shape {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            if input.data.size // input.shape[1] <= 1:
+            if input.data.size // input.shape[1] == 1:  # an empty batch passes through, as in PyTorch
                 raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when "
                                  f"training, got input of shape {tuple(input.shape)}")
             self.num_batches_tracked.data += 1

@@ -1,10 +1,9 @@
 """Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d (PyTorch's arguments and defaults).
 
-The arithmetic is ``autodiff.ops.pool`` (Numba kernels); each layer stores its arguments and names
-itself in error messages.
+The arithmetic is ``autodiff.ops.pool`` (Numba kernels), reached through ``nn.functional``; each layer
+stores its arguments and names itself in error messages.
 """
-from autodiff.ops.pool import _adaptive, _avg_pool, _max_pool
-
+from .. import functional as F
 from ..module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
@@ -23,8 +22,8 @@ class _MaxPoolNd(Module):
         self.ceil_mode = bool(ceil_mode)
 
     def forward(self, input):
-        return _max_pool(type(self).__name__, self._dims, input, self.kernel_size, self.stride, self.padding,
-                         self.dilation, self.ceil_mode, self.return_indices)
+        return F.max_pool_nd(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                             self.return_indices, dims=self._dims, name=type(self).__name__)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -70,8 +69,9 @@ class _AvgPoolNd(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return _avg_pool(type(self).__name__, self._dims, input, self.kernel_size, self.stride, self.padding,
-                         self.ceil_mode, self.count_include_pad, self.divisor_override)
+        return F.avg_pool_nd(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override, dims=self._dims,
+                             name=type(self).__name__)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -112,7 +112,7 @@ class _AdaptiveAvgPoolNd(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return _adaptive(type(self).__name__, self._dims, input, self.output_size)
+        return F.adaptive_avg_pool_nd(input, self.output_size, dims=self._dims, name=type(self).__name__)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"

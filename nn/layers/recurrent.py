@@ -3,10 +3,11 @@
 PyTorch's API: the same parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), shapes, gate
 orders (LSTM ``i, f, g, o``; GRU ``r, z, n`` with the reset gate applied to ``W_hn h + b_hn``) and
 initialisation ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, so weights load from a PyTorch state
-dict. A sequence layer records one graph node per layer and direction (``autodiff.ops.recurrent``):
-the forward loops over time with a fused Numba gate kernel per step and the backward is
-backpropagation through time, summing the shared weights' gradients over the steps. An LSTM with
-projections (``proj_size > 0``) is the exception: it is built step by step from Tensor ops instead.
+dict. A sequence layer records one graph node per layer and direction (``autodiff.ops.recurrent``,
+reached through ``nn.functional``): the forward loops over time with a fused Numba gate kernel per step
+and the backward is backpropagation through time, summing the shared weights' gradients over the steps.
+Every LSTM runs the one LSTM op: with projections (``proj_size > 0``) it projects each step's ``h``, and
+``LSTMCell`` is a sequence of one step.
 
 Truncated BPTT is ``detach()`` of the carried state between chunks; see :func:`truncated_bptt_epoch`.
 """
@@ -15,7 +16,6 @@ import math
 import numpy as np
 
 import autodiff as ad
-from autodiff.ops import recurrent as R
 
 from .. import functional as F
 from .. import init
@@ -34,34 +34,6 @@ def _zeros(shape, dtype):
 def _check_size(layer, what, got, want):
     if tuple(got) != tuple(want):
         raise ValueError(f"{layer}: expected {what} of shape {tuple(want)}, got {tuple(got)}")
-
-
-class _Chunks(ad.Function):
-    """``n`` equal pieces of ``a`` along ``axis`` as one node (``squeeze``: pieces of size 1 lose the axis).
-
-    The backward joins the pieces' gradients in one concatenate (or stack), where slicing piece by
-    piece would scatter each gradient into a zero array of ``a``'s full shape. Written with ops
-    ndarrays and Tensors both have, so it records itself under ``create_graph=True``.
-
-    Shape:
-        ``a`` with ``a.shape[axis] = n * k`` -> ``n`` arrays with ``k`` (or, squeezed, no) ``axis``.
-    """
-
-    name = "chunks"
-
-    @staticmethod
-    def forward(ctx, a, n, axis, squeeze=False):
-        ctx.axis, ctx.squeeze = axis, squeeze
-        pieces = np.split(a, n, axis=axis)
-        return tuple((p.squeeze(axis) if squeeze else p).copy() for p in pieces)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        if isinstance(grads[0], np.ndarray):
-            g = np.stack(grads, ctx.axis) if ctx.squeeze else np.concatenate(grads, ctx.axis)
-        else:
-            g = ad.stack(grads, axis=ctx.axis) if ctx.squeeze else ad.concatenate(grads, axis=ctx.axis)
-        return g, None, None, None
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -145,7 +117,7 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    """LSTM cell (gates i, f, g, o; fused Numba gate kernel): returns ``(h', c')``.
+    """LSTM cell (gates i, f, g, o): one step of the LSTM sequence op; returns ``(h', c')``.
 
     Shape:
         input ``(B, input_size)``, hx ``(h, c)`` each ``(B, hidden_size)`` -> ``(h', c')``.
@@ -156,7 +128,8 @@ class LSTMCell(_CellBase):
 
     def forward(self, input, hx=None):
         input, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
-        h, c = R.lstm_cell_step(*self._gate_sums(input, h), c)
+        _, h, c = F.lstm_sequence(input.unsqueeze(0), h, c, self.weight_ih, self.weight_hh, self.bias_ih,
+                                  self.bias_hh)     # one step of the LSTM op
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -172,7 +145,7 @@ class GRUCell(_CellBase):
 
     def forward(self, input, hx=None):
         input, (h,), batched = self._prepare(input, hx)
-        h = R.gru_cell_step(*self._gate_sums(input, h), h)
+        h = F.gru_cell_step(*self._gate_sums(input, h), h)
         return h if batched else h.squeeze(0)
 
 
@@ -232,13 +205,11 @@ class _RNNBase(Module):
 
     def _run_direction(self, x, states, weights, reverse):
         """One layer direction over the whole sequence: ``(output, *final_states)``."""
-        if self.mode == "LSTM" and self._proj():
-            return self._projected_direction(x, states, weights, reverse)
         if self.mode == "LSTM":
-            return R.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
+            return F.lstm_sequence(x, states[0], states[1], *weights, reverse=reverse)
         if self.mode == "GRU":
-            return R.gru_sequence(x, states[0], *weights, reverse=reverse)
-        return R.rnn_sequence(x, states[0], *weights, nonlinearity=self.nonlinearity, reverse=reverse)
+            return F.gru_sequence(x, states[0], *weights, reverse=reverse)
+        return F.rnn_sequence(x, states[0], *weights, nonlinearity=self.nonlinearity, reverse=reverse)
 
     def forward(self, input, hx=None):
         name = type(self).__name__
@@ -252,6 +223,13 @@ class _RNNBase(Module):
         if x.shape[2] != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {x.shape[2]}")
+        if x.shape[0] == 0:
+            raise ValueError(f"{name}: expected sequence length to be larger than 0, got input of shape "
+                             f"{tuple(input.shape)}")
+        w_dtype = self.weight_ih_l0.dtype
+        if x.dtype not in (np.float32, np.float64) or x.dtype != w_dtype:
+            raise ValueError(f"{name}: input has dtype {x.dtype} but the weights have {w_dtype} "
+                             f"(float32 or float64 expected)")
         n_states = 2 if self.mode == "LSTM" else 1
         directions = 2 if self.bidirectional else 1
         want = (self.num_layers * directions, x.shape[1], self.hidden_size)
@@ -329,9 +307,8 @@ class LSTM(_RNNBase):
         proj_size: PyTorch's LSTM with projections when ``> 0`` (must be ``< hidden_size``): each layer
             direction gets ``weight_hr_l{k}`` ``(proj_size, hidden_size)`` and its hidden state is
             ``h_t = W_hr (o_t * tanh(c_t))``; ``weight_hh_l{k}`` is then ``(4 * hidden_size, proj_size)``
-            and layers after the first take ``D * proj_size`` inputs. Such layers are built step by
-            step from Tensor ops (one graph node per op and step, so they are also twice
-            differentiable); ``proj_size=0`` (default) runs the fused one-node-per-direction op.
+            and layers after the first take ``D * proj_size`` inputs. Both run the same fused op, one
+            graph node per layer direction (once differentiable, as the plain LSTM).
 
     Shape:
         input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``; ``(T, input_size)``
@@ -355,31 +332,6 @@ class LSTM(_RNNBase):
                              f"and hidden_size={hidden_size}")
         self.proj_size = int(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
-
-    def _projected_direction(self, x, states, weights, reverse):
-        """One layer direction with projections, step by step from Tensor ops: ``(output, h_n, c_n)``."""
-        w_ih, w_hh, b_ih, b_hh, w_hr = weights
-        seq_len, batch = x.shape[0], x.shape[1]
-        if seq_len == 0:
-            raise ValueError(f"LSTM: expected sequence length to be larger than 0, got input of shape "
-                             f"{tuple(x.shape)}")
-        if x.dtype not in (np.float32, np.float64) or x.dtype != w_ih.dtype:
-            raise ValueError(f"LSTM: input has dtype {x.dtype} but the weights have {w_ih.dtype} "
-                             f"(float32 or float64 expected)")
-        h, c = states
-        h = _zeros((batch, self.proj_size), w_ih.dtype) if h is None else h
-        c = _zeros((batch, self.hidden_size), w_ih.dtype) if c is None else c
-        for what, s in (("hidden state", h), ("cell state", c)):
-            if s.dtype != x.dtype:
-                raise ValueError(f"LSTM: {what} has dtype {s.dtype} but the input has {x.dtype}")
-        xg = _Chunks.apply(F.linear(x, w_ih, b_ih), seq_len, 0, True)   # all steps' inputs in one GEMM
-        outs = [None] * seq_len
-        for t in (range(seq_len - 1, -1, -1) if reverse else range(seq_len)):
-            i, f, g, o = _Chunks.apply(xg[t] + F.linear(h, w_hh, b_hh), 4, 1, False)
-            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-            h = F.linear(o.sigmoid() * c.tanh(), w_hr)
-            outs[t] = h
-        return ad.stack(outs, axis=0), h, c
 
 
 class GRU(_RNNBase):

@@ -1,6 +1,7 @@
 """nn.Conv1d/Conv2d and the pooling layers: PyTorch state dicts load and give PyTorch's values and
 gradients, PyTorch's initialisation bounds, errors that name the layer, a LeNet step equal to PyTorch's."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -93,6 +94,19 @@ def test_layer_errors_name_the_layer_and_shapes():
         AvgPool1d(2)(ad.zeros((1, 1, 4, 4)))
     with pytest.raises(ValueError, match=r"Conv2d: padding_mode must be one of .* got 'wrap'"):
         Conv2d(1, 1, 3, padding_mode="wrap")
+
+
+@pytest.mark.parametrize("layer, shape, channels", [(lambda: Conv2d(1, 8, 3), (2, 8, 8), 2),
+                                                     (lambda: Conv1d(3, 4, 2), (5, 6), 5)])
+def test_unbatched_channel_error_names_the_shape_the_user_passed(layer, shape, channels):
+    """A 3-d input to Conv2d (2-d to Conv1d) is read as unbatched; the message shows the user's shape,
+    not the batched shape made from it, and says how it was read."""
+    layout = r"\(C, H, W\)" if len(shape) == 3 else r"\(C, L\)"
+    shown = re.escape(str(shape))
+    with pytest.raises(ValueError, match=rf"got {channels} channels \(input of shape {shown}, read as unbatched "
+                                         rf"{layout}\)") as info:
+        layer()(ad.zeros(shape))
+    assert "(1, " + str(shape)[1:] not in str(info.value)
 
 
 def _lenet(mod):

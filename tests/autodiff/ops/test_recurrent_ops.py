@@ -110,36 +110,55 @@ def test_sequence_without_initial_state_or_bias_and_unused_outputs():
     np.testing.assert_allclose(tw_hh.grad.data, m.weight_hh_l0.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
-def test_cell_steps_match_torch_and_gradcheck():
+def test_gru_cell_step_matches_torch_and_gradcheck():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(9)
     batch, hidden = 3, 4
-    for kind, g in (("lstm", 4), ("gru", 3)):
-        xg, hg = (rng.standard_normal((batch, g * hidden)) for _ in range(2))
-        s = rng.standard_normal((batch, hidden))
-        ours = [ad.Tensor(a.copy(), requires_grad=True) for a in (xg, hg, s)]
-        theirs = [torch.tensor(a, requires_grad=True) for a in (xg, hg, s)]
-        if kind == "lstm":
-            h, c = R.lstm_cell_step(*ours)
-            i, f, gg, o = (theirs[0] + theirs[1]).chunk(4, 1)
-            ct = f.sigmoid() * theirs[2] + i.sigmoid() * gg.tanh()
-            ht = o.sigmoid() * ct.tanh()
-            (h.sum() * 2 + (c * c).sum()).backward()
-            (ht.sum() * 2 + (ct * ct).sum()).backward()
-            np.testing.assert_allclose(c.data, ct.detach().numpy(), rtol=1e-12)
-        else:
-            h = R.gru_cell_step(*ours)
-            xr, xz, xn = theirs[0].chunk(3, 1)
-            hr, hz, hn = theirs[1].chunk(3, 1)
-            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
-            ht = (1 - z) * (xn + r * hn).tanh() + z * theirs[2]
-            (h * h).sum().backward()
-            (ht * ht).sum().backward()
-        np.testing.assert_allclose(h.data, ht.detach().numpy(), rtol=1e-12)
-        for a, b in zip(ours, theirs):
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
-        fn = R.lstm_cell_step if kind == "lstm" else R.gru_cell_step
-        assert ad.gradcheck(fn, [ad.Tensor(a, requires_grad=True) for a in (xg, hg, s)], atol=1e-6, rtol=1e-5)
+    xg, hg = (rng.standard_normal((batch, 3 * hidden)) for _ in range(2))
+    s = rng.standard_normal((batch, hidden))
+    ours = [ad.Tensor(a.copy(), requires_grad=True) for a in (xg, hg, s)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (xg, hg, s)]
+    h = R.gru_cell_step(*ours)
+    xr, xz, xn = theirs[0].chunk(3, 1)
+    hr, hz, hn = theirs[1].chunk(3, 1)
+    r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+    ht = (1 - z) * (xn + r * hn).tanh() + z * theirs[2]
+    (h * h).sum().backward()
+    (ht * ht).sum().backward()
+    np.testing.assert_allclose(h.data, ht.detach().numpy(), rtol=1e-12)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert ad.gradcheck(R.gru_cell_step, [ad.Tensor(a, requires_grad=True) for a in (xg, hg, s)],
+                        atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_with_projection_matches_torch_and_gradcheck(reverse):
+    """The one LSTM op with ``w_hr`` is torch's LSTM with proj_size (values and every gradient)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    seq, batch, n_in, hidden, proj = 4, 3, 2, 5, 2
+    arrs = [rng.standard_normal((seq, batch, n_in)), rng.standard_normal((batch, proj)),
+            rng.standard_normal((batch, hidden)), rng.uniform(-0.6, 0.6, (4 * hidden, n_in)),
+            rng.uniform(-0.6, 0.6, (4 * hidden, proj)), rng.uniform(-0.5, 0.5, 4 * hidden),
+            rng.uniform(-0.5, 0.5, 4 * hidden), rng.uniform(-0.6, 0.6, (proj, hidden))]
+    ours = [ad.Tensor(a.copy(), requires_grad=True) for a in arrs]
+    out, h_n, c_n = R.lstm_sequence(*ours[:7], ours[7], reverse=reverse)
+    m = torch.nn.LSTM(n_in, hidden, proj_size=proj, dtype=torch.float64)
+    names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0"]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    xs = theirs[0].flip(0) if reverse else theirs[0]
+    to, (th, tc) = torch.func.functional_call(m, dict(zip(names, theirs[3:])),
+                                              (xs, (theirs[1][None], theirs[2][None])))
+    to = to.flip(0) if reverse else to
+    np.testing.assert_allclose(out.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c_n.data, tc[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+    ((out * out).sum() + (h_n * 2).sum() + (c_n * c_n).sum()).backward()
+    ((to * to).sum() + (th[0] * 2).sum() + (tc[0] * tc[0]).sum()).backward()
+    for a, b, name in zip(ours, theirs, ["x", "h0", "c0"] + names):
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+    small = [ad.Tensor(a, requires_grad=True) for a in arrs]
+    assert ad.gradcheck(lambda *a: R.lstm_sequence(*a, reverse=reverse)[0], small, atol=1e-6, rtol=1e-5)
 
 
 def test_bad_shapes_raise_errors_naming_the_op():
