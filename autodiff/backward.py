@@ -58,7 +58,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             continue
         if node.ctx.freed:
             node.ctx.saved_tensors  # raises the retain_graph error before anything runs
-        _send(node, t._out_idx, g, buffers, heap, None)
+        _send(node, t._out_idx, g, buffers, heap)
 
     capture = None
     captured = None
@@ -100,18 +100,19 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
             node = heappop(heap)[1]
             grads = buffers.pop(node)
         ctx = node.ctx
-        if ctx.freed:
+        if ctx._saved is None:
             ctx.saved_tensors  # raises the retain_graph error
         if node.tensor_hooks is not None or node.retained is not None or capture is not None:
             _hooks_and_retained(node, grads, create_graph, capture, captured)
         fn = node.fn
         tensor_mode = create_graph and not fn.once_differentiable
-        for i, g in enumerate(grads):
-            if g is None:  # an output no consumer used: its gradient is zero
-                shape, dtype = node.output_meta[i]
-                grads[i] = Tensor(np.zeros(shape, dtype)) if tensor_mode else np.zeros(shape, dtype)
-            elif create_graph and not tensor_mode and isinstance(g, Tensor):
-                grads[i] = g.data
+        if len(grads) > 1 or create_graph:
+            for i, g in enumerate(grads):
+                if g is None:  # an output no consumer used: its gradient is zero
+                    shape, dtype = node.output_meta[i]
+                    grads[i] = Tensor(np.zeros(shape, dtype)) if tensor_mode else np.zeros(shape, dtype)
+                elif create_graph and not tensor_mode and isinstance(g, Tensor):
+                    grads[i] = g.data
         if tensor_mode:
             ctx._node = node  # saved_tensors hands back Tensors connected to this node
             try:
@@ -126,37 +127,41 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
         if len(result) != len(edges):
             result = _pad_result(node, result)
         check = not fn.exact_grad_shapes
-        for k, e in enumerate(edges):
+        meta = node.input_meta
+        k = -1
+        for e in edges:
+            k += 1
             if e is None:
                 continue
             g = result[k]
             if g is None:
                 continue
-            shape, dtype = node.input_meta[k]
+            shape, dtype = meta[k]
             if check and g.shape != shape:
                 raise RuntimeError(
                     f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
                     f"for an input of shape {tuple(shape)}")
-            if g.dtype != dtype:
+            if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             if create_graph and not tensor_mode:
                 g = _NotTwiceDifferentiable.apply(Tensor(g, requires_grad=True), node.name)
             if type(e) is tuple:
-                _send(e[0], e[1], g, buffers, heap, stack)
+                child, idx = e
+                if child.uses == 1 and child not in buffers:  # its only consumer: ready now
+                    child_grads = [None] * len(child.output_meta)
+                    child_grads[idx] = g
+                    stack.append((child, child_grads))
+                else:
+                    _send(child, idx, g, buffers, heap)
             else:
                 _accumulate_leaf(leaf_grads, leaf_order, e, g)
         if not retain_graph:
-            ctx.release()
+            ctx._saved = ctx._inputs = None  # ctx.release()
 
 
-def _send(node, idx, g, buffers, heap, stack):
-    """Deliver ``g`` for output ``idx`` of ``node``: onto the stack when this is its only use (and it
-    is not a root waiting with its own gradient), else summed in its heap buffer."""
-    if stack is not None and node.uses == 1 and node not in buffers:
-        grads = [None] * len(node.output_meta)
-        grads[idx] = g
-        stack.append((node, grads))
-        return
+def _send(node, idx, g, buffers, heap):
+    """Add ``g`` for output ``idx`` of ``node`` to its buffer in the heap (a node used more than once,
+    or a root: it runs when every consumer has sent its gradient)."""
     grads = buffers.get(node)
     if grads is None:
         grads = buffers[node] = [None] * len(node.output_meta)
