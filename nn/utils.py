@@ -86,13 +86,24 @@ def l2_penalty(module):
 
 
 def parameters_to_vector(parameters):
-    """All parameters flattened into one 1-D Tensor (a copy, no graph)."""
-    return Tensor(np.concatenate([p.data.reshape(-1) for p in _params(parameters)]))
+    """All parameters flattened and joined into one 1-D Tensor, as
+    ``torch.nn.utils.parameters_to_vector``: part of the graph, so a loss of it reaches the
+    parameters' gradients.
+    """
+    params = _params(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    return autodiff.cat([p.reshape(-1) for p in params])
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy the 1-D ``vec`` back into the parameters, in order."""
-    v = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    """Copy the 1-D Tensor ``vec`` back into the parameters, in order, as
+    ``torch.nn.utils.vector_to_parameters`` (no graph is recorded; the parameters stay the same
+    objects, so optimizers holding them stay valid).
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got: {type(vec).__name__}")
+    v = vec.data
     params = _params(parameters)
     n = sum(p.data.size for p in params)
     if v.shape != (n,):

@@ -1,7 +1,9 @@
 """Data utilities: datasets and loaders, scaling, splitting, and the course's data sets."""
 
-from .dataset import Dataset, Subset, TensorDataset
-from .loader import DataLoader, default_collate
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .loader import DataLoader, default_collate, default_convert
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .preprocessing import MeanNormalizer, MinMaxScaler, StandardScaler, UnitNormScaler, one_hot
 from .split import KFold, LeaveOneOut, bootstrap, train_test_split, train_val_test_split
 from .idx import (DEFAULT_DATA_DIR, FASHION_MNIST_CLASSES, find_data_dir, load_idx,

@@ -88,3 +88,26 @@ def test_parameters_vector_roundtrip(rng):
     np.testing.assert_allclose(utils.parameters_to_vector(model.parameters()).data, v.data * 2)
     with pytest.raises(ValueError, match="8"):
         utils.vector_to_parameters(ad.zeros(7), model.parameters())
+
+
+def test_parameters_to_vector_is_differentiable_and_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.Linear(3, 2)
+    model = nn.Linear(3, 2)
+    model.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+    w = rng.standard_normal(8).astype(np.float32)
+    v, tv = utils.parameters_to_vector(model.parameters()), torch.nn.utils.parameters_to_vector(ref.parameters())
+    np.testing.assert_array_equal(v.data, tv.detach().numpy())
+    ((v * ad.tensor(w)) ** 2).sum().backward()
+    ((tv * torch.tensor(w)) ** 2).sum().backward()
+    np.testing.assert_allclose(model.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(model.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-6)
+    weight = model.weight
+    utils.vector_to_parameters(ad.tensor(w), model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(w), ref.parameters())
+    assert model.weight is weight
+    np.testing.assert_array_equal(model.weight.data, ref.weight.detach().numpy())
+    with pytest.raises(TypeError):
+        torch.nn.utils.vector_to_parameters(w, ref.parameters())
+    with pytest.raises(TypeError, match="expected vec to be a Tensor"):
+        utils.vector_to_parameters(w, model.parameters())
