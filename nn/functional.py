@@ -26,18 +26,16 @@ from autodiff.ops.linear import LinearFunction
 from autodiff.ops.loss import BinaryCrossEntropy, CrossEntropy
 from autodiff.ops.norm import Normalize
 
-from . import _activation_functions
+from . import _activation_functions, _distance, _loss_functions, _spatial
 from ._activation_functions import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,
                                     relu6, selu, softmin, softshrink, softsign, tanhshrink, threshold)
-from . import _distance, _loss_functions
 from ._distance import cosine_similarity, normalize, one_hot, pairwise_distance
-from autodiff.ops.conv_transpose import conv_transpose1d, conv_transpose2d
-from autodiff.ops.fold import fold, unfold
-from . import _spatial
-from ._spatial import interpolate, pixel_shuffle, pixel_unshuffle
 from ._loss_functions import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
                               margin_ranking_loss, multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss,
                               soft_margin_loss, triplet_margin_loss)
+from ._spatial import interpolate, pixel_shuffle, pixel_unshuffle
+from autodiff.ops.conv_transpose import conv_transpose1d, conv_transpose2d
+from autodiff.ops.fold import fold, unfold
 
 __all__ = [
     "linear", "identity", "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "prelu", "elu",
@@ -46,7 +44,6 @@ __all__ = [
     "cross_entropy", "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
 ]
-__all__ += _activation_functions.__all__
 __all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions.__all__ + _spatial.__all__
 __all__ += ["conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 # attention and the Transformer activations (issue 20)
@@ -238,13 +235,13 @@ def arctan(input):
     return ArcTan.apply(_t(input))
 
 
-def relu(input):
-    """max(x, 0); derivative 1 for x > 0, else 0."""
+def relu(input, inplace=False):
+    """max(x, 0); derivative 1 for x > 0, else 0. ``inplace=True`` computes out of place."""
     return _t(input).relu()
 
 
-def leaky_relu(input, negative_slope=0.01):
-    """x for x > 0, else negative_slope * x."""
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, else negative_slope * x. ``inplace=True`` computes out of place."""
     return LeakyReLU.apply(_t(input), negative_slope=negative_slope)
 
 
@@ -257,8 +254,8 @@ def prelu(input, weight):
     return PReLU.apply(input, weight)
 
 
-def elu(input, alpha=1.0):
-    """x for x > 0, else alpha (e^x - 1)."""
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, else alpha (e^x - 1). ``inplace=True`` computes out of place."""
     return ELU.apply(_t(input), alpha=alpha)
 
 

@@ -106,7 +106,7 @@ class PReLU(Module):
         (N, C, *) or any shape when num_parameters=1 -> same.
     """
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = int(num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype or np.float32))

@@ -36,8 +36,11 @@ class Hardtanh(Module):
         any -> same.
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        # min_value / max_value: PyTorch's deprecated spellings of min_val / max_val
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace

@@ -248,3 +248,28 @@ def test_second_derivatives_match_torch(torch, rng, name):
     tol = 1e-7 if name in TORCH_FLOAT32_CONSTANTS else 1e-10
     np.testing.assert_allclose(g.data, gr.detach().numpy(), rtol=tol, atol=tol / 100)
     np.testing.assert_allclose(gg.data, ggr.numpy(), rtol=tol * 100, atol=tol)
+
+
+# (softplus, prelu, logsigmoid, softshrink and hardshrink are torch builtins without a signature to read)
+SIGNATURE_FUNCTIONS = ["relu", "leaky_relu", "elu", "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+                       "softsign", "threshold", "celu", "selu", "glu", "tanhshrink", "softmin"]
+SIGNATURE_MODULES = ["LeakyReLU", "ELU", "Softplus", "PReLU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
+                     "Softsign", "LogSigmoid", "Threshold", "CELU", "SELU", "GLU", "Softmin", "Tanhshrink",
+                     "Softshrink", "Hardshrink"]
+
+
+def _params(fn):
+    import inspect
+    return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+@pytest.mark.parametrize("name", SIGNATURE_FUNCTIONS)
+def test_function_signatures_match_torch(torch, name):
+    ours, theirs = _params(getattr(F, name)), _params(getattr(torch.nn.functional, name))
+    assert ours[:len(theirs)] == theirs
+
+
+@pytest.mark.parametrize("name", SIGNATURE_MODULES)
+def test_module_signatures_match_torch(torch, name):
+    assert _params(getattr(nn, name).__init__) == _params(getattr(torch.nn, name).__init__)

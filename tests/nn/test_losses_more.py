@@ -248,3 +248,25 @@ def test_normalize_zero_vector_has_finite_gradient_like_torch(torch):
     xr = torch.tensor(x, requires_grad=True)
     torch.nn.functional.normalize(xr, dim=1).sum().backward()
     np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-12)
+
+
+def _params(fn):
+    import inspect
+    return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+@pytest.mark.parametrize("name", ["kl_div", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "margin_ranking_loss",
+                                  "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
+                                  "triplet_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
+                                  "normalize", "interpolate", "unfold", "fold"])
+def test_function_signatures_match_torch(torch, name):
+    assert _params(getattr(F, name)) == _params(getattr(torch.nn.functional, name))
+
+
+@pytest.mark.parametrize("name", ["KLDivLoss", "SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "MarginRankingLoss",
+                                  "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "TripletMarginLoss",
+                                  "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "Upsample", "Unfold", "Fold",
+                                  "PixelShuffle", "PixelUnshuffle", "Unflatten", "ConvTranspose1d", "ConvTranspose2d"])
+def test_module_signatures_match_torch(torch, name):
+    assert _params(getattr(nn, name).__init__) == _params(getattr(torch.nn, name).__init__)
