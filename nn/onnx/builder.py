@@ -6,7 +6,7 @@ import numpy as np
 from autodiff import Tensor
 
 from . import trace as T
-from .convert import ExportError, OpContext, converter_for
+from .convert import MODULE_CONVERTERS, ExportError, OpContext, converter_for
 from .graph import GraphBuilder
 
 __all__ = ["Exporter"]
@@ -18,7 +18,7 @@ class Exporter:
     def __init__(self, model, args, kwargs, opset, fold):
         self.model, self.args, self.kwargs, self.fold = model, args, kwargs, fold
         self.g = GraphBuilder(opset)
-        self.trace, _ = T.run(model, args, kwargs)
+        self.trace, _ = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
         self.param_names = {}
         if hasattr(model, "named_parameters"):
             for name, p in model.named_parameters():
@@ -46,6 +46,35 @@ class Exporter:
         for t in self.trace.outputs:
             if t.grad_fn is not None:
                 self.seen.setdefault(self.trace.key(t)[1:], t)
+        self.covered = {}  # node index -> [module, inputs, outputs, converted?] of a whole-module form
+        for call in self.trace.calls:
+            self._cover(*call)
+
+    def _cover(self, module, inputs, outputs):
+        """Mark the ops inside one call of a module that has a whole-module ONNX form."""
+        tr = self.trace
+        stop = {id(t) for t in inputs}
+        inside, stack = set(), [t for t in outputs if t.grad_fn is not None and id(t) not in stop]
+        while stack:
+            t = stack.pop()
+            i = tr.index.get(id(t.grad_fn))
+            if i is None or i in inside:
+                continue
+            inside.add(i)
+            stack.extend(a for a in tr.nodes[i].inputs
+                         if isinstance(a, Tensor) and a.grad_fn is not None and id(a) not in stop)
+        if not inside or inside & set(self.covered):
+            return
+        exits = {tr.key(t)[1:] for t in outputs if t.grad_fn is not None}
+        for i, node in enumerate(tr.nodes):  # only the call's outputs may be used outside it
+            if i not in inside and any(isinstance(a, Tensor) and a.grad_fn is not None and
+                                       tr.key(a)[1] in inside and tr.key(a)[1:] not in exits for a in node.inputs):
+                return
+        if any(t.grad_fn is not None and tr.key(t)[1] in inside and tr.key(t)[1:] not in exits for t in tr.outputs):
+            return
+        record = [module, inputs, outputs, False]
+        for i in inside:
+            self.covered[i] = record
 
     # --- naming and scopes --------------------------------------------------------------------------
     def describe_scope(self, scope):
@@ -68,19 +97,29 @@ class Exporter:
         if id(t) in self.params:
             name = self.g.initializer(self.param_names[id(t)], t.data)
         else:
-            if c is not None and j is not None:
-                c.value(j)  # refuses a constant that changed with the input values
-            dims = self.const_dims.get((c.index, j)) if c is not None else None
-            if dims is not None and any(isinstance(d, T.Dim) for d in dims):
-                flat = t.data.reshape(-1)
-                if flat.size == 0 or not np.all(flat == flat[0]):
-                    c.fail(f"argument {j} is a constant of shape {t.shape} made inside forward whose size follows "
-                           f"a dynamic axis and whose values are not all equal; build it from the inputs")
-                value = np.asarray([flat[0]], dtype=t.data.dtype)
-                return self.g.op("ConstantOfShape", c.shape_tensor(dims), value=value)
-            name = self.g.const(t.data, hint="const")
+            if c is not None and j is not None and self.dynamic_const(c, j):
+                return self.const_name(c, j, t.data)
+            name = self.const_name(c, j, t.data)
         self.leaf_names[id(t)] = name
         return name
+
+    def dynamic_const(self, c, j):
+        dims = self.const_dims.get((c.index, j))
+        return dims is not None and any(isinstance(d, T.Dim) for d in dims)
+
+    def const_name(self, c, j, arr):
+        """A constant argument baked in; one whose shape follows a dynamic axis is built at run time."""
+        if c is not None and j is not None:
+            if (c.index, j) in self.varying_args:
+                c.value(j)  # raises: the constant changed with the inputs
+            if self.dynamic_const(c, j):
+                flat = np.asarray(arr).reshape(-1)
+                if flat.size == 0 or not np.all(flat == flat[0]):
+                    c.fail(f"argument {j} is a constant of shape {np.shape(arr)} made inside forward whose size "
+                           f"follows a dynamic axis and whose values are not all equal; build it from the inputs")
+                value = np.asarray([flat[0]])
+                return self.g.op("ConstantOfShape", c.shape_tensor(self.const_dims[(c.index, j)]), value=value)
+        return self.g.const(arr, hint="const")
 
     def input_dims(self, c, j):
         a = c.args[j]
@@ -135,13 +174,16 @@ class Exporter:
         """Trace with other input values: constants that change were computed from the inputs."""
         rng = np.random.default_rng(0)
         other = self._rerun([_perturbed(t.data, rng) for t in self.trace.inputs], "other input values")
-        self._note_varying(other, "values")
+        self._note_varying(other, "other input values")
 
     def _note_varying(self, other, reason):
+        """Note the constant arguments that differ in ``other`` (arrays of another shape only when the
+        values were changed: a size change gives them dynamic dims instead)."""
+        sized = reason != "other input values"
         for i, (a, b) in enumerate(zip(self.trace.nodes, other.nodes)):
             for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
                 const = not isinstance(x, Tensor) or self._is_const_leaf(x)
-                if const and not _same(x, y):
+                if const and not _same(x, y) and not (sized and _reshaped(x, y)):
                     self.varying_args.setdefault((i, j), reason)
             for key, x in (a.kwargs or {}).items():
                 if not _same(x, (b.kwargs or {}).get(key)):
@@ -227,6 +269,9 @@ class Exporter:
             self.leaf_names[id(t)] = name
             g.add_input(name, t.data.dtype, [d.param() if isinstance(d, T.Dim) else d for d in self.arg_dims[pos]])
         for i, node in enumerate(tr.nodes):
+            if i in self.covered:
+                self._convert_module(i, node)
+                continue
             results = self._folded(i, node) if self.fold else None
             if results is None:
                 convert = converter_for(node.fn)
@@ -256,6 +301,28 @@ class Exporter:
                 dims[axis] = sym
             g.add_output(name, t.data.dtype, dims)
         return g.make_model(type(self.model).__name__)
+
+    def _convert_module(self, i, node):
+        """At the first op of a covered call whose inputs all exist, add the module's ONNX form."""
+        record = self.covered[i]
+        module, inputs, outputs, done = record
+        if done:
+            return
+        tr = self.trace
+        if not all(t.grad_fn is None or tr.key(t)[1:] in self.out_names for t in inputs):
+            return
+        c = OpContext(self, i, node)
+        self.g.scope = node.scope
+        convert = next(MODULE_CONVERTERS[k] for k in type(module).__mro__ if k in MODULE_CONVERTERS)
+        names = convert(c, module, [self.value_name(t, None, None) for t in inputs])
+        self.g.scope = ""
+        names = names if isinstance(names, (tuple, list)) else (names,)
+        if len(names) != len(outputs):
+            c.fail(f"the ONNX form of {type(module).__name__} gave {len(names)} outputs for {len(outputs)}")
+        for t, name in zip(outputs, names):
+            if t.grad_fn is not None:
+                self.out_names[tr.key(t)[1:]] = name
+        record[3] = True
 
     def _folded(self, i, node):
         """Constant outputs for an op whose inputs are all constants made in forward, else None."""
@@ -345,6 +412,12 @@ def _replace_leaves(obj, new, counter):
     if isinstance(obj, dict):
         return {k: _replace_leaves(v, new, counter) for k, v in obj.items()}
     return obj
+
+
+def _reshaped(a, b):
+    """True if ``a`` and ``b`` are arrays (or Tensors) of different shapes."""
+    a, b = getattr(a, "data", a), getattr(b, "data", b)
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape != b.shape
 
 
 def _same(a, b):

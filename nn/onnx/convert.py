@@ -13,10 +13,13 @@ from autodiff import Tensor
 
 from .trace import Dim
 
-__all__ = ["ExportError", "OpContext", "converts", "converts_named", "converter_for", "CONVERTERS"]
+__all__ = ["ExportError", "OpContext", "converts", "converts_module", "converts_named", "converter_for",
+           "CONVERTERS", "MODULE_CONVERTERS"]
 
 #: Function class -> converter
 CONVERTERS = {}
+#: Module class -> converter of a whole call ``convert(c, module, input_names) -> output name(s)``
+MODULE_CONVERTERS = {}
 
 
 class ExportError(RuntimeError):
@@ -28,6 +31,19 @@ def converts(*fns):
     def register(convert):
         for fn in fns:
             CONVERTERS[fn] = convert
+        return convert
+    return register
+
+
+def converts_module(*classes):
+    """Register the decorated ``convert(c, module, inputs)`` as the ONNX form of a whole module call.
+
+    It replaces the ops recorded inside the call (for modules whose ops have no faithful ONNX form,
+    e.g. masks computed with numpy); ``c`` is the context of the call's last op.
+    """
+    def register(convert):
+        for klass in classes:
+            MODULE_CONVERTERS[klass] = convert
         return convert
     return register
 
@@ -140,10 +156,13 @@ class OpContext:
             owner = self.ex.data_owner[id(a)]
             name = self.ex.value_name(owner, self, j)
             src = owner.data.dtype
+        elif a is None:
+            return None
+        elif isinstance(a, np.ndarray) and self.ex.dynamic_const(self, j):
+            arr = a if dtype is None else a.astype(dtype)
+            return self.ex.const_name(self, j, arr)
         else:
             value = self.value(j)
-            if value is None:
-                return None
             arr = np.asarray(value)
             if dtype is not None:
                 arr = arr.astype(dtype)
@@ -164,16 +183,22 @@ class OpContext:
             a = a.data
         elif isinstance(a, np.ndarray) and id(a) in self.ex.data_owner:
             self.fail(f"argument {j} is the data of a graph tensor, but this op needs it as a constant")
-        if (self.index, j) in self.ex.varying_args:
-            self.fail(f"argument {j} is an array computed outside the graph from the inputs (e.g. with numpy "
-                      f"or a comparison): it changed when the model ran on other input values, so baking it "
-                      f"in as a constant would be wrong. Compute it with Tensor ops instead")
+        reason = self.ex.varying_args.get((self.index, j))
+        if reason is not None:
+            self.fail(f"argument {j} is a value computed outside the graph (e.g. with numpy, a comparison or "
+                      f"a Python number): it changed when the model ran with {reason}, so baking it in as a "
+                      f"constant would be wrong. Compute it with Tensor ops instead")
+        if self.ex.dynamic_const(self, j):
+            self.fail(f"argument {j} is a constant whose shape follows a dynamic axis, but this op needs it as a "
+                      f"fixed value")
         return a
 
     def kwarg(self, key, default=None):
         """Keyword argument ``key``, refusing an array that depends on the inputs."""
-        if (self.index, key) in self.ex.varying_kwargs:
-            self.fail(f"keyword argument {key!r} is an array computed from the inputs outside the graph")
+        reason = self.ex.varying_kwargs.get((self.index, key))
+        if reason is not None:
+            self.fail(f"keyword argument {key!r} is a value computed outside the graph: it changed when the "
+                      f"model ran with {reason}, so it cannot be baked in as a constant")
         return self.kwargs.get(key, default)
 
     def named(self, arr):

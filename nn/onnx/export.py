@@ -72,7 +72,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
             m.training = flag
     try:
         onnx.checker.check_model(proto, full_check=True)
-    except onnx.checker.ValidationError as e:
+    except Exception as e:  # ValidationError, or InferenceError from the shape inference of full_check
         raise ExportError(f"onnx export: the built model does not pass onnx.checker (opset {opset}): {e}") from None
     _write(proto.SerializeToString(), f)
     return proto

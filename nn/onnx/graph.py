@@ -46,6 +46,12 @@ def _attribute_value(key, value):
     return key, value
 
 
+def _contiguous(arr):
+    """``arr`` as a C-contiguous ndarray of the same shape (0-d arrays stay 0-d)."""
+    arr = np.asarray(arr)
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")
+
+
 class GraphBuilder:
     """Collects the nodes, initializers, inputs and outputs of one ONNX graph.
 
@@ -93,7 +99,7 @@ class GraphBuilder:
     def initializer(self, name, array):
         """Add ``array`` as an initializer called exactly ``name`` (a state_dict key)."""
         self.reserve(name)
-        self.initializers[name] = np.ascontiguousarray(array)
+        self.initializers[name] = _contiguous(array)
         return name
 
     def const(self, value, dtype=None, hint="const"):
@@ -107,7 +113,7 @@ class GraphBuilder:
             if key in self._consts:
                 return self._consts[key]
         name = self.unique(hint)
-        self.initializers[name] = np.ascontiguousarray(arr)
+        self.initializers[name] = _contiguous(arr)
         if key is not None:
             self._consts[key] = name
         return name

@@ -67,16 +67,39 @@ class Trace:
         return ("node", self.index[id(node)], t.output_nr)
 
 
-def run(model, args, kwargs):
-    """Call ``model(*args, **kwargs)`` under ``autodiff.tracing()`` and collect the graph."""
-    with autodiff.tracing():
-        out = model(*args, **kwargs)
+def run(model, args, kwargs, watch=()):
+    """Call ``model(*args, **kwargs)`` under ``autodiff.tracing()`` and collect the graph.
+
+    ``watch``: module classes whose calls are recorded too (``trace.calls``: ``(module, inputs,
+    outputs)`` with the Tensors flattened), for the exporter's whole-module forms.
+    """
+    calls, handles = [], []
+    if watch and hasattr(model, "modules"):
+        for m in model.modules():
+            if isinstance(m, tuple(watch)):
+                handles.append(m.register_forward_hook(
+                    lambda mod, a, out: calls.append((mod, _tensors(a), _tensors(out)))))
+    try:
+        with autodiff.tracing():
+            out = model(*args, **kwargs)
+    finally:
+        for h in handles:
+            h.remove()
     outputs = flatten(out)
     if not outputs:
         raise ValueError("onnx export: the model returned no Tensor")
     inputs = flatten((args, kwargs), "arguments")
     nodes, leaves = _collect(outputs)
-    return Trace(inputs, outputs, nodes, leaves), out
+    trace = Trace(inputs, outputs, nodes, leaves)
+    trace.calls = calls
+    return trace, out
+
+
+def _tensors(obj):
+    try:
+        return flatten(obj)
+    except TypeError:
+        return []
 
 
 def _collect(outputs):

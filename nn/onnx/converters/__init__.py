@@ -1,2 +1,3 @@
-"""ONNX forms of the engine's Functions, one module per family (each registers its converters on import)."""
-from . import attention, elementwise, layers, recurrent, shape  # noqa: F401
+"""ONNX forms of the engine's Functions, one module per family (each registers its converters on import),
+and the whole-module forms of a few layers (``modules``)."""
+from . import attention, elementwise, layers, modules, recurrent, shape  # noqa: F401
