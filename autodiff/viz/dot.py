@@ -39,7 +39,8 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
         leaf: for ``view='chain'``: the Value/Tensor whose chain rule to the root is drawn.
         fmt: printf format of scalar numbers (micrograd's ``'%.4f'`` by default).
         rankdir: graphviz layout direction (``'LR'`` left to right, ``'TB'`` top to bottom);
-            ``'auto'``: top to bottom for long chains (more than 12 ops drawn), else left to right.
+            ``'auto'``: top to bottom for long chains (a Tensor graph of more than 4 ops, a Value
+            graph of more than 12), else left to right.
         health: flag gradients that vanish (largest entry below ``vanish``), explode (above
             ``explode``) or are not finite, in colour and words; in the backward view the other
             gradients are shaded by magnitude (log scale, darker green = larger). Either threshold may
@@ -60,7 +61,13 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
     """
     if view not in VIEWS:
         raise ValueError(f"to_dot: view must be one of {VIEWS}, got {view!r}")
-    g = graph if graph is not None else build_graph(root, params=params, tensors=tensors, inputs=inputs)
+    if graph is None:
+        g = build_graph(root, params=params, tensors=tensors, inputs=inputs)
+        if g.engine == "tensor" and view != "chain":
+            from .capture import replay
+            replay(root, g)  # every intermediate gradient, when the graph was kept
+    else:
+        g = graph
     if view == "chain":
         from .chain import chain_dot
         if leaf is None:
@@ -72,7 +79,7 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
                 state=_state, keep=keep)
     if rankdir == "auto":
         n_ops = sum(1 for n in g.op_nodes() if keep is None or n.id in keep)
-        rankdir = "TB" if n_ops > 12 else "LR"
+        rankdir = "TB" if n_ops > (4 if g.engine == "tensor" else 12) else "LR"
     out = _header(rankdir, title, notes, dpi)
     if view in ("forward", "both"):
         body = _forward(g, "f" if view == "both" else "", **opts)
@@ -100,8 +107,15 @@ def _header(rankdir, title, notes, dpi):
     return out
 
 
-def _cluster(name, label, body, color="#bbbbbb", indent="  "):
-    return ([f"{indent}subgraph {name} {{", f"{indent}  label={L.quote(label)}; style=rounded; color=\"{color}\";"]
+# where module names sit in their boxes; render.draw tries the others when an edge crosses one
+CLUSTER_LABEL_PLACES = ("labeljust=r; labelloc=t;", "labeljust=l; labelloc=t;", "labeljust=r; labelloc=b;",
+                        "labeljust=l; labelloc=b;")
+_CLUSTER_LABEL = CLUSTER_LABEL_PLACES[0] + " fontcolor=\"#3d5f99\"; fontsize=10;"
+
+
+def _cluster(name, label, body, color="#bbbbbb", indent="  ", attrs=""):
+    return ([f"{indent}subgraph {name} {{",
+             f"{indent}  label={L.quote(label)}; style=rounded; color=\"{color}\"; {attrs}"]
             + [indent + line for line in body] + [f"{indent}}}"])
 
 
@@ -132,7 +146,7 @@ def _data_attrs(node, fmt, health, vanish, explode, state, zero_ok=False):
     return ", ".join(attrs)
 
 
-def _in_scope_clusters(g, ids, prefix, line_of):
+def _in_scope_clusters(g, ids, prefix, line_of, node_prefix=""):
     """Node lines grouped into nested clusters by scope (``net`` contains ``net.0``)."""
     members, children = {}, {}
     for nid in ids:
@@ -151,7 +165,7 @@ def _in_scope_clusters(g, ids, prefix, line_of):
         if not scope:
             return body
         name = "cluster_" + prefix + "_" + "".join(c if c.isalnum() else "_" for c in scope)
-        return _cluster(name, scope, body, color="#6c8ebf")
+        return _cluster(name, scope, body, color="#6c8ebf", attrs=_CLUSTER_LABEL)
 
     return emit("")
 
@@ -173,7 +187,7 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
             style = f'fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else "#fff2cc"}"'
         return f"  {prefix}{nid} [label={L.quote(label)}, shape={shape}, {style}];"
 
-    out = _in_scope_clusters(g, ids, prefix or "f", line_of)
+    out = _in_scope_clusters(g, ids, prefix or "f", line_of, prefix)
     for src, dst, i in _edges(g, keep):
         attrs = []
         n = g.nodes[dst]

@@ -451,6 +451,13 @@ def _build_tensor(roots, names, objs, param_ids, input_objs=()):
             op.outputs.append(did)
         _fill_formulas(g, op, node)
     g.roots = [data_for_tensor(r) for r in roots]
+    for r, rid in zip(roots, g.roots):
+        if not g.nodes[rid].name and r.data.size == 1 and len(roots) == 1:
+            g.nodes[rid].label = "loss"
+            for op in g.op_nodes():  # its producer's formulas name it
+                if rid in op.outputs:
+                    op.formulas, op.outgoing, op.locals = [], [], []
+                    _fill_formulas(g, op, op.node)
     g._finish()
     _place_leaves(g)
     return g

@@ -114,10 +114,30 @@ def draw(root, path=None, format=None, view="forward", engine="dot", **kwargs):
         keep = {k: kwargs[k] for k in ("params", "inputs", "tensors", "title", "fmt") if k in kwargs}
         ex = explore(root, **keep)
         return ex if path is None else ex.save(path)
-    source = to_dot(root, view, **kwargs)
+    source = uncrossed(to_dot(root, view, **kwargs), engine)
     if path is None:
         return Picture(source, engine)
     return _write(path, render_dot(source, _format_of(path, format), engine))
+
+
+def uncrossed(source, engine="dot"):
+    """``source`` with its module names placed where no edge crosses them (the first placement of
+    :data:`~autodiff.viz.dot.CLUSTER_LABEL_PLACES` that the laid-out SVG shows free; else the one
+    with the fewest crossings)."""
+    from .dot import CLUSTER_LABEL_PLACES
+    from .svgcheck import label_crossings
+    first = CLUSTER_LABEL_PLACES[0]
+    if first not in source:
+        return source
+    best = None
+    for place in CLUSTER_LABEL_PLACES:
+        candidate = source.replace(first, place)
+        n = len(label_crossings(render_dot(candidate, "svg", engine).decode("utf-8")))
+        if n == 0:
+            return candidate
+        if best is None or n < best[0]:
+            best = (n, candidate)
+    return best[1]
 
 
 def draw_chain(root, leaf, path=None, format=None, **kwargs):
