@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text", default=None, help="text file for word2vec/charrnn (default: fortunes)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--no-graph", action="store_true", help="skip rendering graph pictures")
+    parser.add_argument("--seconds", type=float, default=None, help="gpt: training time budget (default 300)")
+    parser.add_argument("--compare-charrnn", action="store_true",
+                        help="gpt: also train the charrnn demo's LSTM for the same time and compare")
     return parser
 
 

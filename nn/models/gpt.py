@@ -110,6 +110,8 @@ def get_batch(codes, batch_size, block_size, rng):
 
 def _loss(model, x, y):
     logits = model(x)
+    if isinstance(logits, tuple):  # recurrent models return (logits, state)
+        logits = logits[0]
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
 
@@ -141,26 +143,37 @@ def cosine_warmup(step, total_steps, warmup_steps, min_ratio=0.1):
 
 def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0, batch_size=32,
               lr=3e-3, weight_decay=0.1, max_steps=2000, time_budget=None, warmup_steps=100, clip=1.0,
-              eval_every=100, seed=0, progress=False, val_fraction=0.1):
+              eval_every=100, seed=0, progress=False, val_fraction=0.1, model=None):
     """Train a :class:`GPT` on ``text`` for ``max_steps`` steps or ``time_budget`` seconds.
 
     The cosine schedule runs over ``max_steps``, or with a ``time_budget`` over the number of steps
-    that fit in it at the pace measured so far. AdamW decays only weights with two or more dimensions.
+    that fit in it at the pace measured so far; the warm-up takes ``warmup_steps`` but at most a tenth
+    of that. AdamW decays only weights with two or more dimensions.
+
+    Args:
+        model: a :class:`GPT` to train (its vocabulary must be ``split_codes(text)``'s); by default a new
+            one from the size arguments.
 
     Returns:
-        ``(model, chars, history)``: history has ``step_loss`` (per step), ``val`` ((step, loss) pairs,
-        also at step 0), ``seconds`` (training time, evaluation excluded), ``steps``, ``unigram``.
+        ``(model, chars, history)``: history has ``step_loss`` and ``step_seconds`` (cumulative training
+        time) per step, ``val`` ((step, seconds, loss) triples, also at step 0), ``seconds`` (training
+        time, evaluation excluded), ``steps`` and ``unigram`` (entropy of the training characters).
     """
     ad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     chars, train, val = split_codes(text, val_fraction)
-    model = GPT(len(chars), block_size, n_layer, n_embd, n_head, dropout)
+    if model is None:
+        model = GPT(len(chars), block_size, n_layer, n_embd, n_head, dropout)
+    elif model.vocab_size != len(chars):
+        raise ValueError(f"train_gpt: the model has {model.vocab_size} tokens, the text {len(chars)} characters")
+    block_size = model.block_size
     params = list(model.parameters())
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
     optimizer = nn.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
                                 {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.99))
-    history = {"step_loss": [], "val": [(0, estimate_loss(model, val, block_size))], "seconds": 0.0,
+    history = {"step_loss": [], "step_seconds": [], "val": [(0, 0.0, estimate_loss(model, val, block_size))],
+               "seconds": 0.0,
                "unigram": unigram_entropy(train, len(chars))}
     bar = None
     if progress:
@@ -173,7 +186,7 @@ def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0,
         total = max_steps
         if time_budget is not None and elapsed > 0:  # steps that fit in the budget at the pace so far
             total = min(max_steps, max(step + 1, int(step * time_budget / elapsed)))
-        factor = cosine_warmup(step, total, warmup_steps)
+        factor = cosine_warmup(step, total, min(warmup_steps, max(1, total // 10)))
         for group in optimizer.param_groups:
             group["lr"] = lr * factor
         x, y = get_batch(train, batch_size, block_size, rng)
@@ -187,15 +200,16 @@ def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0,
         step += 1
         dt = time.perf_counter() - t0
         elapsed += dt
+        history["step_seconds"].append(elapsed)
         if bar is not None:
             bar.update(1 if time_budget is None else min(dt, max(0.0, time_budget - bar.n)))
             bar.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
         if eval_every and step % eval_every == 0:
-            history["val"].append((step, estimate_loss(model, val, block_size)))
+            history["val"].append((step, elapsed, estimate_loss(model, val, block_size)))
     if bar is not None:
         bar.close()
     if history["val"][-1][0] != step:
-        history["val"].append((step, estimate_loss(model, val, block_size)))
+        history["val"].append((step, elapsed, estimate_loss(model, val, block_size)))
     history["seconds"], history["steps"] = elapsed, step
     return model, chars, history
 
