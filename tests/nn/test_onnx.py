@@ -279,3 +279,28 @@ class SelfAttention(nn.Module):
 def test_multihead_attention(tmp_path, rng):
     """Output and the head-averaged attention weights, sequence-first, dynamic batch and length."""
     roundtrip(tmp_path, SelfAttention(), [f32(rng, 5, 2, 8)], {"x": {0: "seq", 1: "batch"}}, [f32(rng, 6, 3, 8)])
+
+
+def test_conv_transpose_2d(tmp_path, rng):
+    model = nn.Sequential(nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                          nn.ConvTranspose2d(4, 2, (2, 3), groups=2, dilation=2))
+    roundtrip(tmp_path, model, [f32(rng, 2, 3, 5, 5)], BATCH, [f32(rng, 3, 3, 5, 5)])
+
+
+def test_conv_transpose_1d_dynamic_length(tmp_path, rng):
+    model = nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1)
+    roundtrip(tmp_path, model, [f32(rng, 2, 3, 6)], {"input": {0: "batch", 2: "length"}}, [f32(rng, 3, 3, 9)])
+
+
+@pytest.mark.parametrize("layer", [
+    pytest.param(lambda: nn.Upsample(scale_factor=2, mode="nearest"), id="upsample_nearest"),
+    pytest.param(lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), id="upsample_bilinear"),
+    pytest.param(lambda: nn.Sequential(nn.PixelUnshuffle(2), nn.PixelShuffle(2)), id="pixel_shuffle"),
+    pytest.param(lambda: nn.Sequential(nn.Unfold((2, 3), padding=1, stride=2),
+                                       nn.Fold((4, 6), (2, 3), padding=1, stride=2)), id="unfold_fold"),
+    pytest.param(lambda: nn.Sequential(nn.Flatten(), nn.Unflatten(1, (3, 24))), id="unflatten"),
+])
+def test_resampling_layers(tmp_path, rng, layer):
+    model = layer()
+    dyn = {"x" if isinstance(model, nn.Sequential) else "input": {0: "batch"}}
+    roundtrip(tmp_path, model, [f32(rng, 2, 3, 4, 6)], dyn, [f32(rng, 3, 3, 4, 6)])

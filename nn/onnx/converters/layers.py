@@ -204,3 +204,54 @@ def _adaptive_cells(g, x, dims, size):
             cells.append(g.reduce("ReduceMean", piece, [axis], True))
         x = g.op("Concat", *cells, axis=axis)
     return x
+
+
+# --- transposed convolution, unfold/fold -------------------------------------------------------------
+try:
+    from autodiff.ops import conv_transpose as CT
+    from autodiff.ops import fold as Fo
+except ImportError:  # pragma: no cover - engine without these ops
+    CT = Fo = None
+
+
+if CT is not None:
+    @converts_named(CT, "ConvTranspose")
+    def _conv_transpose(c):
+        """ConvTranspose over (N, C, H, W) (1-d calls arrive as height-1 planes); output_padding is what
+        makes the traced output size."""
+        g, dtype = c.g, c.out_dtype()
+        kw = c.kwargs
+        stride, padding, dilation = list(kw["stride"]), list(kw["padding"]), list(kw["dilation"])
+        kernel = list(c.shape(1)[2:])
+        size_in, size_out = c.shape(0)[2:], c.out_shape()[2:]
+        extra = [o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+                 for i, o, s, p, d, k in zip(size_in, size_out, stride, padding, dilation, kernel)]
+        bias = c.x(2, dtype) if c.args[2] is not None else None
+        return g.op("ConvTranspose", c.x(0, dtype), c.x(1, dtype), bias, kernel_shape=kernel, strides=stride,
+                    pads=padding + padding, dilations=dilation, group=int(kw.get("groups", 1)),
+                    output_padding=extra)
+
+
+if Fo is not None:
+    @converts_named(Fo, "Unfold")
+    def _unfold(c):
+        """Blocks as a grouped Conv with one-hot kernels (block row (c kh + i) kw + j is output channel
+        (c kh + i) kw + j), then (N, C kh kw, L)."""
+        g, dtype = c.g, c.out_dtype()
+        kernel, dilation, padding, stride, _ = c.kwargs["geometry"]
+        channels = c.shape(0)[1]
+        k = int(kernel[0] * kernel[1])
+        onehot = np.tile(np.eye(k, dtype=dtype).reshape(k, 1, kernel[0], kernel[1]), (channels, 1, 1, 1))
+        blocks = g.op("Conv", c.x(0, dtype), g.const(onehot, hint="unfold_kernel"), kernel_shape=list(kernel),
+                      strides=list(stride), pads=list(padding) + list(padding), dilations=list(dilation),
+                      group=int(channels))
+        return g.op("Reshape", blocks, g.ints([0, channels * k, -1]))
+
+    @converts_named(Fo, "Fold")
+    def _fold(c):
+        g = c.g
+        kernel, dilation, padding, stride, _ = c.kwargs["geometry"]
+        c.need_opset(18, "fold (Col2Im)")
+        image = [int(s) for s in c.kwargs["x_shape"][2:]]
+        return g.op("Col2Im", c.x(0), g.ints(image), g.ints(list(kernel)), dilations=list(dilation),
+                    pads=list(padding) + list(padding), strides=list(stride))
