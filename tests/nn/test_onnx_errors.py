@@ -1,0 +1,297 @@
+"""nn.onnx.export: errors, custom Functions' symbolic forms, opsets, files, modes, folding, and the way
+back to PyTorch through state_dict."""
+import io
+import os
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+from nn.models.lenet import LeNet
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+import nn.onnx  # noqa: E402
+from nn.onnx import ExportError  # noqa: E402
+
+
+def f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def run_onnx(model_bytes_or_path, feeds):
+    src = model_bytes_or_path if isinstance(model_bytes_or_path, bytes) else str(model_bytes_or_path)
+    session = ort.InferenceSession(src, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return session.run(None, dict(zip(names, feeds)))
+
+
+class Cube(ad.Function):
+    """x^3, without an ONNX form."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+class SymbolicCube(Cube):
+    """x^3 with its ONNX form."""
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("Mul", x, g.op("Mul", x, x))
+
+
+class ScaledLeaky(ad.Function):
+    """leaky_relu(x, slope) * scale, with a keyword argument and torch-style typed attributes."""
+
+    @staticmethod
+    def forward(ctx, x, scale, slope=0.1):
+        return np.where(x > 0, x, slope * x) * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError("forward-only op used for export")
+
+    @staticmethod
+    def symbolic(g, x, scale, slope=0.1):
+        y = g.op("LeakyRelu", x, alpha_f=slope)
+        return g.op("Mul", y, g.const(np.asarray(scale, np.float32)))
+
+
+class Apply(nn.Module):
+    def __init__(self, fn, *args, **kwargs):
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+    def forward(self, x):
+        return self.fn.apply(x, *self.args, **self.kwargs)
+
+
+def test_function_without_symbolic_is_refused_by_name_and_leaves_no_file(tmp_path, rng):
+    model = nn.Sequential(nn.Linear(3, 3), Apply(Cube))
+    path = tmp_path / "model.onnx"
+    with pytest.raises(ExportError) as err:
+        nn.onnx.export(model, ad.Tensor(f32(rng, 2, 3)), path)
+    msg = str(err.value)
+    assert "'cube'" in msg and "Cube" in msg and "symbolic(g" in msg
+    assert "Sequential.1 (Apply)" in msg and "opset 19" in msg
+    assert os.listdir(tmp_path) == []
+    path.write_bytes(b"old")  # an existing file is left as it was
+    with pytest.raises(ExportError):
+        nn.onnx.export(model, ad.Tensor(f32(rng, 2, 3)), path)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.onnx"]
+
+
+def test_function_with_symbolic(tmp_path, rng):
+    model = nn.Sequential(nn.Linear(3, 4), Apply(SymbolicCube), Apply(ScaledLeaky, 2.0, slope=0.3))
+    x = f32(rng, 2, 3)
+    nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx", dynamic_axes={"x": {0: "batch"}})
+    for batch in (x, f32(rng, 5, 3)):
+        (y,) = run_onnx(tmp_path / "m.onnx", [batch])
+        lin = batch @ model[0].weight.data.T + model[0].bias.data
+        expect = np.where(lin ** 3 > 0, lin ** 3, 0.3 * lin ** 3) * 2.0
+        np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5)
+
+
+def test_op_missing_at_opset_names_op_module_and_opset(tmp_path, rng):
+    model = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular"))
+    with pytest.raises(ExportError) as err:
+        nn.onnx.export(model, ad.Tensor(f32(rng, 1, 2, 5, 5)), tmp_path / "m.onnx", opset_version=18)
+    msg = str(err.value)
+    assert "'pad_mode'" in msg and "Sequential.0 (Conv2d)" in msg and "opset 18" in msg and "19" in msg
+    assert os.listdir(tmp_path) == []
+
+
+class MaskFromNumpy(nn.Module):
+    def forward(self, x):
+        return x * ad.Tensor((x.data > 0).astype(np.float32))
+
+
+class NumberFromValues(nn.Module):
+    def forward(self, x):
+        return x / float(np.abs(x.data).max())
+
+
+@pytest.mark.parametrize("model", [MaskFromNumpy(), NumberFromValues()], ids=["mask", "number"])
+def test_constant_computed_from_the_inputs_is_refused(tmp_path, rng, model):
+    with pytest.raises(ExportError, match="computed outside the graph.*other input values"):
+        nn.onnx.export(model, ad.Tensor(f32(rng, 2, 3)), tmp_path / "m.onnx")
+    assert os.listdir(tmp_path) == []
+
+
+def test_python_loop_over_a_dynamic_axis_is_refused(tmp_path, rng):
+    """JordanRNN unrolls its steps in Python: a fixed length exports, a dynamic one cannot."""
+    model = nn.JordanRNN(3, 4, 2)
+    x = f32(rng, 5, 2, 3)
+    nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx", dynamic_axes={"input": {1: "batch"}})
+    out, last = run_onnx(tmp_path / "m.onnx", [f32(rng, 5, 3, 3)][:1])
+    assert out.shape == (5, 3, 2)
+    with pytest.raises(ExportError, match="changes with size .* on dynamic axis 'seq'"):
+        nn.onnx.export(model, ad.Tensor(x), tmp_path / "n.onnx", dynamic_axes={"input": {0: "seq"}})
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(opset_version=16), "opset_version 16 is not supported"),
+    (dict(dynamic_axes={"nope": [0]}), "neither an input"),
+    (dict(input_names=["a", "b"]), "2 input_names given for 1 inputs"),
+    (dict(dynamic_axes={"x": [3]}), "out of range"),
+])
+def test_bad_arguments(tmp_path, rng, bad, match):
+    with pytest.raises(ValueError, match=match):
+        nn.onnx.export(nn.Sequential(nn.Linear(3, 2)), ad.Tensor(f32(rng, 2, 3)), tmp_path / "m.onnx", **bad)
+
+
+class Mixed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 4, 3, padding=1, padding_mode="reflect")
+        self.norm = nn.LayerNorm(4)
+        self.lstm = nn.LSTM(4, 3, bidirectional=True, batch_first=True)
+        self.act = nn.GELU()
+
+    def forward(self, x):
+        h = self.act(self.norm(self.conv(x).transpose(0, 2, 1)))
+        return self.lstm(h)[0].softmax(axis=-1)
+
+
+@pytest.mark.parametrize("opset", list(nn.onnx.SUPPORTED_OPSETS))
+def test_every_supported_opset(tmp_path, rng, opset):
+    model = Mixed()
+    x = f32(rng, 2, 2, 6)
+    proto = nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx", opset_version=opset,
+                           dynamic_axes={"x": {0: "batch"}})
+    assert proto.opset_import[0].version == opset
+    onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"), full_check=True)
+    for batch in (x, f32(rng, 4, 2, 6)):
+        (y,) = run_onnx(tmp_path / "m.onnx", [batch])
+        np.testing.assert_allclose(y, model(ad.Tensor(batch)).data, rtol=0, atol=1e-5)
+
+
+def test_file_object_and_initializer_names(rng):
+    model = LeNet()
+    buf = io.BytesIO()
+    proto = nn.onnx.export(model, ad.Tensor(f32(rng, 1, 1, 28, 28)), buf, input_names=["image"],
+                           output_names=["logits"])
+    assert buf.getvalue() == proto.SerializeToString()
+    loaded = onnx.load_from_string(buf.getvalue())
+    assert [i.name for i in loaded.graph.input] == ["image"] and [o.name for o in loaded.graph.output] == ["logits"]
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in loaded.graph.initializer}
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(inits[key], np.asarray(value))
+
+
+def test_tied_weights_are_one_initializer(tmp_path, rng):
+    first = nn.Linear(4, 4)
+    model = nn.Sequential(first, nn.Tanh(), first)
+    proto = nn.onnx.export(model, ad.Tensor(f32(rng, 2, 4)), tmp_path / "m.onnx")
+    names = [i.name for i in proto.graph.initializer]
+    assert names.count("0.weight") == 1 and "2.weight" not in names
+
+
+def test_train_mode_restored_and_dropout_removed(tmp_path, rng):
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.BatchNorm1d(8), nn.Linear(8, 2))
+    model.train()
+    x = f32(rng, 3, 4)
+    proto = nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx")
+    assert model.training and all(m.training for m in model.modules())
+    assert "Dropout" not in [n.op_type for n in proto.graph.node]
+    model.eval()
+    (y,) = run_onnx(tmp_path / "m.onnx", [x])
+    np.testing.assert_allclose(y, model(ad.Tensor(x)).data, rtol=0, atol=1e-5)
+
+
+class WithTable(nn.Module):
+    """Uses a constant table transformed inside forward (folded away, or kept as ops)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.table = np.linspace(0, 1, 24, dtype=np.float32).reshape(6, 4)
+
+    def forward(self, x):
+        offset = (ad.Tensor(self.table)[1:3] * 2.0).sum(axis=0)
+        return self.fc(x) + offset
+
+
+@pytest.mark.parametrize("fold", [True, False])
+def test_constant_folding(tmp_path, rng, fold):
+    model = WithTable()
+    x = f32(rng, 2, 4)
+    proto = nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx", do_constant_folding=fold,
+                           dynamic_axes={"x": {0: "batch"}})
+    ops = [n.op_type for n in proto.graph.node]
+    assert ("Slice" in ops and "ReduceSum" in ops) != fold
+    for batch in (x, f32(rng, 3, 4)):
+        (y,) = run_onnx(tmp_path / "m.onnx", [batch])
+        np.testing.assert_allclose(y, model(ad.Tensor(batch)).data, rtol=0, atol=1e-5)
+
+
+def test_no_tensor_output(tmp_path, rng):
+    class Nothing(nn.Module):
+        def forward(self, x):
+            return None
+
+    with pytest.raises(ValueError, match="returned no Tensor"):
+        nn.onnx.export(Nothing(), ad.Tensor(f32(rng, 2, 3)), tmp_path / "m.onnx")
+
+
+# --- back to PyTorch: the same architecture loads our state_dict --------------------------------------
+def _to_torch(torch, ours, theirs):
+    """The README recipe: every state_dict entry as a torch tensor, loaded strictly."""
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
+    return theirs.eval()
+
+
+def _torch_lenet(torch):
+    tnn = torch.nn
+
+    class TorchLeNet(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = tnn.Sequential(tnn.Conv2d(1, 20, 5), tnn.ReLU(), tnn.MaxPool2d(2, 2),
+                                           tnn.Conv2d(20, 50, 5), tnn.ReLU(), tnn.MaxPool2d(2, 2))
+            self.classifier = tnn.Sequential(tnn.Flatten(), tnn.Linear(800, 500), tnn.ReLU(), tnn.Linear(500, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+    return TorchLeNet()
+
+
+def test_state_dict_into_torch_lenet(rng):
+    torch = pytest.importorskip("torch")
+    ours = LeNet().eval()
+    theirs = _to_torch(torch, ours, _torch_lenet(torch))
+    x = f32(rng, 3, 1, 28, 28)
+    with torch.no_grad():
+        expect = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(ad.Tensor(x)).data, expect, rtol=0, atol=1e-5)
+
+
+def test_state_dict_into_torch_bn_lstm(rng):
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh())
+    ours.train()
+    for _ in range(3):  # running statistics that are not the initial ones
+        ours(ad.Tensor(f32(rng, 8, 3)))
+    ours.eval()
+    theirs = _to_torch(torch, ours, torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                                        torch.nn.Tanh()))
+    x = f32(rng, 5, 3)
+    with torch.no_grad():
+        np.testing.assert_allclose(ours(ad.Tensor(x)).data, theirs(torch.from_numpy(x)).numpy(), atol=1e-5)
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    tlstm = _to_torch(torch, lstm, torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True))
+    seq = f32(rng, 2, 6, 3)
+    with torch.no_grad():
+        expect, (h, c) = tlstm(torch.from_numpy(seq))
+    got, (gh, gc) = lstm(ad.Tensor(seq))
+    for a, b in ((got, expect), (gh, h), (gc, c)):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=0, atol=1e-5)
