@@ -74,7 +74,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim``; x1 and x2 broadcast.
+    """(x1 / max(||x1||, eps)) . (x2 / max(||x2||, eps)) along ``dim``; x1 and x2 broadcast.
 
     Shape:
         x1 (*, D, *), x2 broadcastable to it -> the broadcast shape without ``dim``.
@@ -89,10 +89,15 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for shape {shape}")
     x1 = x1 if x1.shape == shape else x1.broadcast_to(shape)
     x2 = x2 if x2.shape == shape else x2.broadcast_to(shape)
-    floor = np.asarray(eps, np.result_type(x1.dtype, x2.dtype))
-    n1 = vector_norm(x1, 2, dim, True).maximum(floor)
-    n2 = vector_norm(x2, 2, dim, True).maximum(floor)
+    # as PyTorch, the norms are clamped at eps outside the graph: the gradient is that of the unclamped norm
+    n1 = _clamp_min_constant(vector_norm(x1, 2, dim, True), eps)
+    n2 = _clamp_min_constant(vector_norm(x2, 2, dim, True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(axis=dim)
+
+
+def _clamp_min_constant(x, low):
+    """max(x, low) whose gradient is that of x itself (the shift is added as a constant)."""
+    return x + Tensor(np.maximum(x.data, np.asarray(low, x.dtype)) - x.data)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

@@ -270,3 +270,18 @@ def test_function_signatures_match_torch(torch, name):
                                   "PixelShuffle", "PixelUnshuffle", "Unflatten", "ConvTranspose1d", "ConvTranspose2d"])
 def test_module_signatures_match_torch(torch, name):
     assert _params(getattr(nn, name).__init__) == _params(getattr(torch.nn, name).__init__)
+
+
+def test_cosine_similarity_below_eps_matches_torch(torch):
+    # norms under eps are clamped outside the graph in PyTorch: the gradient is that of the unclamped norm
+    x1 = np.array([[1e-9, 2e-9, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    x2 = np.array([[1.0, 0.5, 0.2], [1e-10, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    ours = [ad.Tensor(x1.copy(), requires_grad=True), ad.Tensor(x2.copy(), requires_grad=True)]
+    y = F.cosine_similarity(*ours)
+    y.sum().backward()
+    theirs = [torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)]
+    yr = torch.nn.functional.cosine_similarity(*theirs)
+    yr.sum().backward()
+    np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-12)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
