@@ -1,24 +1,29 @@
-"""Tensor's shape ops and indexing: each one calls its op's ``apply``."""
+"""Tensor's shape ops and indexing, with PyTorch's meanings: each one calls an op's ``apply`` (or is a
+short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an expand and a reshape)."""
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..ops import index, reduce, shape
+from ..ops import diagonal, index, shape
+from ..ops.dims import ShapeError, wrap_dim, wrap_dims
 
 
 def _axis(axis, dim):
     return axis if dim is None else dim
 
 
-def index_key(key):
-    """An indexing key with Tensors (and lists inside tuples) turned into numpy arrays."""
+def index_key(key, shape=None):
+    """An indexing key with Tensors (and lists) turned into numpy arrays; given the indexed tensor's
+    ``shape``, also rewritten so the indexed dims land where PyTorch puts them (``index.torch_key``)."""
     Tensor = tensors.Tensor
     if isinstance(key, Tensor):
-        return key.data
-    if isinstance(key, list):
-        return np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
-    if isinstance(key, tuple):
-        return tuple(k.data if isinstance(k, Tensor) else (np.asarray(k) if isinstance(k, list) else k)
-                     for k in key)
+        key = key.data
+    elif isinstance(key, list):
+        key = np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
+    elif isinstance(key, tuple):
+        key = tuple(k.data if isinstance(k, Tensor) else (np.asarray(k) if isinstance(k, list) else k)
+                    for k in key)
+    if shape is not None and isinstance(key, tuple):
+        key = index.torch_key(key, shape)
     return key
 
 
@@ -27,38 +32,149 @@ def _sizes(args):
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
+def _is_dtype(x):
+    return isinstance(x, (str, type, np.dtype)) and not isinstance(x, (int, np.integer))
+
+
 class ShapeMethods:
-    """reshape/view, transpose/permute/T, broadcast_to/expand, squeeze/unsqueeze, flatten, pad,
-    split/chunk and ``t[key]``."""
+    """reshape/view, transpose/permute/movedim, expand, squeeze/unsqueeze, flatten/unflatten, flip/roll/
+    rot90, repeat/tile/repeat_interleave, unfold/narrow, split/chunk/tensor_split/unbind, diagonal/
+    diag/diag_embed/tril/triu, new_* constructors and ``t[key]``."""
 
     __slots__ = ()
 
+    # --- same elements, another shape ------------------------------------------------------------
     def reshape(self, *sizes):
         size = tuple(int(s) for s in _sizes(sizes))
         if size == self.data.shape:
             return self
         return shape.Reshape.apply(self, size)
 
-    view = reshape
+    def view(self, *sizes):
+        """``view(shape)`` as reshape; ``view(dtype)`` reinterprets the bytes (no gradient)."""
+        if len(sizes) == 1 and _is_dtype(sizes[0]):
+            return tensors.Tensor._make(self.data.view(np.dtype(sizes[0])))
+        return self.reshape(*sizes)
 
-    def transpose(self, *axes):
-        """Permute the axes (numpy's meaning); with no argument reverse them."""
-        axes = _sizes(axes)
-        return shape.Transpose.apply(self, axes if axes else None)
+    def view_as(self, other):
+        return self.reshape(other.shape)
 
-    def permute(self, *axes):
-        return self.transpose(*axes)
+    reshape_as = view_as
+
+    def contiguous(self, memory_format=None):
+        """The tensor itself: numpy copies strided data where an op needs it."""
+        return self
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self.data.flags.c_contiguous)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dimensions start_dim..end_dim (all by default); a 0-d tensor becomes 1-d."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = wrap_dim(start_dim, self.ndim, "flatten"), wrap_dim(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ShapeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
+
+    def unflatten(self, dim, sizes):
+        """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
+        d = wrap_dim(dim, self.ndim, "unflatten")
+        sizes = tuple(int(s) for s in sizes)
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if -1 in sizes:
+            sizes = tuple(self.shape[d] // max(known, 1) if s == -1 else s for s in sizes)
+        if int(np.prod(sizes)) != self.shape[d]:
+            raise ShapeError(f"unflatten: sizes {sizes} don't multiply up to the size of dim {dim} "
+                             f"({self.shape[d]}) of a tensor of shape {tuple(self.shape)}")
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    def squeeze(self, axis=None, dim=None):
+        """Drop size-1 dims: all, or those among ``dim`` (an int or a tuple)."""
+        axis = _axis(axis, dim)
+        if axis is None:
+            size = tuple(s for s in self.shape if s != 1)
+        else:
+            axes = wrap_dims(axis, self.ndim, "squeeze")
+            size = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
+        return self.reshape(size)
+
+    def unsqueeze(self, axis=None, dim=None):
+        axis = wrap_dim(_axis(axis, dim), self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    # --- permutations of the dims ----------------------------------------------------------------
+    def transpose(self, *dims, dim0=None, dim1=None):
+        """PyTorch's ``transpose(dim0, dim1)``: swap two dims.
+
+        For numpy-style code, no argument reverses the dims, and a full permutation (a tuple, or three
+        or more ints) permutes them as ``permute`` does. Exactly two ints always mean a swap.
+        """
+        if dim0 is not None or dim1 is not None:
+            dims = (dim0, dim1)
+        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
+            return self.swapdims(*dims)
+        if not dims:
+            return shape.Transpose.apply(self, None)
+        return self.permute(*dims)
+
+    def permute(self, *dims):
+        """Reorder the dims: output dim i is input dim ``dims[i]``."""
+        dims = _sizes(dims)
+        if len(dims) != self.ndim:
+            raise ShapeError(f"permute: number of dims don't match: the tensor has shape {tuple(self.shape)} "
+                             f"({self.ndim} dims) but {len(dims)} dims were given: {dims}")
+        return shape.Transpose.apply(self, wrap_dims(dims, self.ndim, "permute"))
+
+    def swapdims(self, dim0, dim1):
+        """Swap two dims (PyTorch's ``transpose(dim0, dim1)``)."""
+        a, b = wrap_dim(dim0, self.ndim, "transpose"), wrap_dim(dim1, self.ndim, "transpose")
+        if a == b or self.ndim < 2:
+            return self
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return shape.Transpose.apply(self, tuple(axes))
+
+    swapaxes = swapdims
+
+    def t(self):
+        """Transpose of a matrix; 0-d and 1-d tensors come back as they are."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but self is {self.ndim}D "
+                             f"(shape {tuple(self.shape)})")
+        return self.swapdims(0, 1) if self.ndim == 2 else self
 
     @property
     def T(self):
         return shape.Transpose.apply(self, None)
 
-    def swapaxes(self, a, b):
-        axes = list(range(self.ndim))
-        a, b = a % self.ndim, b % self.ndim
-        axes[a], axes[b] = axes[b], axes[a]
-        return shape.Transpose.apply(self, tuple(axes))
+    @property
+    def mT(self):
+        """The last two dims swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise ShapeError(f"mT: tensor of shape {tuple(self.shape)} must have at least 2 dimensions")
+        return self.swapdims(-2, -1)
 
+    mH = mT
+
+    def movedim(self, source, destination):
+        """Move dims ``source`` (int or sequence) to positions ``destination``; the rest keep their order."""
+        src = wrap_dims(source, self.ndim, "movedim")
+        dst = wrap_dims(destination, self.ndim, "movedim")
+        if len(src) != len(dst):
+            raise ShapeError(f"movedim: Invalid source or destination dims: source ({source} dims) should "
+                             f"contain the same number of dims as destination ({destination} dims)")
+        order = [d for d in range(self.ndim) if d not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return shape.Transpose.apply(self, tuple(order))
+
+    moveaxis = movedim
+
+    # --- broadcasting ----------------------------------------------------------------------------
     def broadcast_to(self, size):
         size = tuple(size)
         if size == self.data.shape:
@@ -70,68 +186,255 @@ class ShapeMethods:
         sizes = _sizes(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {tuple(self.shape)}")
+            raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                             f"to the number of dimensions in the tensor ({self.ndim}), shape {tuple(self.shape)}")
+        if any(s == -1 for s in sizes[:lead]):
+            raise ShapeError(f"expand: -1 is not allowed in a leading, non-existing dimension (sizes {sizes})")
         return self.broadcast_to(tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes)))
 
     def expand_as(self, other):
         return self.broadcast_to(other.shape)
 
-    def squeeze(self, axis=None, dim=None):
-        axis = _axis(axis, dim)
-        if axis is None:
-            size = tuple(s for s in self.shape if s != 1)
-        else:
-            axes = reduce.normalize_axis(axis, self.ndim, "squeeze")
-            size = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
-        return self.reshape(size)
-
-    def unsqueeze(self, axis=None, dim=None):
-        axis = _axis(axis, dim)
-        nd = self.ndim + 1
-        if not -nd <= axis < nd:
-            raise ValueError(f"unsqueeze: axis {axis} out of range for a result with {nd} dimensions")
-        axis %= nd
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        """Merge dimensions start_dim..end_dim (all by default, as numpy's flatten)."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
-
-    def ravel(self):
-        return self.reshape(-1)
-
     def pad(self, pad_width, value=0.0):
         return shape.Pad.apply(self, pad_width, value)
+
+    # --- reversing, rolling, repeating -----------------------------------------------------------
+    def flip(self, *dims):
+        """Reverse the order of elements along ``dims``."""
+        dims = wrap_dims(_sizes(dims), self.ndim, "flip")
+        if not dims or self.ndim == 0:
+            return self[...]
+        return self[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(self.ndim))]
+
+    def fliplr(self):
+        if self.ndim < 2:
+            raise ShapeError(f"fliplr: input must be >= 2-d, got shape {tuple(self.shape)}")
+        return self.flip(1)
+
+    def flipud(self):
+        if self.ndim < 1:
+            raise ShapeError("flipud: input must be >= 1-d")
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        """Shift elements cyclically along ``dims`` (the flattened tensor when dims is None)."""
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+                raise ShapeError(f"roll: shifts {shifts} must have one value when dims is not given")
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        out = self
+        for s, d in zip(shifts, dims):
+            d = wrap_dim(d, self.ndim, "roll")
+            n = self.shape[d]
+            s = int(s) % n if n else 0
+            if s:
+                lead = (slice(None),) * d
+                out = shape.Concatenate.apply(d, out[lead + (slice(n - s, None),)], out[lead + (slice(0, n - s),)])
+        return out
+
+    def rot90(self, k=1, dims=(0, 1)):
+        """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first towards the second."""
+        if len(dims) != 2:
+            raise ShapeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+        d0, d1 = wrap_dim(dims[0], self.ndim, "rot90"), wrap_dim(dims[1], self.ndim, "rot90")
+        if d0 == d1 or self.ndim < 2:
+            raise ShapeError(f"rot90: expected distinct rotation dims and a >= 2-d tensor, got dims {dims} "
+                             f"for shape {tuple(self.shape)}")
+        k %= 4
+        if k == 1:
+            return self.flip(d1).swapdims(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).swapdims(d0, d1)
+        return self[...]
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim i (extra leading sizes add dims)."""
+        sizes = tuple(int(s) for s in _sizes(sizes))
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number "
+                             f"of dimensions of the tensor ({self.ndim}, shape {tuple(self.shape)})")
+        src = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        spread = tuple(x for s in src for x in (1, s))
+        full = tuple(x for r, s in zip(sizes, src) for x in (r, s))
+        return self.reshape(spread).broadcast_to(full).reshape(tuple(r * s for r, s in zip(sizes, src)))
+
+    def tile(self, *dims):
+        """``repeat`` with fewer sizes than dims allowed (missing leading sizes are 1)."""
+        dims = _sizes(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
+
+    def repeat_interleave(self, repeats, dim=None, output_size=None):
+        """Repeat each element ``repeats`` times (an int or one count per element) along ``dim``."""
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else wrap_dim(dim, self.ndim, "repeat_interleave")
+        reps = repeats.data if isinstance(repeats, tensors.Tensor) else np.asarray(repeats)
+        n = x.shape[d] if x.ndim else 1
+        if reps.ndim > 1 or (reps.ndim == 1 and reps.size not in (1, n)):
+            raise ShapeError(f"repeat_interleave: repeats must have the same size as input along dim {dim}: "
+                             f"{reps.size} repeats for size {n}")
+        if (reps < 0).any():
+            raise ShapeError("repeat_interleave: repeats can not be negative")
+        idx = np.repeat(np.arange(n), np.broadcast_to(reps.reshape(-1), (n,)))
+        return x.index_select(d, idx)
+
+    # --- windows and pieces ----------------------------------------------------------------------
+    def unfold(self, dimension, size, step):
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim."""
+        d = wrap_dim(dimension, self.ndim, "unfold")
+        n = self.shape[d] if self.ndim else 1
+        if size > n or step <= 0 or size < 0:
+            raise ShapeError(f"unfold: size {size} must be <= {n} (the size of dim {dimension}) and step {step} > 0")
+        starts = np.arange(0, n - size + 1, step)
+        idx = starts[:, None] + np.arange(size)[None, :]
+        if self.ndim == 0:
+            return self.reshape(1)[idx[0]]
+        out = self[(slice(None),) * d + (idx,)]
+        return out.movedim(d + 1, -1)
+
+    def narrow(self, dim, start, length):
+        d = wrap_dim(dim, self.ndim, "narrow")
+        start = int(start)
+        n = self.shape[d]
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start ({start}) out of range for dimension {dim} of size {n}")
+        start %= n if n else 1
+        if length < 0 or start + length > n:
+            raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
 
     def split(self, split_size_or_sections, axis=0, dim=None):
         return split(self, split_size_or_sections, axis=_axis(axis, dim))
 
     def chunk(self, chunks, axis=0, dim=None):
-        axis = _axis(axis, dim)
-        return split(self, -(-self.shape[axis] // chunks), axis=axis)
+        """torch.chunk: pieces of ceil(n / chunks) elements (so possibly fewer than ``chunks``)."""
+        d = wrap_dim(_axis(axis, dim), self.ndim, "chunk")
+        if chunks <= 0:
+            raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[d]
+        return split(self, max(-(-n // chunks), 1), axis=d)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        """Pieces as numpy's array_split: ``n`` near-equal sections, or cuts at the given indices."""
+        d = wrap_dim(dim, self.ndim, "tensor_split")
+        n = self.shape[d]
+        ios = indices_or_sections
+        if isinstance(ios, tensors.Tensor):
+            ios = ios.data.tolist() if ios.ndim else int(ios.data)
+        if isinstance(ios, (int, np.integer)):
+            if ios <= 0:
+                raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {ios}")
+            q, r = divmod(n, int(ios))
+            cuts = np.cumsum([q + 1] * r + [q] * (int(ios) - r))[:-1].tolist()
+        else:
+            cuts = [int(c) for c in ios]
+        lead = (slice(None),) * d
+        bounds = [0] + cuts + [None]
+        return tuple(self[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def unbind(self, dim=0):
+        d = wrap_dim(dim, self.ndim, "unbind")
+        lead = (slice(None),) * d
+        return tuple(self[lead + (i,)] for i in range(self.shape[d]))
+
+    # --- diagonals and triangles -----------------------------------------------------------------
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        a, b = wrap_dim(dim1, self.ndim, "diagonal"), wrap_dim(dim2, self.ndim, "diagonal")
+        if a == b:
+            raise ShapeError(f"diagonal: dimensions dim1 and dim2 cannot be identical ({dim1}, {dim2})")
+        return diagonal.Diagonal.apply(self, int(offset), a, b)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        """The last dim placed on the ``offset`` diagonal of the two new dims ``dim1``, ``dim2``."""
+        nd = self.ndim + 1
+        a, b = wrap_dim(dim1, nd, "diag_embed"), wrap_dim(dim2, nd, "diag_embed")
+        if a == b:
+            raise ShapeError(f"diag_embed: diagonal dimensions cannot be identical ({dim1}, {dim2})")
+        m = self.shape[-1] + abs(int(offset)) if self.ndim else 1 + abs(int(offset))
+        rest = list(self.shape[:-1])
+        out_shape = []
+        for i in range(nd):
+            out_shape.append(m if i in (a, b) else rest.pop(0))
+        return diagonal.DiagScatter.apply(self if self.ndim else self.reshape(1), tuple(out_shape), int(offset), a, b)
+
+    def diag(self, diagonal=0):
+        """1-d: a square matrix with this on the ``diagonal``; 2-d: that diagonal of the matrix."""
+        if self.ndim == 1:
+            return self.diag_embed(diagonal, 0, 1)
+        if self.ndim == 2:
+            return self.diagonal(diagonal, 0, 1)
+        raise ShapeError(f"diag: matrix or a vector expected, got a tensor of shape {tuple(self.shape)}")
+
+    def tril(self, diagonal=0):
+        """Zero above the ``diagonal`` of the last two dims (0: main, >0 above it, <0 below)."""
+        return _triangle(self, diagonal, False)
+
+    def triu(self, diagonal=0):
+        """Zero below the ``diagonal`` of the last two dims."""
+        return _triangle(self, diagonal, True)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal, in place (all dims equal beyond 2-d)."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ShapeError(f"fill_diagonal_: dimensions must be >= 2 and all of equal length beyond 2-d, "
+                             f"got shape {tuple(self.shape)}")
+        if self.ndim == 2:
+            cols = self.shape[1]
+            end = self.data.size if wrap else cols * cols
+            key = np.unravel_index(np.arange(0, min(end, self.data.size), cols + 1), self.shape)
+        else:
+            key = (np.arange(self.shape[0]),) * self.ndim
+        self[key] = fill_value
+        return self
+
+    # --- new tensors like this one ---------------------------------------------------------------
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_sizes(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_sizes(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_sizes(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        data = np.full(tuple(size), fill_value, dtype=self.data.dtype if dtype is None else np.dtype(dtype))
+        return tensors.Tensor(data, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new leaf with ``data`` (copied), in this tensor's dtype unless ``dtype`` says otherwise."""
+        data = np.array(data.data if isinstance(data, tensors.Tensor) else data,
+                        dtype=self.data.dtype if dtype is None else np.dtype(dtype))
+        return tensors.Tensor(data, requires_grad=requires_grad)
 
     def __getitem__(self, key):
-        return index.GetItem.apply(self, index_key(key))
+        return index.GetItem.apply(self, index_key(key, self.data.shape))
+
+
+def _triangle(x, k, upper):
+    return diagonal.Triangle.apply(x, int(k), upper)
 
 
 def split(x, split_size_or_sections, axis=0, dim=None):
     """PyTorch's split: pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
-    axis = _axis(axis, dim)
+    axis = wrap_dim(_axis(axis, dim), x.ndim, "split")
     n = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
-        if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
-        sizes = [min(size, n - s) for s in range(0, n, size)]
+        if size < 0 or (size == 0 and n):
+            raise ShapeError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of axis {axis} "
-                             f"of a tensor of shape {tuple(x.shape)}")
-    lead = (slice(None),) * (axis % x.ndim)
+            raise ShapeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                             f"size at dimension {axis}, shape {tuple(x.shape)}), but got split_sizes={sizes}")
+    lead = (slice(None),) * axis
     out, start = [], 0
     for s in sizes:
         out.append(x[lead + (slice(start, start + s),)])

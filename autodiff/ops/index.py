@@ -109,3 +109,86 @@ class CopySlices(Function):
     @staticmethod
     def backward(ctx, g):
         return g * ctx.mask, g.reshape(-1)[ctx.vidx], None
+
+
+def torch_key(key, shape):
+    """``key`` rewritten so numpy indexing places the indexed dimensions as PyTorch does.
+
+    PyTorch treats an integer as a basic index (it drops its dimension first); numpy counts it among
+    the advanced indices. They differ only when the integers and arrays together are not adjacent but
+    the arrays alone are (``x[0, :, idx]`` on (2, 5, 6): torch (5, 3), numpy (3, 5)). Then the key
+    becomes an all-array key whose broadcast shape is exactly torch's result shape: each slice an
+    ``arange`` and each array reshaped to its place. Other keys are returned unchanged.
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    if not (any(_is_int(p) for p in parts) and any(isinstance(p, np.ndarray) for p in parts)):
+        return key
+    parts = _expand_ellipsis(parts, len(shape))
+    adv = [i for i, p in enumerate(parts) if _is_int(p) or isinstance(p, np.ndarray)]
+    arrays = [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
+    no_ints = [i for i, p in enumerate(parts) if not _is_int(p)]
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return key  # numpy's group is adjacent: it already places the dims as torch does
+    pos = [no_ints.index(i) for i in arrays]
+    if pos != list(range(pos[0], pos[-1] + 1)):
+        return key  # the arrays alone are separated too: both put the indexed dims first
+    # walk the key: which input dim each part indexes, and the result dims it contributes
+    entries, d = [], 0
+    for p in parts:
+        if p is None:
+            entries.append(("new", None, None))
+        elif _is_int(p):
+            entries.append(("int", int(p), d))
+            d += 1
+        elif isinstance(p, slice):
+            entries.append(("slice", np.arange(*p.indices(shape[d])), d))
+            d += 1
+        elif p.dtype == bool:
+            for k, arr in enumerate(np.nonzero(p)):
+                entries.append(("array", arr, d + k))
+            d += p.ndim
+        else:
+            entries.append(("array", p, d))
+            d += 1
+    block = np.broadcast_shapes(*(e[1].shape for e in entries if e[0] == "array"))
+    sizes, first = [], None
+    for e in entries:
+        if e[0] == "array":
+            if first is None:
+                first = len(sizes)
+                sizes.extend(block)
+        elif e[0] != "int":
+            sizes.append(1 if e[0] == "new" else len(e[1]))
+    nd = len(sizes)
+    out, r = [], 0
+    for kind, obj, _ in entries:
+        if kind == "int":
+            out.append(np.intp(obj))
+        elif kind == "new":
+            r += 1
+        elif kind == "slice":
+            out.append(obj.reshape([1] * r + [len(obj)] + [1] * (nd - r - 1)))
+            r += 1
+        else:
+            lead = (1,) * (len(block) - obj.ndim) + obj.shape
+            out.append(obj.reshape((1,) * first + lead + (1,) * (nd - first - len(block))))
+            if r == first:
+                r += len(block)
+    return tuple(out)
+
+
+def _is_int(p):
+    return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+
+
+def _expand_ellipsis(parts, ndim):
+    used = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+               for p in parts if p is not None and p is not Ellipsis)
+    out = []
+    for p in parts:
+        if p is Ellipsis:
+            out.extend([slice(None)] * (ndim - used))
+            used = ndim
+        else:
+            out.append(p)
+    return tuple(out) + (slice(None),) * (ndim - used)  # the dims the key leaves out
