@@ -150,7 +150,7 @@ class Explorer:
 
 
 def explore(root, params=None, path=None, *, inputs=None, tensors=None, collapse="auto", title=None,
-            max_nodes=60, fmt="%.4f"):
+            max_nodes=25, fmt="%.4f"):
     """The interactive explorer of the graph of ``root`` (a Value or Tensor).
 
     Args:

@@ -15,6 +15,7 @@ body{font-family:Helvetica,Arial,sans-serif;margin:0;display:flex;flex-direction
 .view{display:none}.view.on{display:block}
 .view svg{max-width:none}
 g.node{cursor:pointer}
+g.graph>polygon{pointer-events:none}
 g.node.pending{opacity:.35}
 g.node.current polygon,g.node.current ellipse,g.node.current path{stroke:#e0218a;stroke-width:3px}
 g.node.selected polygon,g.node.selected ellipse,g.node.selected path{stroke:#1f5fbf;stroke-width:3px}
