@@ -38,13 +38,44 @@ def save_curves(path: str, curves: dict, title: str, xlabel: str = "step", ylabe
     return path
 
 
+def format_table(header, rows, gap=3) -> str:
+    """Rows of strings as left-aligned columns under ``header``, ``gap`` spaces apart."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    sep = " " * gap
+    return "\n".join(sep.join(f"{str(c):<{w}}" for c, w in zip(line, widths)).rstrip()
+                     for line in [header, *rows])
+
+
+def _splits(name):
+    """Ways to put ``name`` on two lines: after a space (dropped) or after a '/'."""
+    out = [("", name)]
+    for i in range(1, len(name)):
+        if name[i - 1] in " /":
+            out.append((name[:i].rstrip(), name[i:]))
+    return out
+
+
+def _header_lines(name):
+    """``name`` as (top, bottom) header cells, split where the wider cell is narrowest
+    (``'T-shirt/top'`` -> ``('T-shirt/', 'top')``); short names stay on the bottom line."""
+    return min(_splits(name), key=lambda tb: (max(len(tb[0]), len(tb[1])), -len(tb[1])))
+
+
 def format_confusion(matrix, class_names) -> str:
-    """A confusion matrix as text: rows are true classes, columns predictions."""
+    """A confusion matrix as text: rows are true classes, columns predictions.
+
+    Column headers are the full class names, on two lines where a name is wider than a column.
+    """
     matrix = np.asarray(matrix)
-    short = [n[:7] for n in class_names]
-    width = max(6, max(len(str(int(v))) for v in matrix.ravel()) + 1)
-    head = " " * 13 + "".join(f"{s:>{max(width, 8)}}" for s in short)
-    lines = ["confusion matrix (rows: true class, columns: predicted)", head]
-    for name, row in zip(class_names, matrix):
-        lines.append(f"{name[:12]:<13}" + "".join(f"{int(v):>{max(width, 8)}}" for v in row))
+    names = [str(n) for n in class_names]
+    cells = [_header_lines(n) if len(n) > 8 else ("", n) for n in names]
+    width = 1 + max(max(len(str(int(v))) for v in matrix.ravel()),
+                    max(max(len(top), len(bottom)) for top, bottom in cells))
+    label = max(13, max(len(n) for n in names) + 2)
+    lines = ["confusion matrix (rows: true class, columns: predicted)"]
+    if any(top for top, _ in cells):
+        lines.append(" " * label + "".join(f"{top:>{width}}" for top, _ in cells))
+    lines.append(" " * label + "".join(f"{bottom:>{width}}" for _, bottom in cells))
+    for name, row in zip(names, matrix):
+        lines.append(f"{name:<{label}}" + "".join(f"{int(v):>{width}}" for v in row))
     return "\n".join(lines)

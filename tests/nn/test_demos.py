@@ -119,6 +119,11 @@ def test_autoencoder_demo_learns_eight_distinct_codes(tmp_path):
     out = run_ok("autoencoder", "--out", str(tmp_path), "--no-progress")
     rows = [line.split("   ") for line in out.splitlines() if re.match(r"^[01]{8}   \[", line)]
     assert len(rows) == 8, out
+    header = next(line for line in out.splitlines() if line.startswith("pattern"))
+    starts = [header.index(h) for h in ("hidden code", "rounded", "reconstructed")]
+    for line in (line for line in out.splitlines() if re.match(r"^[01]{8}   \[", line)):
+        assert line[starts[0]] == "[" and line[starts[1]] in "01" and line[starts[2]].isdigit(), \
+            f"columns do not line up with the header:\n{header}\n{line}"
     codes = set()
     for i, row in enumerate(rows):
         pattern, values, bits, recon = (part.strip() for part in row if part.strip())
@@ -148,7 +153,7 @@ def test_mlp_demo_tiny_beats_chance_and_confusion_matches_accuracy(tmp_path):
     acc = float(re.search(r"MLP test accuracy: ([0-9.]+)% on 300 images", out).group(1))
     assert acc > 25.0, out    # chance is 10%; 512 images and one epoch give about 50%
     lines = out.splitlines()
-    start = lines.index("confusion matrix (rows: true class, columns: predicted)") + 2
+    start = lines.index("confusion matrix (rows: true class, columns: predicted)") + 3   # 2 header lines
     matrix = np.array([line[13:].split() for line in lines[start:start + 10]], dtype=int)
     assert matrix.shape == (10, 10) and matrix.sum() == 300
     assert abs(100 * np.trace(matrix) / 300 - acc) < 0.01   # the matrix agrees with the accuracy
