@@ -295,3 +295,23 @@ def test_state_dict_into_torch_bn_lstm(rng):
     got, (gh, gc) = lstm(ad.Tensor(seq))
     for a, b in ((got, expect), (gh, h), (gc, c)):
         np.testing.assert_allclose(a.data, b.numpy(), rtol=0, atol=1e-5)
+
+
+def test_readme_leaving_section_runs(tmp_path, monkeypatch):
+    """The README's "Leaving" snippets (marked ``py``: they need the optional packages) run in order."""
+    import pathlib
+    import re
+    pytest.importorskip("torch")
+    text = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("## Leaving: ONNX and back to PyTorch", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```py\n(.*?)```", section, re.S)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert (tmp_path / "lenet.onnx").exists()
+    cube = namespace["Cube"]
+    proto = nn.onnx.export(Apply(cube), ad.Tensor(np.array([[2.0, -1.0]], np.float32)), tmp_path / "c.onnx")
+    (y,) = run_onnx(proto.SerializeToString(), [np.array([[2.0, -1.0]], np.float32)])
+    np.testing.assert_allclose(y, [[8.0, -1.0]])
