@@ -8,15 +8,16 @@ from . import functional, init, utils
 from .layers import (ELU, ArcTan, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity,
                      LayerNorm, LeakyReLU, Linear, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
                      Step, Tanh)
-from .layers import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
-                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .layers import (CELU, GLU, SELU, CosineSimilarity, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid,
+                     Mish, PairwiseDistance, ReLU6, RReLU, Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink,
+                     Threshold)
 from .layers import (GELU, MultiheadAttention, SiLU, Transformer, TransformerDecoder, TransformerDecoderLayer,
                      TransformerEncoder, TransformerEncoderLayer)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSSE, L1Loss, MSELoss, NLLLoss,
                      SSELoss)
 from .losses import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss,
-                     MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
-                     TripletMarginLoss)
+                     MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+                     PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .layers import (ConvTranspose1d, ConvTranspose2d, Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold,
                      Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential

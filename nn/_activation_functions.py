@@ -7,11 +7,12 @@ place (the result is returned as usual).
 """
 import numpy as np
 
+import autodiff
 from autodiff import Tensor, where
 from autodiff.ops.activation import ELU
 
 __all__ = ["mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softsign", "logsigmoid", "threshold",
-           "celu", "selu", "glu", "softmin", "tanhshrink", "softshrink", "hardshrink"]
+           "celu", "selu", "glu", "softmin", "tanhshrink", "softshrink", "hardshrink", "rrelu"]
 
 # SELU's constants (Klambauer et al. 2017), as PyTorch defines them
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -134,3 +135,20 @@ def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
     input = _t(input)
     return where(np.abs(input.data) > lambd, input, input.dtype.type(0))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: x for x > 0, else a x.
+
+    Training draws a ~ U(lower, upper) per element (from ``autodiff.default_generator()``); otherwise
+    a = (lower + upper) / 2. The gradient for x <= 0 is that a.
+    """
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
+    input = _t(input)
+    dtype = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
+    if training:
+        slope = autodiff.default_generator().uniform(lower, upper, input.shape).astype(dtype)
+    else:
+        slope = np.asarray((lower + upper) / 2, dtype)
+    return where(input.data > 0, input, input * slope)

@@ -45,7 +45,8 @@ def one_hot(tensor, num_classes=-1):
 def vector_norm(x, p, dim, keepdim):
     """The p-norm of ``x`` along ``dim`` with a zero gradient at zero vectors (as PyTorch's norm)."""
     if p == math.inf:
-        return x.abs().max(axis=dim, keepdims=keepdim)
+        peak = x.abs().max(axis=dim, keepdims=keepdim)
+        return peak[0] if isinstance(peak, tuple) else peak  # torch's (values, indices) form
     if p == 1:
         return x.abs().sum(axis=dim, keepdims=keepdim)
     if p == 2:

@@ -15,7 +15,8 @@ from ._distance import pairwise_distance
 
 __all__ = ["kl_div", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "margin_ranking_loss",
            "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "triplet_margin_loss",
-           "hinge_embedding_loss", "multilabel_soft_margin_loss"]
+           "hinge_embedding_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+           "triplet_margin_with_distance_loss"]
 
 
 def _t(x):
@@ -264,3 +265,93 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         loss = loss * weight
     loss = loss.sum(axis=-1) / input.shape[-1]
     return F._reduce(loss, reduction)
+
+
+def _class_targets(name, input, target, per_class=False):
+    """Integer targets as an array, checked against the (N, C) or (C,) input."""
+    y = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got dtype {y.dtype}")
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
+    expected = tuple(input.shape) if per_class else tuple(input.shape[:-1])
+    if y.shape != expected:
+        raise ValueError(f"{name}: target of shape {y.shape} does not match input of shape {tuple(input.shape)} "
+                         f"(expected {expected})")
+    c = input.shape[-1]
+    if y.size and (y.max() >= c or y.min() < (-1 if per_class else 0)):
+        raise IndexError(f"{name}: target values must be in [0, {c}), got {int(y.max() if y.max() >= c else y.min())}")
+    return y
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss: sum over i != y of w[y] max(0, margin - x[y] + x[i])^p, divided by C.
+
+    Shape:
+        input (N, C) or (C,), target (N,) or () class indices -> (N,) or () for reduction='none'.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    F._check_reduction("multi_margin_loss", reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p = 1 and p = 2 are supported, got p={p}")
+    input = _t(input)
+    y = _class_targets("multi_margin_loss", input, target)
+    x = input.reshape(-1, input.shape[-1])
+    rows = y.reshape(-1).astype(np.intp)
+    n, c = x.shape
+    picked = x[np.arange(n), rows].reshape(n, 1)
+    hinge = (x - picked + margin).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        hinge = hinge * w[rows].reshape(n, 1).astype(hinge.dtype)
+    others = np.ones((n, c), bool)
+    others[np.arange(n), rows] = False
+    loss = where(others, hinge, _const(0, hinge)).sum(axis=1) / c
+    return F._reduce(loss.reshape(y.shape), reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C.
+
+    ``target`` holds class indices per sample, ended by the first -1 (as PyTorch).
+
+    Shape:
+        input (N, C) or (C,), target same shape (int) -> (N,) or () for reduction='none'.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    F._check_reduction("multilabel_margin_loss", reduction)
+    input = _t(input)
+    y = _class_targets("multilabel_margin_loss", input, target, per_class=True)
+    x = input.reshape(-1, input.shape[-1])
+    n, c = x.shape
+    counts = np.zeros((n, c))  # how often each class is listed before the first -1
+    for row, labels in enumerate(y.reshape(n, c)):
+        stop = np.flatnonzero(labels < 0)
+        np.add.at(counts[row], labels[:stop[0] if stop.size else c], 1)
+    others = (counts == 0).astype(x.dtype)
+    pair = (x.reshape(n, 1, c) - x.reshape(n, c, 1) + 1).relu()  # [n, j, i]: 1 - (x_j - x_i)
+    weights = (counts.reshape(n, c, 1) * others.reshape(n, 1, c)).astype(x.dtype)
+    loss = (pair * weights).sum(axis=(1, 2)) / c
+    return F._reduce(loss.reshape(y.shape[:-1]), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance function (default ``pairwise_distance``).
+
+    Shape:
+        anchor, positive, negative (N, D) or (D,) -> (N,) or () for reduction='none'.
+    """
+    F._check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    anchor, positive, negative = _t(anchor), _t(positive), _t(negative)
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance(positive, negative))
+    return F._reduce((d_pos - d_neg + margin).relu(), reduction)

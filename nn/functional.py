@@ -28,11 +28,12 @@ from autodiff.ops.norm import Normalize
 
 from . import _activation_functions, _distance, _loss_functions, _spatial
 from ._activation_functions import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,
-                                    relu6, selu, softmin, softshrink, softsign, tanhshrink, threshold)
+                                    relu6, rrelu, selu, softmin, softshrink, softsign, tanhshrink, threshold)
 from ._distance import cosine_similarity, normalize, one_hot, pairwise_distance
 from ._loss_functions import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
-                              margin_ranking_loss, multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss,
-                              soft_margin_loss, triplet_margin_loss)
+                              margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+                              multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+                              triplet_margin_loss, triplet_margin_with_distance_loss)
 from ._spatial import interpolate, pixel_shuffle, pixel_unshuffle
 from autodiff.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from autodiff.ops.fold import fold, unfold

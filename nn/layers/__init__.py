@@ -2,7 +2,8 @@
 from .activation import (ELU, ArcTan, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus,
                          Step, Tanh)
 from .activation_extra import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
-                               ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+                               ReLU6, RReLU, Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .distance import CosineSimilarity, PairwiseDistance
 from .activation import GELU, SiLU
 from .attention import MultiheadAttention
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,

@@ -231,3 +231,35 @@ class Hardshrink(Softshrink):
 
     def forward(self, input):
         return F.hardshrink(input, self.lambd)
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU: slope a ~ U(lower, upper) per element in training, (lower + upper) / 2 in eval.
+
+    Shape:
+        any -> same.
+    """
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of every pixel: ``(N, C, H, W)`` or ``(C, H, W)``, along dim -3.
+
+    Shape:
+        (N, C, H, W) or (C, H, W) -> same.
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape "
+                             f"{tuple(input.shape)}")
+        return F.softmax(input, dim=-3)

@@ -56,6 +56,9 @@ CASES = {
     "softshrink_lambd": (lambda x: F.softshrink(x, 1.2), lambda t, x: t.nn.functional.softshrink(x, 1.2)),
     "hardshrink": (F.hardshrink, lambda t, x: t.nn.functional.hardshrink(x)),
     "hardshrink_lambd": (lambda x: F.hardshrink(x, 1.2), lambda t, x: t.nn.functional.hardshrink(x, 1.2)),
+    "rrelu_eval": (lambda x: F.rrelu(x, 0.1, 0.4), lambda t, x: t.nn.functional.rrelu(x, 0.1, 0.4)),
+    "softmax2d": (lambda x: nn.Softmax2d()(x.reshape((1,) + tuple(x.shape) + (1,))),
+                  lambda t, x: t.nn.Softmax2d()(x.reshape((1,) + tuple(x.shape) + (1,)))),
 }
 
 
@@ -252,7 +255,7 @@ def test_second_derivatives_match_torch(torch, rng, name):
 
 # (softplus, prelu, logsigmoid, softshrink and hardshrink are torch builtins without a signature to read)
 SIGNATURE_FUNCTIONS = ["relu", "leaky_relu", "elu", "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish",
-                       "softsign", "threshold", "celu", "selu", "glu", "tanhshrink", "softmin"]
+                       "softsign", "threshold", "celu", "selu", "glu", "tanhshrink", "softmin", "rrelu"]
 SIGNATURE_MODULES = ["LeakyReLU", "ELU", "Softplus", "PReLU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
                      "Softsign", "LogSigmoid", "Threshold", "CELU", "SELU", "GLU", "Softmin", "Tanhshrink",
                      "Softshrink", "Hardshrink"]
@@ -273,3 +276,17 @@ def test_function_signatures_match_torch(torch, name):
 @pytest.mark.parametrize("name", SIGNATURE_MODULES)
 def test_module_signatures_match_torch(torch, name):
     assert _params(getattr(nn, name).__init__) == _params(getattr(torch.nn, name).__init__)
+
+
+def test_rrelu_training_draws_slopes_in_range_and_differentiates_through_them(rng):
+    x = ad.Tensor(_away_from_kinks(rng, (50, 4)), requires_grad=True)
+    layer = nn.RReLU(0.1, 0.3)
+    y = layer(x)
+    y.sum().backward()
+    neg = x.data < 0
+    slopes = y.data[neg] / x.data[neg]
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and slopes.std() > 0.03
+    np.testing.assert_array_equal(y.data[~neg], x.data[~neg])
+    np.testing.assert_allclose(x.grad.data[neg], slopes)
+    layer.eval()
+    np.testing.assert_allclose(layer(x).data[neg], x.data[neg] * 0.2)

@@ -84,8 +84,29 @@ LOSSES = {
     "multilabel_soft_margin_weight": (lambda r: [r.standard_normal((4, 3)), r.uniform(0, 1, (4, 3)),
                                                  r.uniform(0.5, 2, 3)], (0, 1),
                                       lambda f, a, y, w, **k: f.multilabel_soft_margin_loss(a, y, w, **k)),
+    "multi_margin": (lambda r: [r.standard_normal((5, 4)), r.integers(0, 4, 5)], (0,),
+                     lambda f, a, y, **k: f.multi_margin_loss(a, y, **k)),
+    "multi_margin_p2_weight": (lambda r: [r.standard_normal((5, 4)), r.integers(0, 4, 5), r.uniform(0.5, 2, 4)], (0,),
+                               lambda f, a, y, w, **k: f.multi_margin_loss(a, y, p=2, margin=0.7, weight=w, **k)),
+    "multi_margin_1d": (lambda r: [r.standard_normal(4), np.array(2)], (0,),
+                        lambda f, a, y, **k: f.multi_margin_loss(a, y, **k)),
+    "multilabel_margin": (lambda r: [r.standard_normal((3, 4)), np.array([[3, 0, -1, 1], [0, 1, 2, 3], [1, 1, -1, 0]])],
+                          (0,), lambda f, a, y, **k: f.multilabel_margin_loss(a, y, **k)),
+    "multilabel_margin_1d": (lambda r: [r.standard_normal(4), np.array([2, -1, 0, 0])], (0,),
+                             lambda f, a, y, **k: f.multilabel_margin_loss(a, y, **k)),
+    "triplet_with_distance": (lambda r: [r.standard_normal((5, 4)), r.standard_normal((5, 4)),
+                                         r.standard_normal((5, 4))], (0, 1, 2),
+                              lambda f, a, p, n, **k: f.triplet_margin_with_distance_loss(a, p, n, margin=2.0, **k)),
+    "triplet_with_cosine_distance_swap": (
+        lambda r: [r.standard_normal((5, 4)), r.standard_normal((5, 4)), r.standard_normal((5, 4))], (0, 1, 2),
+        lambda f, a, p, n, **k: f.triplet_margin_with_distance_loss(
+            a, p, n, distance_function=lambda u, v: 1 - f.cosine_similarity(u, v), margin=0.5, swap=True, **k)),
 }
 REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _cast(arrays, dtype):
+    return [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -93,7 +114,7 @@ REDUCTIONS = ["mean", "sum", "none"]
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_losses_match_torch(torch, rng, name, reduction, dtype):
     make, diff, call = LOSSES[name]
-    arrays = [a.astype(dtype) for a in make(rng)]
+    arrays = _cast(make(rng), dtype)
     g = rng.standard_normal(call(F, *[ad.Tensor(a) for a in arrays], reduction=reduction).shape).astype(dtype)
     ours = [ad.Tensor(a.copy(), requires_grad=i in diff) for i, a in enumerate(arrays)]
     out = call(F, *ours, reduction=reduction)
@@ -145,7 +166,9 @@ MODULES = [
                                                                "poisson_nll_full"),
     ("GaussianNLLLoss(full=True)", "gaussian_nll_full_per_sample"), ("TripletMarginLoss(margin=2.0)", "triplet"),
     ("HingeEmbeddingLoss(margin=0.5, reduction='none')", "hinge_embedding"),
-    ("MultiLabelSoftMarginLoss()", "multilabel_soft_margin"),
+    ("MultiLabelSoftMarginLoss()", "multilabel_soft_margin"), ("MultiMarginLoss(p=2, margin=0.5)", "multi_margin"),
+    ("MultiLabelMarginLoss(reduction='sum')", "multilabel_margin"),
+    ("TripletMarginWithDistanceLoss(margin=2.0, swap=True)", "triplet_with_distance"),
 ]
 
 
@@ -259,7 +282,8 @@ def _params(fn):
 @pytest.mark.parametrize("name", ["kl_div", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "margin_ranking_loss",
                                   "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
                                   "triplet_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
-                                  "normalize", "interpolate", "unfold", "fold"])
+                                  "normalize", "interpolate", "unfold", "fold", "multi_margin_loss",
+                                  "multilabel_margin_loss", "triplet_margin_with_distance_loss", "rrelu"])
 def test_function_signatures_match_torch(torch, name):
     assert _params(getattr(F, name)) == _params(getattr(torch.nn.functional, name))
 
@@ -267,7 +291,9 @@ def test_function_signatures_match_torch(torch, name):
 @pytest.mark.parametrize("name", ["KLDivLoss", "SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "MarginRankingLoss",
                                   "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "TripletMarginLoss",
                                   "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "Upsample", "Unfold", "Fold",
-                                  "PixelShuffle", "PixelUnshuffle", "Unflatten", "ConvTranspose1d", "ConvTranspose2d"])
+                                  "PixelShuffle", "PixelUnshuffle", "Unflatten", "ConvTranspose1d", "ConvTranspose2d",
+                                  "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
+                                  "PairwiseDistance", "CosineSimilarity", "RReLU"])
 def test_module_signatures_match_torch(torch, name):
     assert _params(getattr(nn, name).__init__) == _params(getattr(torch.nn, name).__init__)
 
@@ -285,3 +311,22 @@ def test_cosine_similarity_below_eps_matches_torch(torch):
     np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-12)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("expr,shapes", [("PairwiseDistance(p=1.0, keepdim=True)", ((4, 3), (4, 3))),
+                                         ("CosineSimilarity(dim=0)", ((4, 3), (1, 3)))])
+def test_distance_modules_match_torch(torch, rng, expr, shapes):
+    x1, x2 = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    ours, ref = eval("nn." + expr), eval("torch.nn." + expr)
+    assert repr(ours) == repr(ref)
+    np.testing.assert_allclose(ours(ad.Tensor(x1), ad.Tensor(x2)).data, ref(torch.tensor(x1), torch.tensor(x2)).numpy(),
+                               rtol=1e-12)
+
+
+def test_margin_losses_check_targets():
+    with pytest.raises(IndexError, match=r"multi_margin_loss: target values must be in \[0, 3\)"):
+        F.multi_margin_loss(ad.ones(2, 3), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target of shape \(2,\)"):
+        F.multilabel_margin_loss(ad.ones(2, 3), np.array([0, 1]))
+    with pytest.raises(TypeError, match="multi_margin_loss: target must hold integer"):
+        F.multi_margin_loss(ad.ones(2, 3), np.array([0.0, 1.0]))
