@@ -67,9 +67,12 @@ __all__.append("clamp")
 del _name, _doc
 
 
-def where(condition, x, y):
-    """Elements of x where condition holds, else of y (differentiable in x and y)."""
+def where(condition, x=None, y=None):
+    """Elements of x where condition holds, else of y (differentiable in x and y); with the condition
+    alone, ``nonzero(condition, as_tuple=True)``."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if x is None and y is None:
+        return Tensor._make(cond).nonzero(as_tuple=True)
     return elementwise.Where.apply(cond, x, y)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..ops import diagonal, index, shape
 from ..ops.dims import ShapeError, wrap_dim, wrap_dims
+from .products import ProductMethods
 
 
 def _axis(axis, dim):
@@ -36,10 +37,11 @@ def _is_dtype(x):
     return isinstance(x, (str, type, np.dtype)) and not isinstance(x, (int, np.integer))
 
 
-class ShapeMethods:
+class ShapeMethods(ProductMethods):
     """reshape/view, transpose/permute/movedim, expand, squeeze/unsqueeze, flatten/unflatten, flip/roll/
     rot90, repeat/tile/repeat_interleave, unfold/narrow, split/chunk/tensor_split/unbind, diagonal/
-    diag/diag_embed/tril/triu, new_* constructors and ``t[key]``."""
+    diag/diag_embed/tril/triu, new_* constructors and ``t[key]``; the products (mm, bmm, kron ...)
+    come from ``ProductMethods``."""
 
     __slots__ = ()
 
@@ -336,6 +338,15 @@ class ShapeMethods:
         lead = (slice(None),) * d
         bounds = [0] + cuts + [None]
         return tuple(self[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim`` (that dim removed)."""
+        d = wrap_dim(dim, self.ndim, "select")
+        n = self.shape[d]
+        if not -n <= int(index) < n:
+            raise IndexError(f"select: index {int(index)} out of range for tensor of size {tuple(self.shape)} "
+                             f"at dimension {dim}")
+        return self[(slice(None),) * d + (int(index),)]
 
     def unbind(self, dim=0):
         d = wrap_dim(dim, self.ndim, "unbind")

@@ -1,0 +1,217 @@
+"""Function forms of the shape, indexing, sorting and product ops (``autodiff.tril(x)``,
+``autodiff.gather(x, 1, idx)``, ``autodiff.einsum(...)``), and the functions that take several tensors
+(``meshgrid``, ``cartesian_prod``, ``hstack`` ..., ``broadcast_tensors``, ``searchsorted``)."""
+import numpy as np
+
+from .creation import rand, randn, zeros
+from .methods import products
+from .ops import shape as shape_ops
+from .ops import sorting
+from .ops.dims import ShapeError
+from .tensor import Tensor
+
+__all__ = ["meshgrid", "cartesian_prod", "hstack", "vstack", "row_stack", "dstack", "column_stack",
+           "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes", "searchsorted",
+           "bucketize", "empty", "empty_like", "rand_like", "randn_like", "einsum", "mm", "bmm", "mv", "dot",
+           "vdot", "outer", "ger", "inner", "kron", "cross", "tensordot", "addmm", "addmv", "baddbmm",
+           "addbmm", "addr"]
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _method_form(name, doc):
+    def fn(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+_METHOD_FORMS = {
+    "tril": "Zero above a diagonal of the last two dims.", "triu": "Zero below a diagonal of the last two dims.",
+    "diagonal": "A diagonal of two dims, as the last dim.", "diag": "Vector to diagonal matrix, or matrix diagonal.",
+    "diag_embed": "The last dim on a diagonal of two new dims.", "gather": "Pick along dim by index.",
+    "scatter": "Write src at index along dim.", "scatter_add": "Add src at index along dim.",
+    "scatter_reduce": "Reduce src into index along dim (sum, prod, mean, amax, amin).",
+    "index_select": "Slices along dim at a 1-d index.", "index_add": "Add source slices at index along dim.",
+    "index_copy": "Copy source slices to index along dim.", "index_fill": "Fill slices at index along dim.",
+    "masked_fill": "value where mask.", "masked_select": "Elements where mask, 1-d.",
+    "masked_scatter": "source's elements in order where mask.", "take": "Elements of the flattened input.",
+    "take_along_dim": "gather with broadcasting.", "nonzero": "Indices of non-zero elements.",
+    "argwhere": "Indices of non-zero elements, (n, ndim).", "sort": "(values, indices) sorted along dim.",
+    "argsort": "Indices that sort along dim.", "msort": "Sorted along dim 0.", "topk": "(values, indices) of the k largest.",
+    "unique": "Sorted distinct values (inverse, counts).", "unique_consecutive": "Runs of equal values collapsed.",
+    "flip": "Reverse along dims.", "fliplr": "Reverse along dim 1.", "flipud": "Reverse along dim 0.",
+    "rot90": "Rotate by 90 degrees k times.", "roll": "Shift cyclically.", "repeat_interleave": "Repeat each element.",
+    "tile": "Repeat the whole tensor.", "narrow": "A slice of length elements along dim.",
+    "chunk": "Pieces of ceil(n / chunks).", "tensor_split": "Sections or cuts as numpy's array_split.",
+    "unbind": "The slices along dim.", "movedim": "Move dims to new positions.", "moveaxis": "Move dims (numpy's name).",
+    "swapdims": "Swap two dims.", "t": "Matrix transpose (<= 2-d).", "unflatten": "Split a dim into sizes.",
+    "select": "The slice at index along dim.", "clone": "A copy (differentiable).", "numel": "Number of elements.",
+}
+for _name, _doc in _METHOD_FORMS.items():
+    globals()[_name] = _method_form(_name, _doc)
+    __all__.append(_name)
+del _name, _doc
+
+einsum, mm, bmm, mv, dot, vdot = products.einsum, products.mm, products.bmm, products.mv, products.dot, products.vdot
+outer, ger, inner, kron, cross, tensordot = (products.outer, products.ger, products.inner, products.kron,
+                                             products.cross, products.tensordot)
+addmm, addmv, baddbmm, addbmm, addr = products.addmm, products.addmv, products.baddbmm, products.addbmm, products.addr
+
+
+def _tensors(args):
+    """``f(a, b)`` and ``f([a, b])`` alike."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    return [_as_tensor(a) for a in args]
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Grids from 1-d tensors: 'ij' gives shape (len(t0), len(t1), ...), 'xy' swaps the first two."""
+    ts = _tensors(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in ts:
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got shape {tuple(t.shape)}")
+    ts = [t.reshape(-1) for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [1, 0] + list(range(2, len(ts))) if swap else list(range(len(ts)))
+    shape = tuple(ts[k].shape[0] for k in order)
+    out = []
+    for i, t in enumerate(ts):
+        pos = order.index(i)
+        view = [1] * len(ts)
+        view[pos] = t.shape[0]
+        out.append(t.reshape(tuple(view)).broadcast_to(shape))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-d tensor, as rows (a 1-d input comes back as is)."""
+    ts = _tensors(tensors)
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return shape_ops.Stack.apply(1, *(g.reshape(-1) for g in grids))
+
+
+def atleast_1d(*tensors):
+    out = [t.reshape(1) if t.ndim == 0 else t for t in _tensors(tensors)]
+    return out[0] if len(out) == 1 and not (len(tensors) == 1 and isinstance(tensors[0], (list, tuple))) else tuple(out)
+
+
+def atleast_2d(*tensors):
+    out = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in _tensors(tensors)]
+    return out[0] if len(out) == 1 and not (len(tensors) == 1 and isinstance(tensors[0], (list, tuple))) else tuple(out)
+
+
+def atleast_3d(*tensors):
+    def lift(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        if t.ndim == 2:
+            return t.unsqueeze(-1)
+        return t
+    out = [lift(t) for t in _tensors(tensors)]
+    return out[0] if len(out) == 1 and not (len(tensors) == 1 and isinstance(tensors[0], (list, tuple))) else tuple(out)
+
+
+def _cat(ts, dim):
+    return shape_ops.Concatenate.apply(dim, *ts)
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-d tensors)."""
+    ts = atleast_1d(list(tensors))
+    return _cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0 after making every tensor at least 2-d."""
+    return _cat(atleast_2d(list(tensors)), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 after making every tensor at least 3-d."""
+    return _cat(atleast_3d(list(tensors)), 2)
+
+
+def column_stack(tensors):
+    """1-d (and 0-d) tensors become columns; then concatenate along dim 1."""
+    ts = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in _tensors(list(tensors))]
+    return _cat(ts, 1)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that all ``shapes`` broadcast to (RuntimeError when they don't)."""
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    try:
+        return tuple(int(s) for s in np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(f"broadcast_shapes: shapes {shapes} cannot be broadcast together") from None
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (differentiable)."""
+    ts = _tensors(tensors)
+    shape = broadcast_shapes(*(t.shape for t in ts))
+    return tuple(t.broadcast_to(shape) for t in ts)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None, sorter=None):
+    """For each value, the index where it would be inserted to keep ``sorted_sequence`` sorted (along its
+    last dim); ``right``/``side='right'`` puts it after equal elements."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise ValueError("searchsorted: side='left' and right=True contradict each other")
+        right = side == "right"
+    seq, vals = _data(sorted_sequence), _data(input)
+    sort_idx = None if sorter is None else _data(sorter)
+    try:
+        out = sorting.searchsorted(seq, vals, right, sort_idx)
+    except ValueError as e:
+        raise ShapeError(str(e)) from None
+    return Tensor._make(out.astype(np.int32) if out_int32 else out)
+
+
+def bucketize(input, boundaries, out_int32=False, right=False):
+    """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (right=True: <= x <)."""
+    b = _data(boundaries)
+    if b.ndim != 1:
+        raise ShapeError(f"bucketize: boundaries must be 1-d, got shape {b.shape}")
+    return searchsorted(b, input, out_int32=out_int32, right=right)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    """A new tensor of ``size`` (filled with zeros: numpy has no cheaper safe choice)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(np.shape(_data(input)), dtype=_data(input).dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad=False):
+    d = _data(input)
+    return rand(*d.shape, dtype=d.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False):
+    d = _data(input)
+    return randn(*d.shape, dtype=d.dtype if dtype is None else dtype, requires_grad=requires_grad)
