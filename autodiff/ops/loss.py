@@ -11,7 +11,7 @@ def _to_2d(x, ndim):
     if ndim == 1:
         return x.reshape(1, -1)
     perm = (0,) + tuple(range(2, ndim)) + (1,)
-    return x.transpose(perm).reshape(-1, x.shape[1])
+    return _permute(x, perm).reshape(-1, x.shape[1])
 
 
 def _from_2d(g2, shape):
@@ -23,7 +23,12 @@ def _from_2d(g2, shape):
         return g2.reshape(shape)
     moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
     perm = (0, ndim - 1) + tuple(range(1, ndim - 1))
-    return g2.reshape(moved).transpose(perm)
+    return _permute(g2.reshape(moved), perm)
+
+
+def _permute(x, perm):
+    """Axes reordered by ``perm``, for arrays and (under create_graph) Tensors alike."""
+    return x.transpose(perm) if isinstance(x, np.ndarray) else x.permute(perm)
 
 
 def _log_softmax_rows(z):

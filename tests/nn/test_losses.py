@@ -174,8 +174,10 @@ def test_cross_entropy_probability_target_gets_gradient(torch, rng, reduction, k
     assert ad.gradcheck(lambda a, b: F.cross_entropy(a, b, reduction=reduction, **kw), [xt, pt])
 
 
-def test_cross_entropy_probability_target_second_derivative_matches_torch(torch, rng):
-    x, p = rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), 4)
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2)])
+def test_cross_entropy_probability_target_second_derivative_matches_torch(torch, rng, shape):
+    x = rng.standard_normal(shape)
+    p = np.moveaxis(rng.dirichlet(np.ones(3), (shape[0],) + shape[2:]), -1, 1)
     xt, pt = ad.Tensor(x, requires_grad=True), ad.Tensor(p, requires_grad=True)
     (gx,) = ad.grad(F.cross_entropy(xt, pt, label_smoothing=0.1), xt, create_graph=True)
     (gp,) = ad.grad((gx * gx).sum(), pt)
