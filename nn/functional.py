@@ -413,7 +413,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
     if input.ndim > 2:
         perm = (0,) + tuple(range(2, input.ndim)) + (1,)
-        flat = input.transpose(perm).reshape(-1, c)
+        flat = input.permute(perm).reshape(-1, c)
     else:
         flat = input.reshape(-1, c)
     t = tgt.reshape(-1).astype(np.intp)

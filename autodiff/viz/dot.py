@@ -20,7 +20,7 @@ from .graph import build_graph
 
 __all__ = ["to_dot", "VIEWS"]
 
-VIEWS = ("forward", "backward", "both", "chain")
+VIEWS = ("forward", "backward", "both", "chain", "rolled")
 _SYMMETRIC = {"+", "*", "add", "mul", "maximum", "minimum", "module"}
 
 
@@ -31,7 +31,8 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
 
     Args:
         root: a ``Value`` or ``Tensor`` (or a list of them).
-        view: ``'forward'``, ``'backward'``, ``'both'`` or ``'chain'`` (needs ``leaf``).
+        view: ``'forward'``, ``'backward'``, ``'both'``, ``'chain'`` (needs ``leaf``) or ``'rolled'``
+            (a loop body drawn once with "x T", see :mod:`~autodiff.viz.rolled`).
         params: names of the parameters: a module (``params=model``), a dict name -> tensor or
             ``(name, tensor)`` pairs. Parameters of ``nn`` modules are named without it.
         tensors: dict name -> Tensor (or list of named Tensors) for intermediate results to label.
@@ -68,6 +69,10 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
             replay(root, g)  # every intermediate gradient, when the graph was kept
     else:
         g = graph
+    if view == "rolled":
+        from .rolled import rolled_dot
+        return rolled_dot(g, fmt=fmt, rankdir=rankdir, health=health, vanish=vanish, explode=explode,
+                          legend=legend, title=title, dpi=dpi, max_nodes=max_nodes)
     if view == "chain":
         from .chain import chain_dot
         if leaf is None:

@@ -147,7 +147,7 @@ def test_shape_ops(rng):
     cases = [
         (lambda x: x.reshape(4, 6), lambda x: x.reshape(4, 6)),
         (lambda x: x.reshape((-1,)), lambda x: x.reshape(-1)),
-        (lambda x: x.transpose(2, 0, 1), lambda x: x.transpose(2, 0, 1)),
+        (lambda x: x.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1)),
         (lambda x: x.permute(1, 2, 0), lambda x: x.transpose(1, 2, 0)),
         (lambda x: x.T, lambda x: x.T),
         (lambda x: x.swapaxes(0, 2), lambda x: x.swapaxes(0, 2)),

@@ -230,7 +230,7 @@ class TensorOps(nn.Module):
         d = ad.where(np.arange(6) % 2 == 0, c, -c)
         red = d.sum(axis=1, keepdims=True) * 0.1 + d.mean(axis=-1, keepdims=True) + d.var(axis=1, keepdims=True) \
             + d.max(axis=1, keepdims=True) - d.min(axis=1, keepdims=True) + d.logsumexp(axis=1, keepdims=True)
-        e = (d - red).reshape(-1, 2, 3).transpose(0, 2, 1).reshape(x.shape[0], -1)
+        e = (d - red).reshape(-1, 2, 3).permute(0, 2, 1).reshape(x.shape[0], -1)
         f = ad.cat([e[:, :2], e[:, 2:][:, ::-1]], axis=1)
         g = ad.stack([f, y], axis=1).sum(axis=1).unsqueeze(1).squeeze(1)
         h = (g @ ad.Tensor(np.linspace(-0.5, 0.5, 42, dtype=np.float32).reshape(7, 6)).T)

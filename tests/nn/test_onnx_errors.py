@@ -158,7 +158,7 @@ class Mixed(nn.Module):
         self.act = nn.GELU()
 
     def forward(self, x):
-        h = self.act(self.norm(self.conv(x).transpose(0, 2, 1)))
+        h = self.act(self.norm(self.conv(x).permute(0, 2, 1)))
         return self.lstm(h)[0].softmax(axis=-1)
 
 
