@@ -98,6 +98,31 @@ def _cubic_matrix(in_size, out_size, align_corners, scale, ftype):
     return m
 
 
+def _antialias_matrix(in_size, out_size, align_corners, scale, ftype, cubic):
+    """PyTorch's antialiased weights (Pillow's filters): the filter widens by the scale when shrinking."""
+    s = _scale(in_size, out_size, align_corners, scale, ftype)
+    half = ftype(2.0 if cubic else 1.0)  # half the filter's support at scale 1
+    support = half * s if s >= 1 else half
+    invscale = ftype(1) / s if s >= 1 else ftype(1)
+    m = np.zeros((out_size, in_size))
+    for i in range(out_size):
+        center = s * ftype(i + 0.5)
+        lo = max(int(center - support + ftype(0.5)), 0)  # C++ casts truncate toward zero
+        hi = min(int(center + support + ftype(0.5)), in_size)
+        x = np.abs((np.arange(lo, hi).astype(ftype) - center + ftype(0.5)) * invscale)
+        if cubic:  # Keys' cubic with a = -0.5, as Pillow
+            a = ftype(-0.5)
+            w = np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, ftype(0)))
+        else:
+            w = np.maximum(ftype(1) - x, ftype(0))
+        total = w.sum(dtype=ftype)
+        if total != 0:
+            w = w / total
+        m[i, lo:hi] = w
+    return m
+
+
 def _area_matrix(in_size, out_size):
     # adaptive average pooling: output i averages input [floor(i in / out), ceil((i + 1) in / out))
     m = np.zeros((out_size, in_size))
@@ -108,7 +133,9 @@ def _area_matrix(in_size, out_size):
     return m
 
 
-def _axis_matrix(mode, in_size, out_size, align_corners, scale, ftype):
+def _axis_matrix(mode, in_size, out_size, align_corners, scale, ftype, antialias=False):
+    if antialias:
+        return _antialias_matrix(in_size, out_size, align_corners, scale, ftype, mode == "bicubic")
     if mode in ("nearest", "nearest-exact"):
         return _nearest_matrix(in_size, out_size, scale, mode == "nearest-exact")
     if mode == "area":
@@ -141,7 +168,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             (default False).
         recompute_scale_factor: compute the index scale from the output size instead of using
             ``scale_factor`` itself.
-        antialias: only False (PyTorch's default) is supported.
+        antialias: for bilinear and bicubic: widen the filter by the scale when shrinking (PyTorch's
+            Pillow-style weights; bicubic then uses a = -0.5).
 
     Shape:
         ``(N, C, *in_spatial) -> (N, C, *out_spatial)``.
@@ -156,8 +184,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate: mode {mode!r} needs {want} input (N, C, *spatial), got shape {shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"interpolate: expected a floating-point input, got dtype {input.dtype}")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported (use the default antialias=False)")
+    if antialias and (mode not in ("bilinear", "bicubic") or dims != 2):
+        raise ValueError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires "
+                         f"a 4-d input, got mode {mode!r} and shape {shape}")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
@@ -186,7 +215,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for a in range(dims):
         if out_sizes[a] == in_sizes[a] and scales[a] in (None, 1.0):
             continue  # every mode maps this axis onto itself
-        m = _axis_matrix(mode, in_sizes[a], out_sizes[a], align_corners, scales[a], ftype)
+        m = _axis_matrix(mode, in_sizes[a], out_sizes[a], align_corners, scales[a], ftype, antialias)
         mt = Tensor(np.ascontiguousarray(m.T).astype(input.dtype))
         axis = 2 + a
         if axis == out.ndim - 1:

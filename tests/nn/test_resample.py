@@ -40,6 +40,10 @@ INTERP += [(mode, dims, dict(kw, align_corners=True)) for mode, dims in [("linea
            for kw in [{"size": 7}, {"size": 1}, {"scale_factor": 1.7}]]
 INTERP += [("bilinear", 2, {"size": (3, 8)}), ("bicubic", 2, {"scale_factor": (0.5, 2.5)}),
            ("nearest", 2, {"size": (1, 5)})]
+# antialias (PyTorch's Pillow-style filters, widened when shrinking)
+INTERP += [(mode, 2, dict(kw, antialias=True)) for mode in ("bilinear", "bicubic")
+           for kw in [{"size": 2}, {"size": (3, 8)}, {"scale_factor": 0.3}, {"scale_factor": 1.7},
+                      {"size": 2, "align_corners": True}, {"scale_factor": 0.6, "recompute_scale_factor": True}]]
 
 
 def _interp_ids():
@@ -51,7 +55,7 @@ def _interp_ids():
 @pytest.mark.parametrize("mode,dims,kw", INTERP, ids=_interp_ids())
 def test_interpolate_matches_torch(torch, rng, mode, dims, kw, insize, dtype):
     if "scale_factor" in kw and insize * np.min(kw["scale_factor"]) < 1:
-        insize = 2  # an input of 1 scaled down would be empty
+        insize = int(np.ceil(1 / np.min(kw["scale_factor"])))  # an input of 1 scaled down would be empty
     x = rng.standard_normal((2, 3) + (insize if dims < 3 else min(insize, 3),) * dims).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     _compare(torch, lambda f, a: f.interpolate(a, mode=mode, **kw), lambda f, a: f.interpolate(a, mode=mode, **kw),
@@ -82,6 +86,8 @@ def test_interpolate_errors():
         F.interpolate(x, size=4, mode="linear")
     with pytest.raises(ValueError, match="mode must be one of"):
         F.interpolate(x, size=4, mode="cubic")
+    with pytest.raises(ValueError, match="anti-alias option is restricted to bilinear and bicubic"):
+        F.interpolate(x, size=4, mode="nearest", antialias=True)
 
 
 UPSAMPLE = ["Upsample(scale_factor=2)", "Upsample(size=(5, 7), mode='bilinear')",
