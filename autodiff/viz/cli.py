@@ -65,7 +65,8 @@ def _neuron():
 
 def _mlp(sizes=(784, 256, 128, 10), batch=64):
     """A three-layer MLP on a batch of 64 (Tensor engine), one scope per layer."""
-    from .. import creation, mode
+    from .. import creation
+    from ..mode import scope
     from ..tensor import Tensor
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((batch, sizes[0])).astype(np.float32))
@@ -75,12 +76,12 @@ def _mlp(sizes=(784, 256, 128, 10), batch=64):
         w = Tensor(rng.uniform(-bound, bound, (n_in, n_out)).astype(np.float32), requires_grad=True)
         b = creation.zeros(n_out, requires_grad=True)
         params[f"fc{k + 1}.weight"], params[f"fc{k + 1}.bias"] = w, b
-        with mode.scope(f"fc{k + 1}"):
+        with scope(f"fc{k + 1}"):
             h = h @ w + b
             if k < len(sizes) - 2:
                 h = h.relu()
     target = rng.integers(0, sizes[-1], batch)
-    with mode.scope("loss"):
+    with scope("loss"):
         logp = h.log_softmax(axis=1)
         loss = -(logp[np.arange(batch), target]).mean()
     return {"root": loss, "params": params, "leaf": params["fc1.weight"]}

@@ -290,5 +290,6 @@ def test_micrograd_values_draw_too():
     c.backward()
     src = to_dot(c, view="both")
     assert "data -6.0000" in src and "grad 1.0000" in src
-    assert re.search(r"1\[\((2\*\(-3\)|-3\*2) \+ 2\^2\) > 0\]|1\[\(2\^2 \+ (2\*\(-3\)|-3\*2)\) > 0\]", src)  # micrograd's 'ReLU' op gets its formula, with the expression
+    relu = [ln for ln in src.splitlines() if "ReLU backward" in ln][0]  # micrograd's operand order varies
+    assert "1[(" in relu and "2^2" in relu and ("2*(-3)" in relu or "(-3)*2" in relu), relu
     assert len(chain_paths(c, a)) == 2
