@@ -63,11 +63,18 @@ class ScaledDotProductAttention(Function):
         s = np.matmul(q, _t(k))
         s *= scale
         if float_mask is not None:
-            s = s + float_mask.astype(dtype, copy=False)
+            if np.broadcast_shapes(s.shape, float_mask.shape) == s.shape:
+                s += float_mask
+            else:
+                s = s + float_mask.astype(dtype, copy=False)
         if keep is not None:
-            s = np.where(keep, s, dtype.type(-np.inf))
-        # stable softmax: subtract the row maximum before exp
-        p = s - s.max(axis=-1, keepdims=True)
+            if np.broadcast_shapes(s.shape, keep.shape) == s.shape:
+                np.copyto(s, dtype.type(-np.inf), where=~keep)
+            else:
+                s = np.where(keep, s, dtype.type(-np.inf))
+        # stable softmax, in place: subtract the row maximum before exp
+        p = s
+        p -= p.max(axis=-1, keepdims=True)
         np.exp(p, out=p)
         p /= p.sum(axis=-1, keepdims=True)
         drop = None
@@ -100,9 +107,16 @@ class ScaledDotProductAttention(Function):
             gv = unbroadcast(_t(pd) @ g, v.shape)
         if need_q or need_k or need_m:
             gp = g @ _t(v)
-            if drop is not None:
-                gp = gp * drop
-            gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
+            if isinstance(gp, np.ndarray):  # arrays: the same formula in place
+                if drop is not None:
+                    gp *= drop
+                gp -= (gp * p).sum(axis=-1, keepdims=True)
+                gp *= p
+                gs = gp
+            else:
+                if drop is not None:
+                    gp = gp * drop
+                gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
             if need_m:
                 gm = unbroadcast(gs, float_mask.shape)
             gs = gs * scale
