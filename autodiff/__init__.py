@@ -31,5 +31,21 @@ from .shape_forms import (addbmm, addmm, addmv, addr, argsort, argwhere, atleast
                           tensordot, tile, topk, tril, triu, unbind, unflatten, unique, unique_consecutive,
                           vdot, vstack)
 
-float32 = "float32"
-float64 = "float64"
+from . import linalg
+from .dtypes import (bool, can_cast, cdouble, cfloat, complex64, complex128, double, float, float16, float32,
+                     float64, get_default_dtype, half, int, int8, int16, int32, int64, is_floating_point,
+                     is_tensor, long, promote_types, result_type, set_default_dtype, short, uint8)
+from .function_forms import (absolute, acos, acosh, add, all, allclose, amax, amin, any, arccos, arccosh,
+                             arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh,
+                             bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                             bitwise_xor, ceil, clamp_max, clamp_min, copysign, cosh, count_nonzero, cummax,
+                             cummin, cumprod, cumsum, deg2rad, digamma, div, divide, eq, equal, erf, erfc,
+                             erfinv, exp2, expm1, fix, float_power, floor, floor_divide, fmod, frac, ge,
+                             greater, greater_equal, gt, hypot, isclose, isfinite, isinf, isnan, isneginf,
+                             isposinf, kthvalue, le, less, less_equal, lgamma, log1p, log2, log10, logaddexp,
+                             logcumsumexp, logical_and, logical_not, logical_or, logical_xor, logit, lt,
+                             median, mode, mul, multiply, nan_to_num, nanmean, nansum, ne, neg, negative,
+                             norm, not_equal, polygamma, positive, pow, prod, rad2deg, reciprocal,
+                             remainder, round, rsqrt, sgn, sign, signbit, sinh, square, std_mean, sub,
+                             subtract, tan, true_divide, trunc, var_mean)
+from .mode import inference_mode, is_inference_mode_enabled

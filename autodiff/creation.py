@@ -1,6 +1,7 @@
 """Tensor construction and the seeded global random generator."""
 import numpy as np
 
+from .ops.promotion import get_default_dtype
 from .tensor import Tensor
 
 _generator = np.random.default_rng(0)
@@ -24,16 +25,32 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
-def _dtype(dtype, default=np.float32):
-    return np.dtype(default if dtype is None else dtype)
+def _dtype(dtype, default=None):
+    """``dtype`` as a numpy dtype; None gives ``default`` or else the default float dtype."""
+    if dtype is None:
+        return np.dtype(get_default_dtype() if default is None else default)
+    from .methods.math import as_dtype
+    return as_dtype(dtype)
+
+
+def _python_floats(data):
+    """True when nested lists/tuples hold a Python float (such data take the default float dtype)."""
+    if isinstance(data, float):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_python_floats(v) for v in data)
+    return False
 
 
 def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of ``data`` (lists of floats become float32, as PyTorch)."""
+    """A new tensor holding a copy of ``data`` (Python floats take the default float dtype, float32
+    unless ``set_default_dtype`` changed it, as PyTorch)."""
     if isinstance(data, Tensor):
         data = data.data
     arr = np.array(data, copy=True) if isinstance(data, np.ndarray) else data
-    return Tensor(arr, requires_grad=requires_grad, dtype=dtype)
+    if dtype is None and not isinstance(arr, np.ndarray) and _python_floats(arr):
+        dtype = get_default_dtype()
+    return Tensor(arr, requires_grad=requires_grad, dtype=None if dtype is None else _dtype(dtype))
 
 
 def zeros(*size, dtype=None, requires_grad=False):
@@ -47,22 +64,25 @@ def ones(*size, dtype=None, requires_grad=False):
 def full(size, fill_value, dtype=None, requires_grad=False):
     size = (size,) if isinstance(size, int) else tuple(size)
     if dtype is None:
-        dtype = np.float32 if isinstance(fill_value, float) else (
+        dtype = get_default_dtype() if isinstance(fill_value, float) else (
             np.bool_ if isinstance(fill_value, bool) else np.int64)
-    return Tensor(np.full(size, fill_value, np.dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.full(size, fill_value, _dtype(dtype)), requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Like PyTorch: integers give int64, any float argument gives float32."""
+    """Like PyTorch: integers give int64, any float argument gives the default float dtype."""
     if end is None:
         start, end = 0, start
     if dtype is None:
-        dtype = np.float32 if any(isinstance(v, float) for v in (start, end, step)) else np.int64
-    return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad=requires_grad)
+        dtype = get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else np.int64
+    return Tensor(np.arange(start, end, step, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return Tensor(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    """``steps`` evenly spaced values from start to end, computed in float64 and then converted to
+    ``dtype`` (an integer dtype truncates toward zero, as PyTorch)."""
+    values = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
+    return Tensor(values.astype(_dtype(dtype)), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):

@@ -66,6 +66,54 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+_inference = contextvars.ContextVar("autodiff_inference_mode", default=False)
+
+
+class inference_mode:
+    """Like ``no_grad`` for inference (``with autodiff.inference_mode(): ...`` or as a decorator).
+
+    Args:
+        mode: True (the default) turns recording off inside the block; False leaves grad mode as it is.
+
+    Nothing is recorded inside the block, as under ``no_grad``; ``is_inference_mode_enabled()`` tells
+    the block apart. (PyTorch also marks the tensors made inside as inference tensors; here they are
+    ordinary tensors.)
+    """
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self._tokens = []
+
+    def __enter__(self):
+        if self.mode:
+            self._tokens.append((_grad_enabled.set(False), _inference.set(True)))
+        else:
+            self._tokens.append(None)
+        return self
+
+    def __exit__(self, *exc):
+        tokens = self._tokens.pop()
+        if tokens is not None:
+            _inference.reset(tokens[1])
+            _grad_enabled.reset(tokens[0])
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()``."""
+    return _inference.get()
+
+
 def current_scope():
     """The dotted name of the scope operations are being recorded in ('' at top level)."""
     return _scope.get()

@@ -1,8 +1,18 @@
-"""Tensor's arithmetic and comparison operators: each one is ``SomeFunction.apply(self, other)``."""
+"""Tensor's arithmetic, comparison and bitwise operators, their method forms (``add(other, alpha=)``,
+``div(other, rounding_mode=)`` ...) and in-place versions (``add_``, ``mul_`` ...).
+
+Differentiable ones are ``SomeFunction.apply(self, other)``; comparisons and bitwise ops give tensors
+without a gradient (bool or integer), computed with torch's type promotion.
+"""
 import numpy as np
 
+from .. import mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..ops import elementwise, linalg
+from ..errors import ShapeError
+from ..ops import arith, elementwise, linalg
+from ..ops.promotion import promote_args, result_type
+
+_grad_enabled = mode._grad_enabled
 
 
 def _as_operand(x):
@@ -10,11 +20,38 @@ def _as_operand(x):
     return np.asarray(x, dtype=np.float32) if isinstance(x, (list, tuple)) else x
 
 
+def _data(x):
+    return x.data if isinstance(x, tensors.Tensor) else x
+
+
+def _scaled(other, alpha):
+    """``alpha * other`` (other itself when alpha is 1), for add/sub's alpha."""
+    if alpha == 1:
+        return other
+    if isinstance(other, tensors.Tensor):
+        return elementwise.Mul.apply(other, alpha)
+    return np.multiply(other, alpha) if isinstance(other, np.ndarray) else other * alpha
+
+
+def _bitwise(name, ufunc, a, b):
+    """A bitwise ufunc on integer/bool operands with torch's promotion; floats are refused."""
+    dtype, (x, y) = promote_args(_data(a), _data(b))
+    if dtype.kind not in "biu":
+        raise TypeError(f"{name}: only integer and bool tensors are supported, got dtype {dtype}")
+    return tensors.Tensor._make(ufunc(x, y))
+
+
+def _logical(ufunc, a, b):
+    return tensors.Tensor._make(ufunc(np.asarray(_data(a)) != 0, np.asarray(_data(b)) != 0))
+
+
 class ArithmeticMethods:
-    """``+ - * / ** @`` with their reflected forms, negation, and comparisons (no gradient)."""
+    """``+ - * / // % ** @``, negation, comparisons, ``& | ^ ~ << >>``, their method forms and in-place
+    versions."""
 
     __slots__ = ()
 
+    # --- operators ---------------------------------------------------------------------------------
     def __add__(self, other):
         return elementwise.Add.apply(self, other)
 
@@ -38,6 +75,18 @@ class ArithmeticMethods:
 
     def __rtruediv__(self, other):
         return elementwise.Div.apply(other, self)
+
+    def __floordiv__(self, other):
+        return arith.DivRounded.apply(self, other, "floor")
+
+    def __rfloordiv__(self, other):
+        return arith.DivRounded.apply(other, self, "floor")
+
+    def __mod__(self, other):
+        return arith.Remainder.apply(self, other)
+
+    def __rmod__(self, other):
+        return arith.Remainder.apply(other, self)
 
     def __pow__(self, other):
         return elementwise.Pow.apply(self, other)
@@ -63,9 +112,82 @@ class ArithmeticMethods:
     def dot(self, other):
         return self @ other
 
-    # comparisons: plain boolean tensors, no gradient
+    # --- method forms --------------------------------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        """self + alpha * other."""
+        return elementwise.Add.apply(self, _scaled(other, alpha))
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return elementwise.Sub.apply(self, _scaled(other, alpha))
+
+    subtract = sub
+
+    def rsub(self, other, *, alpha=1):
+        """other - alpha * self."""
+        return elementwise.Sub.apply(other, _scaled(self, alpha))
+
+    def mul(self, other):
+        return elementwise.Mul.apply(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient (gradient 0)."""
+        if rounding_mode is None:
+            return elementwise.Div.apply(self, other)
+        return arith.DivRounded.apply(self, other, rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other):
+        return elementwise.Div.apply(self, other)
+
+    def floor_divide(self, other):
+        return arith.DivRounded.apply(self, other, "floor")
+
+    def remainder(self, other):
+        """Python's modulus: the result has the sign of ``other``."""
+        return arith.Remainder.apply(self, other)
+
+    def fmod(self, other):
+        """C's fmod: the result has the sign of ``self``."""
+        return arith.Fmod.apply(self, other)
+
+    def pow(self, exponent):
+        return elementwise.Pow.apply(self, exponent)
+
+    def float_power(self, exponent):
+        """self ** exponent computed in float64 (as PyTorch)."""
+        e = exponent.double() if isinstance(exponent, tensors.Tensor) else exponent
+        return elementwise.Pow.apply(self.double(), e)
+
+    def neg(self):
+        return elementwise.Neg.apply(self)
+
+    negative = neg
+
+    def positive(self):
+        return self
+
+    def copysign(self, other):
+        return arith.Copysign.apply(self, other)
+
+    def atan2(self, other):
+        return arith.Atan2.apply(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return arith.Hypot.apply(self, other)
+
+    def logaddexp(self, other):
+        return arith.LogAddExp.apply(self, other)
+
+    # --- comparisons: bool tensors, no gradient ----------------------------------------------------
     def _compare(self, other, ufunc):
-        return tensors.Tensor._make(ufunc(self.data, getattr(other, "data", other)))
+        _, (a, b) = promote_args(self.data, _data(other))
+        return tensors.Tensor._make(ufunc(a, b))
 
     def __lt__(self, other):
         return self._compare(other, np.less)
@@ -80,19 +202,207 @@ class ArithmeticMethods:
         return self._compare(other, np.greater_equal)
 
     def __eq__(self, other):
+        if other is None:
+            return False
         return self._compare(other, np.equal)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return self._compare(other, np.not_equal)
 
-    def __invert__(self):
-        return tensors.Tensor._make(np.invert(self.data))
+    lt = less = __lt__
+    le = less_equal = __le__
+    gt = greater = __gt__
+    ge = greater_equal = __ge__
+    eq = __eq__
+    ne = not_equal = __ne__
 
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol |other|, elementwise (bool tensor)."""
+        _, (a, b) = promote_args(self.data, _data(other))
+        return tensors.Tensor._make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True when ``isclose`` holds everywhere (a Python bool)."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
+
+    def equal(self, other):
+        """True when both have the same shape and the same elements (a Python bool)."""
+        b = np.asarray(_data(other))
+        return self.data.shape == b.shape and bool(np.array_equal(self.data, b))
+
+    # --- bitwise and logical ----------------------------------------------------------------------
     def __and__(self, other):
-        return self._compare(other, np.logical_and)
+        return _bitwise("bitwise_and", np.bitwise_and, self, other)
+
+    def __rand__(self, other):
+        return _bitwise("bitwise_and", np.bitwise_and, other, self)
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return _bitwise("bitwise_or", np.bitwise_or, self, other)
+
+    def __ror__(self, other):
+        return _bitwise("bitwise_or", np.bitwise_or, other, self)
+
+    def __xor__(self, other):
+        return _bitwise("bitwise_xor", np.bitwise_xor, self, other)
+
+    def __rxor__(self, other):
+        return _bitwise("bitwise_xor", np.bitwise_xor, other, self)
+
+    def __lshift__(self, other):
+        return _bitwise("bitwise_left_shift", np.left_shift, self, other)
+
+    def __rlshift__(self, other):
+        return _bitwise("bitwise_left_shift", np.left_shift, other, self)
+
+    def __rshift__(self, other):
+        return _bitwise("bitwise_right_shift", np.right_shift, self, other)
+
+    def __rrshift__(self, other):
+        return _bitwise("bitwise_right_shift", np.right_shift, other, self)
+
+    def __invert__(self):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not: only integer and bool tensors are supported, got dtype "
+                            f"{self.data.dtype}")
+        return tensors.Tensor._make(np.invert(self.data))
+
+    bitwise_and = __and__
+    bitwise_or = __or__
+    bitwise_xor = __xor__
+    bitwise_not = __invert__
+    bitwise_left_shift = __lshift__
+    bitwise_right_shift = __rshift__
+
+    def logical_and(self, other):
+        return _logical(np.logical_and, self, other)
+
+    def logical_or(self, other):
+        return _logical(np.logical_or, self, other)
+
+    def logical_xor(self, other):
+        return _logical(np.logical_xor, self, other)
+
+    def logical_not(self):
+        return tensors.Tensor._make(self.data == 0)
 
     def __hash__(self):
         return id(self)
+
+    # --- in place ------------------------------------------------------------------------------------
+    def _inplace_result(self, fn, what, *others):
+        """Set this tensor to ``fn(self)`` in place, recorded like any op when grad is on.
+
+        PyTorch's rules: the result must keep this tensor's shape (ShapeError, a RuntimeError
+        otherwise) and be castable to its dtype (``int_tensor.add_(1.5)`` is a RuntimeError).
+        """
+        Tensor = tensors.Tensor
+        recording = _grad_enabled.get() and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
+        if recording:
+            self._check_recordable(what)
+            result = fn(self._old_values())
+        else:
+            result = fn(self)
+        if result.shape != self.data.shape:
+            raise ShapeError(f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                             f"shape {tuple(result.shape)}")
+        if not np.can_cast(result.data.dtype, self.data.dtype, casting="same_kind"):
+            raise RuntimeError(f"{what}: result type {result.data.dtype} can't be cast to the desired "
+                               f"output type {self.data.dtype}")
+        if recording:
+            self._take_result(result)
+        else:
+            np.copyto(self.data, result.data, casting="same_kind")
+        self._version[0] += 1
+        return self
+
+    def _inplace_binary(self, other, op, ufunc, what):
+        """``self op= other``: numpy's in-place ufunc when nothing is recorded, else ``_inplace_result``."""
+        Tensor = tensors.Tensor
+        other_t = isinstance(other, Tensor)
+        if _grad_enabled.get() and (self._requires_grad or (other_t and other._requires_grad)):
+            return self._inplace_result(lambda x: op.apply(x, other), what, other)
+        od = other.data if other_t else other
+        dtype = result_type(self.data, od)
+        if ufunc is np.true_divide and dtype.kind not in "fc":
+            dtype = np.dtype(np.float64)  # true division of integers is a float result
+        if not np.can_cast(dtype, self.data.dtype, casting="same_kind"):
+            raise RuntimeError(f"{what}: result type {dtype} can't be cast to the desired output type "
+                               f"{self.data.dtype}")
+        try:
+            shape = np.broadcast_shapes(self.data.shape, np.shape(od))
+        except ValueError:
+            raise ShapeError(f"{what}: shapes {tuple(self.shape)} and {tuple(np.shape(od))} cannot be "
+                             "broadcast") from None
+        if shape != self.data.shape:
+            raise ShapeError(f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                             f"shape {shape}")
+        ufunc(self.data, od, out=self.data, casting="same_kind")
+        self._version[0] += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace_binary(other, elementwise.Add, np.add, "add_")
+
+    def __isub__(self, other):
+        return self._inplace_binary(other, elementwise.Sub, np.subtract, "sub_")
+
+    def __imul__(self, other):
+        return self._inplace_binary(other, elementwise.Mul, np.multiply, "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace_binary(other, elementwise.Div, np.true_divide, "div_")
+
+    def __ifloordiv__(self, other):
+        return self._inplace_result(lambda x: x // other, "floor_divide_", other)
+
+    def __imod__(self, other):
+        return self._inplace_result(lambda x: x % other, "remainder_", other)
+
+    def __ipow__(self, other):
+        return self._inplace_result(lambda x: x ** other, "pow_", other)
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace_binary(_scaled(other, alpha), elementwise.Add, np.add, "add_")
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace_binary(_scaled(other, alpha), elementwise.Sub, np.subtract, "sub_")
+
+    def mul_(self, other):
+        return self._inplace_binary(other, elementwise.Mul, np.multiply, "mul_")
+
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self._inplace_binary(other, elementwise.Div, np.true_divide, "div_")
+        return self._inplace_result(lambda x: x.div(other, rounding_mode=rounding_mode), "div_", other)
+
+    subtract_ = sub_
+    multiply_ = mul_
+    divide_ = div_
+    true_divide_ = div_
+
+    def pow_(self, exponent):
+        return self._inplace_result(lambda x: x.pow(exponent), "pow_", exponent)
+
+    def neg_(self):
+        return self._inplace_result(lambda x: x.neg(), "neg_")
+
+    negative_ = neg_
+
+    def floor_divide_(self, other):
+        return self._inplace_result(lambda x: x.floor_divide(other), "floor_divide_", other)
+
+    def remainder_(self, other):
+        return self._inplace_result(lambda x: x.remainder(other), "remainder_", other)
+
+    def fmod_(self, other):
+        return self._inplace_result(lambda x: x.fmod(other), "fmod_", other)
+
+    def copysign_(self, other):
+        return self._inplace_result(lambda x: x.copysign(other), "copysign_", other)
+
+    def atan2_(self, other):
+        return self._inplace_result(lambda x: x.atan2(other), "atan2_", other)

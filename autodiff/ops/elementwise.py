@@ -5,6 +5,7 @@ from ..function import Function
 from ..kernels.activation import (fits_kernel, fits_kernel_pair, relu_backward, relu_forward,
                                   sigmoid_backward, sigmoid_forward)
 from .array_or_tensor import cos, exp, log, sign, sin, unbroadcast, where
+from .promotion import floating_dtype, promote, promote_args, result_type, to_floating
 
 
 def _shape(x):
@@ -28,6 +29,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shapes(a, b)
+        _, (a, b) = promote_args(a, b)
         return a + b
 
     @staticmethod
@@ -45,6 +47,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shapes(a, b)
+        _, (a, b) = promote_args(a, b)
         return a - b
 
     @staticmethod
@@ -61,7 +64,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a, b)  # as given: backward's products are cast to each input's dtype
+        _, (a, b) = promote_args(a, b)
         return a * b
 
     @staticmethod
@@ -74,13 +78,17 @@ class Mul(Function):
 
 
 class Div(Function):
-    """a / b: d/da = 1/b, d/db = -a/b^2."""
+    """a / b (true division; integers give the default float dtype): d/da = 1/b, d/db = -a/b^2."""
 
     exact_grad_shapes = True
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        dtype, (a, b) = promote_args(a, b)
+        if dtype.kind not in "fc":
+            dtype = floating_dtype(dtype)
+            a, b = promote(a, dtype), promote(b, dtype)
         return a / b
 
     @staticmethod
@@ -93,11 +101,12 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b: d/da = b a^(b-1), d/db = a^b ln a (0 where a == 0 and b >= 0, as PyTorch)."""
+    """a ** b: d/da = b a^(b-1) (0 where b == 0), d/db = a^b ln a (0 where a == 0 and b >= 0), as PyTorch."""
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        _, (pa, pb) = promote_args(a, b)
+        out = np.power(pa, pb)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -107,15 +116,18 @@ class Pow(Function):
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
-            if isinstance(b, (int, float)):
+            if isinstance(b, (int, float, np.generic)):
                 ga = g * b * a ** (b - 1) if b != 0 else g * 0
             else:
-                ga = unbroadcast(g * b * a ** (b - 1), _shape(a))
+                bd = np.asarray(b.data if hasattr(b, "data") and not isinstance(b, np.ndarray) else b)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = where(bd == 0, 0.0, g * b * a ** (b - 1))
+                ga = unbroadcast(ga, _shape(a))
         if nb:
             ad = a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a
             bd = b.data if hasattr(b, "data") and not isinstance(b, np.ndarray) else b
             zero = (np.asarray(ad) == 0) & (np.asarray(bd) >= 0)
-            safe_a = where(zero, np.ones_like(np.asarray(ad, dtype=np.result_type(ad, bd))), a)
+            safe_a = where(zero, np.ones_like(np.asarray(ad, dtype=floating_dtype(result_type(ad, bd)))), a)
             gb = unbroadcast(where(zero, 0.0, g * out * log(safe_a)), _shape(b))
         return ga, gb
 
@@ -139,6 +151,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         out = np.exp(a)
         ctx.save_for_backward(out)
         return out
@@ -154,6 +167,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         ctx.save_for_backward(a)
         return np.log(a)
 
@@ -168,6 +182,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
@@ -197,6 +212,7 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         ctx.save_for_backward(a)
         return np.sin(a)
 
@@ -211,6 +227,7 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         ctx.save_for_backward(a)
         return np.cos(a)
 
@@ -225,6 +242,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         out = np.tanh(a)
         ctx.save_for_backward(out)
         return out
@@ -260,6 +278,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         out = sigmoid_forward(a) if fits_kernel(a) else stable_sigmoid(a)
         ctx.save_for_backward(out)
         return out
@@ -277,6 +296,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)  # integer inputs compute in the default float dtype
         ctx.save_for_backward(a)
         return (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))).astype(np.result_type(a), copy=False)
 
@@ -310,25 +330,45 @@ class Relu(Function):
 
 
 class Clip(Function):
-    """clip(a, lo, hi): derivative 1 inside [lo, hi], 0 outside."""
+    """clamp(a, lo, hi) = min(max(a, lo), hi), lo and hi numbers, arrays or None.
+
+    Gradients as PyTorch: a gets g where lo <= a <= hi; a tensor lo gets g where a < lo (and lo < hi),
+    a tensor hi where a > hi (or hi < lo, where every element is hi).
+    """
 
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
         ctx.bounds = (lo, hi)
-        return np.clip(a, lo, hi)
+        _, (pa, plo, phi) = promote_args(a, lo, hi)
+        if plo is None:
+            return np.minimum(pa, phi)
+        if phi is None:
+            return np.maximum(pa, plo)
+        return np.minimum(np.maximum(pa, plo), phi)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        mask = np.ones(a.shape, bool)
         ad = a.data if not isinstance(a, np.ndarray) else a
+        shape = np.broadcast_shapes(ad.shape, np.shape(lo) if lo is not None else (),
+                                    np.shape(hi) if hi is not None else ())
+        mask = np.ones(shape, bool)
         if lo is not None:
             mask &= ad >= lo
         if hi is not None:
             mask &= ad <= hi
-        return g * mask, None, None
+        na, nlo, nhi = ctx.needs_input_grad
+        ga = unbroadcast(g * mask, ad.shape) if na else None
+        glo = ghi = None
+        if nlo:
+            m = ad < lo if hi is None else (ad < lo) & (lo < hi)
+            glo = unbroadcast(g * m, np.shape(lo))
+        if nhi:
+            m = ad > hi if lo is None else (ad > hi) | (hi < lo)
+            ghi = unbroadcast(g * m, np.shape(hi))
+        return ga, glo, ghi
 
 
 class Maximum(Function):
@@ -337,6 +377,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        _, (a, b) = promote_args(a, b)
         return np.maximum(a, b)
 
     @staticmethod
@@ -356,6 +397,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        _, (a, b) = promote_args(a, b)
         return np.minimum(a, b)
 
     @staticmethod
@@ -377,6 +419,7 @@ class Where(Function):
         cond = np.asarray(cond, dtype=bool)
         ctx.cond = cond
         ctx.shapes = (_shape(a), _shape(b))
+        _, (a, b) = promote_args(a, b)
         return np.where(cond, a, b)
 
     @staticmethod

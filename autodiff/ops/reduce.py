@@ -3,21 +3,29 @@ import numpy as np
 
 from ..function import Function
 from .array_or_tensor import broadcast_to, exp, where
+from .promotion import to_floating
 
 
 def normalize_axis(axis, ndim, op="reduce"):
-    """Turn ``axis`` into a sorted tuple of non-negative axes (all axes for None)."""
+    """Turn ``axis`` into a sorted tuple of non-negative axes (all axes for None).
+
+    Raises:
+        IndexError: an axis out of range (as PyTorch's "Dimension out of range").
+        ValueError: an axis given twice.
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
+    span = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as PyTorch
     for a in axes:
         a = int(a)
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
+        if not -span <= a < span:
+            raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-span}, "
+                             f"{span - 1}], but got {a}) for a tensor with {ndim} dimensions")
+        out.append(a % span)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
+        raise ValueError(f"{op}: dim {a % span} appears multiple times in the list of dims {axis}")
     return tuple(sorted(out))
 
 
@@ -52,6 +60,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, a, axis=None, keepdims=False):
+        a = to_floating(a)  # PyTorch refuses integer means; here they give the default float dtype
         ctx.shape = a.shape
         ctx.axes = normalize_axis(axis, a.ndim, "mean")
         ctx.keepdims = keepdims
@@ -63,23 +72,87 @@ class Mean(Function):
         return _expand(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdims)
 
 
-class Var(Function):
-    """variance with ``ddof`` (numpy's default 0): d/dx_i = 2 (x_i - mean) / (N - ddof)."""
+class Prod(Function):
+    """product over axes: d/dx_i = the product of the other elements (exact when some are zero)."""
 
     @staticmethod
-    def forward(ctx, a, axis=None, keepdims=False, ddof=0):
+    def forward(ctx, a, axis=None, keepdims=False):
+        axes = normalize_axis(axis, a.ndim, "prod")
+        kept = np.prod(a, axis=axes if a.ndim else None, keepdims=True)
+        ctx.axes, ctx.kept_shape = axes, kept.shape
+        out = kept if keepdims else kept.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        g, out = g.reshape(ctx.kept_shape), out.reshape(ctx.kept_shape)
+        ad = a if isinstance(a, np.ndarray) else a.data
+        if np.all(ad != 0):
+            return broadcast_to(g * out / a, ad.shape)
+        return g * _prod_of_others(a, ctx.axes)
+
+
+def _prod_of_others(a, axes):
+    """For each element, the product of the other elements over ``axes`` (no division: zeros are fine).
+
+    Arrays: exclusive cumulative products from both ends. Tensors (a create_graph backward): the
+    product over a (..., N, N) stack where row i has a 1 in place of element i, so it differentiates.
+    """
+    nd = a.ndim
+    rest = tuple(i for i in range(nd) if i not in axes)
+    perm = rest + tuple(axes)
+    inv = tuple(int(i) for i in np.argsort(perm))
+    moved_shape = tuple(a.shape[i] for i in perm)
+    lead = moved_shape[:len(rest)]
+    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    if isinstance(a, np.ndarray):
+        flat = np.transpose(a, perm).reshape(lead + (n,))
+        ones = np.ones(lead + (1,), a.dtype)
+        left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        return np.transpose((left * right).reshape(moved_shape), inv)
+    flat = a.permute(*perm).reshape(lead + (n,))
+    eye = np.eye(n, dtype=bool)
+    stacked = where(eye, np.ones((), a.dtype), flat.reshape(lead + (1, n)))
+    others = Prod.apply(stacked, -1, False)
+    return others.reshape(moved_shape).permute(*inv)
+
+
+class Var(Function):
+    """variance sum((x - mean)^2) / max(N - correction, 0): d/dx_i = 2 (x_i - mean) / (N - correction).
+
+    PyTorch's default correction is 1 (the unbiased estimate); numpy's ddof is the same number. A
+    denominator of 0 gives nan (or inf), values and gradients alike, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False, correction=1):
+        a = to_floating(a)
         ctx.axes = normalize_axis(axis, a.ndim, "var")
         ctx.keepdims = keepdims
         n = int(np.prod([a.shape[i] for i in ctx.axes])) if a.ndim else 1
-        ctx.denom = n - ddof
+        ctx.scale = 2.0 / (n - correction) if n - correction > 0 else np.inf
         ctx.save_for_backward(a)
-        return np.asarray(np.var(a, axis=ctx.axes if a.ndim else None, keepdims=keepdims, ddof=ddof))
+        ax = ctx.axes if a.ndim else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if n == 0:
+                shape = tuple(1 if i in ctx.axes else s for i, s in enumerate(a.shape)) if keepdims else \
+                    tuple(s for i, s in enumerate(a.shape) if i not in ctx.axes)
+                return np.full(shape, np.nan, a.dtype)
+            mean = np.mean(a, axis=ax, keepdims=True)
+            sq = np.sum(np.square(a - mean), axis=ax, keepdims=keepdims)
+            return np.asarray(sq / np.asarray(max(n - correction, 0), a.dtype))
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
+        if a.size == 0:
+            return a * 0
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
-        return _expand(g, a.shape, ctx.axes, ctx.keepdims) * centered * (2.0 / ctx.denom)
+        with np.errstate(invalid="ignore"):
+            return _expand(g, a.shape, ctx.axes, ctx.keepdims) * centered * ctx.scale
 
 
 class _Extreme(Function):
@@ -113,17 +186,30 @@ class _Extreme(Function):
 
 
 class Max(_Extreme):
-    """max over axes (values only)."""
+    """max over axes (``amax``; ``max()`` without a dim), values only; ties share the gradient."""
 
     name = "max"
     reducer = staticmethod(np.max)
 
 
 class Min(_Extreme):
-    """min over axes (values only)."""
+    """min over axes (``amin``; ``min()`` without a dim), values only; ties share the gradient."""
 
     name = "min"
     reducer = staticmethod(np.min)
+
+
+def _lower_median_all(a, axis=None, keepdims=True):
+    """The lower median of all elements (PyTorch's median() of an even count), with every dim kept."""
+    flat = np.sort(a, axis=None)
+    return flat[(flat.size - 1) // 2].reshape((1,) * a.ndim)
+
+
+class MedianAll(_Extreme):
+    """median() over all elements (values only); equal elements share the gradient, as PyTorch."""
+
+    name = "median"
+    reducer = staticmethod(_lower_median_all)
 
 
 class LogSumExp(Function):
@@ -131,6 +217,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, a, axis=None, keepdims=False):
+        a = to_floating(a)
         axes = normalize_axis(axis, a.ndim, "logsumexp")
         ax = axes if a.ndim else None
         m = np.max(a, axis=ax, keepdims=True)
@@ -155,6 +242,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis=-1):
+        a = to_floating(a)
         e = np.exp(a - np.max(a, axis=axis, keepdims=True))
         out = e / np.sum(e, axis=axis, keepdims=True)
         ctx.axis = axis
@@ -173,6 +261,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis=-1):
+        a = to_floating(a)
         shifted = a - np.max(a, axis=axis, keepdims=True)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         ctx.axis = axis

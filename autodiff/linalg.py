@@ -1,0 +1,5 @@
+"""``autodiff.linalg``: the ``torch.linalg`` functions this library has (norms)."""
+from .methods.reductions import linalg_norm as norm
+from .methods.reductions import matrix_norm, vector_norm
+
+__all__ = ["norm", "vector_norm", "matrix_norm"]
