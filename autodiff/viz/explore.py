@@ -26,7 +26,7 @@ from .collapse import collapse_graph
 from .dot import to_dot
 from .explore_page import PAGE
 from .graph import build_graph
-from .render import _write, render_dot
+from .render import _write, render_dot, uncrossed
 
 __all__ = ["explore", "Explorer"]
 
@@ -176,13 +176,14 @@ def explore(root, params=None, path=None, *, inputs=None, tensors=None, collapse
     views = {}
     hide = {"grads": {}, "pending": PENDING, "ready": READY, "hide_grads": True}
     common = dict(graph=g, fmt=fmt, max_nodes=None, legend=False)
-    views["forward"] = _clean_svg(render_dot(to_dot(None, "forward", _state=hide, **common), "svg").decode())
+    views["forward"] = _clean_svg(render_dot(uncrossed(to_dot(None, "forward", _state=hide, **common)), "svg").decode())
     views["backward"] = _clean_svg(render_dot(to_dot(None, "backward", **common), "svg").decode())
     has_modules = any(n.scope for n in g.op_nodes())
     if has_modules:
         cg = collapse_graph(g)
         cc = dict(common, graph=cg)
-        views["forward_collapsed"] = _clean_svg(render_dot(to_dot(None, "forward", _state=hide, **cc), "svg").decode())
+        views["forward_collapsed"] = _clean_svg(
+            render_dot(uncrossed(to_dot(None, "forward", _state=hide, **cc)), "svg").decode())
         views["backward_collapsed"] = _clean_svg(render_dot(to_dot(None, "backward", **cc), "svg").decode())
         data["box_of"] = _box_map(g, cg)
     start_collapsed = has_modules and (collapse == "always" or (collapse == "auto" and len(g.nodes) > max_nodes))

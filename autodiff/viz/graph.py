@@ -352,7 +352,7 @@ def _formula_extra(node, shapes, shape_y):
 
 
 def _build_tensor(roots, names, objs, param_ids, input_objs=()):
-    from .names import module_at
+    from .names import is_module_path
     g = Graph("tensor")
     known = {}  # tensor key -> Tensor object the caller gave us (roots, tensors=, params=)
     for t in list(objs) + roots:
@@ -364,7 +364,7 @@ def _build_tensor(roots, names, objs, param_ids, input_objs=()):
     leaves = [e[1] for node in nodes for e in _inputs_of(node) if e is not None and e[0] == "leaf"]
     leaves += [r for r in roots if r.grad_fn is None]
     auto = param_names_from_scopes(scopes, leaves)
-    tops = {s.split(".")[0] for s in scopes if s and module_at(s.split(".")[0]) is not None}
+    tops = {s.split(".")[0] for s in scopes if s and is_module_path(s.split(".")[0])}
     data_ids, n_inputs = {}, [0]
     by_data = {id(t.data): t for t in objs if hasattr(t, "data")}  # inputs that need no gradient
     unclaimed = [names[id(t)] for t in input_objs if not getattr(t, "requires_grad", False)]

@@ -15,14 +15,45 @@ from ..mode import current_scope
 __all__ = ["note_module", "module_at", "param_names_from_scopes", "normalize_params", "normalize_inputs"]
 
 _MODULES = {}  # scope path -> weakref to the module last called there
+_PARAMS = {}  # id(parameter) -> (weakref to it, qualified name): names outlive their module
+_PRUNE_AT = [1024]
 
 
 def note_module(module):
-    """Record that ``module`` runs in the current scope (called by ``nn.Module.__call__``)."""
+    """Record that ``module`` runs in the current scope (called by ``nn.Module.__call__``).
+
+    On a module's first call at a path its own parameters are noted with their qualified names
+    (the path without the outermost module's name, then the attribute), so a graph can still name
+    them after the module itself is gone.
+    """
     path = current_scope()
     ref = _MODULES.get(path)
     if ref is None or ref() is not module:
         _MODULES[path] = weakref.ref(module)
+        _note_params(module, path)
+
+
+def _note_params(module, path):
+    own = getattr(module, "_parameters", None)
+    if not isinstance(own, dict):
+        return
+    prefix = path.split(".", 1)[1] + "." if "." in path else ""
+    for attr, p in own.items():
+        if p is None:
+            continue
+        try:
+            _PARAMS[id(p)] = (weakref.ref(p), prefix + attr)
+        except TypeError:  # not weak-referenceable: no automatic name
+            continue
+    if len(_PARAMS) > _PRUNE_AT[0]:
+        for key in [k for k, (r, _) in _PARAMS.items() if r() is None]:
+            del _PARAMS[key]
+        _PRUNE_AT[0] = max(1024, 2 * len(_PARAMS))
+
+
+def is_module_path(path):
+    """Whether a module has been called in scope ``path`` (even if it is gone now)."""
+    return path in _MODULES
 
 
 def module_at(path):
@@ -61,6 +92,10 @@ def param_names_from_scopes(scopes, leaves):
         for name, p in _named_params(module):
             if id(p) in wanted and id(p) not in names:
                 names[id(p)] = name
+    for t in leaves:  # modules that are gone, or called on their own: the names noted at their call
+        entry = _PARAMS.get(id(t))
+        if id(t) not in names and entry is not None and entry[0]() is t:
+            names[id(t)] = entry[1]
     if len(names) < len(wanted):  # a submodule called on its own, without its parent
         for s in sorted(set(scopes), key=len):
             module = module_at(s)

@@ -177,3 +177,17 @@ def test_cluster_labels_of_a_small_mlp_are_not_crossed(net_step):
            '<g class="edge"><title>y->z</title><path d="M100,0C100,10 100,30 100,40"/></g>'
            '<g class="edge"><title>u->v</title><path d="M300,0C300,10 300,30 300,40"/></g></svg>')
     assert label_crossings(svg) == [("module a", "y->z")]
+
+
+def test_names_survive_the_model_object():
+    def step():
+        model = Net()
+        loss = nn.CrossEntropyLoss()(model(ad.randn(2, 3)), ad.tensor([0, 1]))
+        return loss, sorted(k for k, _ in model.named_parameters())
+
+    loss, want = step()
+    import gc
+    gc.collect()  # the model is gone; its parameters live on in the graph
+    g = build_graph(loss)
+    assert _param_labels(g) == want
+    assert "classifier.1 linear out" in {n.label for n in g.data_nodes()}
