@@ -32,3 +32,27 @@ def test_script_writes_every_picture(tmp_path):
             assert im.width > 100 and im.height > 100, name
             if name.startswith("lenet_"):
                 assert im.width <= 1600, (name, im.size)
+
+
+@needs_dot
+def test_main_demo_graphs_are_legible_and_named(tmp_path):
+    """The LeNet demo's pictures: within 1600 px, parameters named by module path, explorer page."""
+    import types
+
+    import numpy as np
+    from PIL import Image
+
+    from nn.demos._graphs import render_training_step
+    from nn.models.lenet import LeNet
+    args = types.SimpleNamespace(seed=0, out=str(tmp_path))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 1, 28, 28)).astype(np.float32)
+    written = render_training_step(args, LeNet(), x, np.array([1, 2]), "lenet")
+    names = sorted(Path(p).name for p in written)
+    assert names == ["lenet_backward_graph.png", "lenet_forward_graph.png", "lenet_graph.html"]
+    for p in written:
+        if p.endswith(".png"):
+            with Image.open(p) as im:
+                assert im.width <= 1600, im.size
+    page = Path(tmp_path / "lenet_graph.html").read_text()
+    assert "features.0.weight" in page and "classifier.3.bias" in page and '"param": true' in page
