@@ -192,7 +192,11 @@ class ShapeMethods(ProductMethods):
                              f"to the number of dimensions in the tensor ({self.ndim}), shape {tuple(self.shape)}")
         if any(s == -1 for s in sizes[:lead]):
             raise ShapeError(f"expand: -1 is not allowed in a leading, non-existing dimension (sizes {sizes})")
-        return self.broadcast_to(tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes)))
+        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        if any(n != 1 and n != s for n, s in zip(self.shape, target[lead:])):
+            raise ShapeError(f"expand: the expanded size {target} must match the existing size {tuple(self.shape)} "
+                             "at every non-singleton dimension")
+        return self.broadcast_to(target)
 
     def expand_as(self, other):
         return self.broadcast_to(other.shape)

@@ -34,7 +34,7 @@ class ScatterReduce(Function):
             np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max if reduce == "amin" else 1)
         out = a.copy() if include_self else np.where(hit, start, a).astype(a.dtype)
         ufunc.at(out, key, src)
-        ctx.save_for_backward(a, src, out)
+        ctx.save_for_backward(a.copy(), src, out)  # a copy: scatter_reduce_ overwrites the input
         ctx.key, ctx.reduce, ctx.include_self, ctx.hit = key, reduce, include_self, hit
         return out
 
@@ -59,7 +59,9 @@ class ScatterReduce(Function):
             ga = np.where(self_in, ga, 0)
             gsrc = others(src, zeros[key], nonzero[key], out[key]) * g[key]
         else:
-            ties = np.where(self_in & (a == out), 1, 0)
+            # torch counts self among the ties even when include_self=False (its gradient there is 0
+            # all the same), so a src element tied with an excluded self gets half: followed here
+            ties = np.where(a == out, 1, 0)
             np.add.at(ties, key, (src == out[key]).astype(int))
             share = g / np.maximum(ties, 1)
             ga = np.where(self_in & (a == out), share, 0)
