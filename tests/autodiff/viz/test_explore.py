@@ -97,23 +97,30 @@ def _text_to_grad(text):
     return float(text), None
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium for the module's tests (each test opens its own page)."""
+    pw = _browser()
+    driver = pw.sync_playwright().start()
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+    yield chromium
+    chromium.close()
+    driver.stop()
+
+
 class Page:
     """A loaded page that fails the test on any console error or any network request."""
 
-    def __init__(self, pw, path):
+    def __init__(self, browser, path):
         self.errors, self.requests = [], []
-        self._pw = pw.sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                args=["--no-sandbox", "--disable-gpu"])
-        self.page = self.browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(Path(path).resolve().as_uri())
 
     def close(self):
-        self.browser.close()
-        self._pw.stop()
+        self.page.close()
         network = [u for u in self.requests if not u.startswith("file:")]
         assert network == [], network
         assert self.requests == [self.requests[0]]  # the page itself, nothing else
@@ -134,11 +141,10 @@ class Page:
                 for r in self.page.query_selector_all("#leaf-grads tr")}
 
 
-def test_browser_value_graph(tmp_path):
-    pw = _browser()
+def test_browser_value_graph(tmp_path, browser):
     o, leaves = _neuron()
     path = ad.explore(o, path=tmp_path / "neuron.html").html and tmp_path / "neuron.html"
-    page = Page(pw, path)
+    page = Page(browser, path)
     try:
         p = page.page
         assert p.inner_text("#status").startswith("step 1/")
@@ -172,11 +178,10 @@ def test_browser_value_graph(tmp_path):
     _not_blank(png)
 
 
-def test_browser_lenet_leaf_gradients_equal_the_engine(tmp_path):
-    pw = _browser()
+def test_browser_lenet_leaf_gradients_equal_the_engine(tmp_path, browser):
     loss, model = _lenet_step()
     path = ad.explore(loss, path=tmp_path / "lenet.html").html and tmp_path / "lenet.html"
-    page = Page(pw, path)
+    page = Page(browser, path)
     try:
         p = page.page
         assert p.is_visible("#view-forward_collapsed")  # collapsed by default at this size

@@ -205,3 +205,11 @@ def test_cli_model_and_example_input(tmp_path, capsys):
     assert main([str(f), "--dot"]) == 0
     src = capsys.readouterr().out
     assert "0.weight" in src and "0.bias" in src and "(4, 2) float32" in src
+
+
+def test_cli_help_is_plain_text(capsys):
+    from autodiff.viz.cli import main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out and "autodiff-draw mlp -o graph.html" in out
