@@ -227,70 +227,12 @@ def build_graph(roots, params=None, tensors=None, inputs=None):
         raise ValueError("viz: nothing to draw (no roots given)")
     names, objs, param_ids = _names(params, tensors, inputs)
     if all(_is_value(r) for r in roots):
-        return _build_value(roots, names)
+        from .value_graph import build_value_graph
+        return build_value_graph(roots, names)
     if all(hasattr(r, "grad_fn") and isinstance(getattr(r, "data", None), np.ndarray) for r in roots):
         return _build_tensor(roots, names, objs, param_ids, [t for _, t in normalize_inputs(inputs)])
     kinds = ", ".join(type(r).__name__ for r in roots)
     raise TypeError(f"viz: can draw the graph of a Value or of a Tensor (all roots of one kind), got {kinds}")
-
-
-# --- scalar Value graphs --------------------------------------------------------------------------
-_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "^"}
-_MAX_EXPR = 24
-_OP_WORDS = {"+": "sum", "-": "difference", "*": "product", "/": "quotient", "**": "power", "neg": "negation"}
-
-
-def _value_label(op, child_labels, n):
-    """A name for an unlabelled Value: its expression when short (``x1*w1``), else ``op #n``."""
-    if op in _INFIX and len(child_labels) == 2:
-        tight = op in ("*", "/", "**")  # binds tighter than + and -: children with a sum get brackets
-        a, b = ((f"({c})" if c.startswith("-") else F.wrap(c))
-                if (c.startswith("-") or " " in c or (op == "**" and not c.isalnum())) and (tight or k == 1 and op == "-")
-                else c for k, c in enumerate(child_labels))
-        text = f"{a}{_INFIX[op]}{b}" if tight else f"{a} {op} {b}"
-    elif op.startswith("**") and len(child_labels) == 1:
-        text = f"{F.wrap(child_labels[0])}^{op[2:]}"
-    elif len(child_labels) == 1:
-        text = f"-{F.wrap(child_labels[0])}" if op == "neg" else f"{op}({child_labels[0]})"
-    else:
-        text = ""
-    return text if text and len(text) <= _MAX_EXPR else f"{_OP_WORDS.get(op, op)} #{n}"
-
-
-def _build_value(roots, names):
-    g = Graph("value")
-    order = _postorder(roots, lambda v: v._prev)
-    ids, labels = {}, {}
-    for n, v in enumerate(order):
-        ids[id(v)] = f"v{n}"
-    for n, v in enumerate(order):
-        did = ids[id(v)]
-        children = tuple(v._prev)
-        op_name = str(getattr(v, "_op", "") or "?")
-        name = names.get(id(v)) or getattr(v, "label", "") or ""
-        if name:
-            label = name
-        elif not children:
-            label = f"{float(v.data):g}"
-        else:
-            label = _value_label(op_name, [labels[id(c)] for c in children], n)
-        labels[id(v)] = label
-        if children:
-            op = g._add(OpNode(f"op_{did}", op_name))
-            op.inputs = [ids[id(c)] for c in children]
-            op.outputs = [did]
-            op.seq = n
-            fnames = {"args": [labels[id(c)] for c in children], "y": label}
-            for i in range(len(children)):
-                op.formulas.append(F.local_formula(op_name, i, fnames))
-                op.outgoing.append(F.outgoing_formula(op_name, i, fnames))
-            local = getattr(v, "_local_grads", None)
-            op.locals = [float(x) for x in local] if local else [None] * len(children)
-        g._add(DataNode(did, name, float(v.data), float(v.grad), (), "float", not children, True, "", v,
-                        label=label))
-        g._by_obj[id(v)] = did
-    g.roots = [ids[id(r)] for r in roots]
-    return g._finish()
 
 
 # --- Tensor graphs --------------------------------------------------------------------------------

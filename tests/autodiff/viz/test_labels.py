@@ -5,7 +5,6 @@ equal a central finite difference of the op and the contribution must be g times
 every outgoing-gradient formula is evaluated with numpy on the graph's own values and compared with
 the gradient the engine computed for that input.
 """
-import math
 import re
 
 import numpy as np

@@ -2,14 +2,13 @@
 import re
 import shutil
 
-import numpy as np
 import pytest
 
 import autodiff as ad
 import nn
 from autodiff import Value
 from autodiff.viz import build_graph, draw, to_dot
-from autodiff.viz.render import render_dot, step_title
+from autodiff.viz.render import step_title
 from autodiff.viz.chain import step_states
 from autodiff.viz.svgcheck import label_crossings
 

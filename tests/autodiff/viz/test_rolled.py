@@ -1,6 +1,4 @@
 """Rolled view of loops (x T, gradient summed over steps) and attention heatmaps (issue 18 item 5)."""
-import re
-import shutil
 
 import numpy as np
 import pytest
