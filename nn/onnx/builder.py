@@ -18,7 +18,7 @@ class Exporter:
     def __init__(self, model, args, kwargs, opset, fold):
         self.model, self.args, self.kwargs, self.fold = model, args, kwargs, fold
         self.g = GraphBuilder(opset)
-        self.trace, _ = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
+        self.trace, self.result = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
         self.param_names = {}
         if hasattr(model, "named_parameters"):
             for name, p in model.named_parameters():
@@ -35,11 +35,14 @@ class Exporter:
         self.arg_dims = [list(t.shape) for t in self.trace.inputs]
         self.const_dims, self.sym_source, self._dim_values = {}, {}, {}
         self.data_owner = {}
+        # id(array) -> (value name, dims, axis): arrays a converter computed in the graph (the indices an
+        # ArgMax gives for max(dim)), for Tensors the engine makes around them outside the graph
+        self.computed_arrays = {}
         for t in self.trace.inputs:
             self.data_owner.setdefault(id(t.data), t)
-        self.seen, self.folded = {}, set()
-        for node in self.trace.nodes:
-            for a in node.inputs:
+        self.seen, self.folded, self.other_traces = {}, set(), []
+        for read in self.trace.args:
+            for a in read:
                 if isinstance(a, Tensor) and a.grad_fn is not None:
                     self.seen.setdefault(self.trace.key(a)[1:], a)
                     self.data_owner.setdefault(id(a.data), a)
@@ -61,14 +64,14 @@ class Exporter:
             if i is None or i in inside:
                 continue
             inside.add(i)
-            stack.extend(a for a in tr.nodes[i].inputs
+            stack.extend(a for a in tr.args[i]
                          if isinstance(a, Tensor) and a.grad_fn is not None and id(a) not in stop)
         if not inside or inside & set(self.covered):
             return
         exits = {tr.key(t)[1:] for t in outputs if t.grad_fn is not None}
-        for i, node in enumerate(tr.nodes):  # only the call's outputs may be used outside it
+        for i, read in enumerate(tr.args):  # only the call's outputs may be used outside it
             if i not in inside and any(isinstance(a, Tensor) and a.grad_fn is not None and
-                                       tr.key(a)[1] in inside and tr.key(a)[1:] not in exits for a in node.inputs):
+                                       tr.key(a)[1] in inside and tr.key(a)[1:] not in exits for a in read):
                 return
         if any(t.grad_fn is not None and tr.key(t)[1] in inside and tr.key(t)[1:] not in exits for t in tr.outputs):
             return
@@ -94,6 +97,9 @@ class Exporter:
         name = self.leaf_names.get(id(t))
         if name is not None:
             return name
+        computed = self._computed(t)
+        if computed is not None:
+            return computed
         if id(t) in self.params:
             name = self.g.initializer(self.param_names[id(t)], t.data)
         else:
@@ -102,6 +108,31 @@ class Exporter:
             name = self.const_name(c, j, t.data)
         self.leaf_names[id(t)] = name
         return name
+
+    def args_in_every_run(self, i):
+        """Op ``i``'s arguments in the first trace and in each checking run."""
+        return [self.trace.args[i]] + [tr.args[i] for _, tr in self.other_traces]
+
+    def _computed(self, t):
+        """The graph value of a leaf whose array a converter computed (or a squeezed view of it)."""
+        for arr in (t.data, t.data.base):
+            entry = self.computed_arrays.get(id(arr)) if isinstance(arr, np.ndarray) else None
+            if entry is None:
+                continue
+            name, dims, axis = entry
+            if t.data.shape == tuple(d.value if isinstance(d, T.Dim) else d for d in dims):
+                return name
+            if t.data.ndim == len(dims) - 1:
+                return self.g.squeeze(name, [axis])
+        return None
+
+    def computed_dims(self, t):
+        for arr in (t.data, t.data.base):
+            entry = self.computed_arrays.get(id(arr)) if isinstance(arr, np.ndarray) else None
+            if entry is not None:
+                dims = list(entry[1])
+                return dims if t.data.ndim == len(dims) else dims[:entry[2]] + dims[entry[2] + 1:]
+        return None
 
     def dynamic_const(self, c, j):
         dims = self.const_dims.get((c.index, j))
@@ -133,7 +164,7 @@ class Exporter:
                 return self.arg_dims[self.input_pos[id(a)]]
             if id(a) in self.params:
                 return list(a.shape)
-        return self.const_dims.get((c.index, j), list(np.shape(getattr(a, "data", a))))
+        return self.const_dims.get((c.index, j), list(np.shape(_array(a))))
 
     def dim_value(self, d, c):
         """A 1-element int64 value holding dynamic dimension ``d`` at run time."""
@@ -175,13 +206,14 @@ class Exporter:
         rng = np.random.default_rng(0)
         other = self._rerun([_perturbed(t.data, rng) for t in self.trace.inputs], "other input values")
         self._note_varying(other, "other input values")
+        self.other_traces.append(("other input values", other))
 
     def _note_varying(self, other, reason):
         """Note the constant arguments that differ in ``other`` (arrays of another shape only when the
         values were changed: a size change gives them dynamic dims instead)."""
         sized = reason != "other input values"
         for i, (a, b) in enumerate(zip(self.trace.nodes, other.nodes)):
-            for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
+            for j, (x, y) in enumerate(zip(self.trace.args[i], other.args[i])):
                 const = not isinstance(x, Tensor) or self._is_const_leaf(x)
                 if const and not _same(x, y) and not (sized and _reshaped(x, y)):
                     self.varying_args.setdefault((i, j), reason)
@@ -225,16 +257,17 @@ class Exporter:
                 self.sym_source.setdefault(sym, (pos, axis))
         for sym, other in traces.items():
             self._note_varying(other, f"the size of dynamic axis {sym!r}")
+            self.other_traces.append((f"the size of dynamic axis {sym!r}", other))
         for i, shapes in enumerate(self.trace.output_shapes):
             for k, base in enumerate(shapes):
                 varied = {s: tr.output_shapes[i][k] for s, tr in traces.items()}
                 self.node_dims[i][k] = T.symbolic_dims(base, varied, sizes, new_sizes)
-            for j, x in enumerate(self.trace.nodes[i].inputs):
+            for j, x in enumerate(self.trace.args[i]):
                 if not isinstance(x, Tensor) and not isinstance(x, np.ndarray) or (
                         isinstance(x, Tensor) and not self._is_const_leaf(x)):
                     continue
-                shape = np.shape(getattr(x, "data", x))
-                varied = {s: np.shape(getattr(tr.nodes[i].inputs[j], "data", tr.nodes[i].inputs[j]))
+                shape = np.shape(_array(x))
+                varied = {s: np.shape(_array(tr.args[i][j]))
                           for s, tr in traces.items()}
                 if any(v != shape for v in varied.values()):
                     self.const_dims[(i, j)] = T.symbolic_dims(shape, varied, sizes, new_sizes)
@@ -294,8 +327,10 @@ class Exporter:
             if t.grad_fn is not None:
                 _, i, kk = tr.key(t)
                 dims = self.node_dims[i][kk]
+            elif id(t) in self.input_pos:
+                dims = self.arg_dims[self.input_pos[id(t)]]
             else:
-                dims = self.arg_dims[self.input_pos[id(t)]] if id(t) in self.input_pos else list(t.shape)
+                dims = self.computed_dims(t) or self._constant_output(k, t, name)
             dims = [d.param() if isinstance(d, T.Dim) else d for d in dims]
             for axis, sym in dyn_out.get(name, {}).items():
                 dims[axis] = sym
@@ -324,9 +359,19 @@ class Exporter:
                 self.out_names[tr.key(t)[1:]] = name
         record[3] = True
 
+    def _constant_output(self, k, t, name):
+        """Dims of output ``k``, a constant made in forward; refused if it changed in a checking run."""
+        if id(t) not in self.params:
+            for reason, other in self.other_traces:
+                if not _same(t, other.outputs[k]):
+                    raise ExportError(f"onnx export: output {name!r} is a tensor made outside the graph (e.g. "
+                                      f"with numpy) that changed when the model ran with {reason}; it would be "
+                                      f"a wrong constant in the exported model")
+        return list(t.shape)
+
     def _folded(self, i, node):
         """Constant outputs for an op whose inputs are all constants made in forward, else None."""
-        for j, a in enumerate(node.inputs):
+        for j, a in enumerate(self.trace.args[i]):
             if isinstance(a, Tensor):
                 if a.grad_fn is None and not self._is_const_leaf(a):
                     return None
@@ -414,9 +459,14 @@ def _replace_leaves(obj, new, counter):
     return obj
 
 
+def _array(x):
+    """The array of a Tensor argument, other arguments as they are."""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _reshaped(a, b):
     """True if ``a`` and ``b`` are arrays (or Tensors) of different shapes."""
-    a, b = getattr(a, "data", a), getattr(b, "data", b)
+    a, b = _array(a), _array(b)
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape != b.shape
 
 

@@ -106,7 +106,7 @@ class OpContext:
         self.fn = node.fn
         self.name = node.name
         self.scope = node.scope
-        self.args = node.inputs
+        self.args = exporter.trace.args[index]
         self.kwargs = node.kwargs or {}
         self.saved = node.ctx
         self.n_outputs = len(node.output_meta)

@@ -1,6 +1,7 @@
 """``nn.onnx.export``: trace a model once (plus checking runs), convert each op, check and write."""
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -25,7 +26,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     (``autodiff.tracing()``) with the model in eval mode (its modes are restored afterwards), and
     every recorded op becomes ONNX nodes. Parameters and buffers become initializers named by their
     ``state_dict`` keys. The model is checked with ``onnx.checker`` and written to a temporary file
-    that is renamed onto ``f`` only when everything succeeded, so an error leaves no partial file.
+    that is renamed onto ``f`` only when everything succeeded, so an error leaves no partial file. When
+    onnxruntime is installed, the model is also run on ``args`` and its outputs compared with ours.
 
     Args:
         model: an ``nn.Module`` (or any callable of Tensors).
@@ -74,8 +76,44 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         onnx.checker.check_model(proto, full_check=True)
     except Exception as e:  # ValidationError, or InferenceError from the shape inference of full_check
         raise ExportError(f"onnx export: the built model does not pass onnx.checker (opset {opset}): {e}") from None
-    _write(proto.SerializeToString(), f)
+    data = proto.SerializeToString()
+    _verify(data, proto, exporter.trace)
+    _write(data, f)
     return proto
+
+
+def _verify(data, proto, trace):
+    """Run the model in onnxruntime (when installed) on the example input and compare with our outputs.
+
+    A difference means the graph missed something the forward did (e.g. an in-place change of a tensor
+    that needs no gradient, which the recorder does not see). A model onnxruntime cannot run (a kernel
+    it lacks, such as a float64 LSTM) is only warned about.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    feeds = {i.name: t.data for i, t in zip(proto.graph.input, trace.inputs)}
+    try:
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 4  # the failure is reported as a warning below, not logged
+        session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        results = session.run(None, feeds)
+    except Exception as e:  # onnxruntime's own errors have no common base class
+        warnings.warn(f"onnx export: could not check the exported model in onnxruntime: {e}", stacklevel=3)
+        return
+    for k, (ours, theirs) in enumerate(zip(trace.outputs, results)):
+        ours = ours.data
+        scale = max(1.0, float(np.max(np.abs(ours)))) if ours.size and ours.dtype.kind in "fc" else 1.0
+        tol = (1e-9 if ours.dtype == np.float64 else 1e-4) * scale
+        if ours.shape != theirs.shape or (ours.size and not np.allclose(theirs, ours, rtol=0, atol=tol,
+                                                                        equal_nan=True)):
+            worst = float(np.max(np.abs(theirs - ours))) if ours.shape == theirs.shape else float("nan")
+            raise ExportError(
+                f"onnx export: the exported graph does not compute what the model does: output "
+                f"{proto.graph.output[k].name!r} differs from ours by {worst:.3g} at the example input (shapes "
+                f"{theirs.shape} and {ours.shape}). Something in forward ran outside the recorder, e.g. an "
+                f"in-place change (+=, t[i] = v) of a tensor that needs no gradient; use out-of-place ops")
 
 
 def _modules(model):

@@ -49,13 +49,14 @@ class Trace:
         inputs: the graph input Tensors (flattened ``args``).
         outputs: the output Tensors (flattened model output).
         nodes: the recorded nodes, producers first.
+        args: per node, its positional arguments, each Tensor as the op read it.
         index: ``id(node) -> position in nodes``.
         leaves: ``id(tensor) -> tensor`` for every leaf Tensor an op reads.
         output_shapes: per node, a list of output shapes (from the node's ``output_meta``).
     """
 
-    def __init__(self, inputs, outputs, nodes, leaves):
-        self.inputs, self.outputs, self.nodes, self.leaves = inputs, outputs, nodes, leaves
+    def __init__(self, inputs, outputs, nodes, args, leaves):
+        self.inputs, self.outputs, self.nodes, self.args, self.leaves = inputs, outputs, nodes, args, leaves
         self.index = {id(n): i for i, n in enumerate(nodes)}
         self.output_shapes = [[tuple(m[0]) for m in n.output_meta] for n in nodes]
 
@@ -89,8 +90,8 @@ def run(model, args, kwargs, watch=()):
     if not outputs:
         raise ValueError("onnx export: the model returned no Tensor")
     inputs = flatten((args, kwargs), "arguments")
-    nodes, leaves = _collect(outputs)
-    trace = Trace(inputs, outputs, nodes, leaves)
+    nodes, node_args, leaves = _collect(outputs)
+    trace = Trace(inputs, outputs, nodes, node_args, leaves)
     trace.calls = calls
     return trace, out
 
@@ -103,8 +104,12 @@ def _tensors(obj):
 
 
 def _collect(outputs):
-    """Nodes reachable from ``outputs`` in post-order (inputs first, in argument order), iteratively."""
-    order, seen, leaves = [], set(), {}
+    """Nodes reachable from ``outputs`` in post-order (inputs first, in argument order), iteratively.
+
+    Returns ``(nodes, args, leaves)``: ``args[k]`` are node ``k``'s positional arguments with each Tensor
+    as it was when the op ran (see :func:`_as_read`).
+    """
+    order, seen, leaves, args = [], set(), {}, {}
     for root in outputs:
         if root.grad_fn is None:
             leaves[id(root)] = root
@@ -119,21 +124,41 @@ def _collect(outputs):
                 continue
             seen.add(id(node))
             stack.append((node, True))
+            args[id(node)] = read = _read_args(node)
             parents = []
-            for a in _tensor_args(node):
+            for a in read:
+                if not isinstance(a, Tensor):
+                    continue
                 if a.grad_fn is None:
                     leaves[id(a)] = a
                 elif id(a.grad_fn) not in seen:
                     parents.append(a.grad_fn)
             stack.extend((p, False) for p in reversed(parents))
-    return order, leaves
+    return order, [args[id(n)] for n in order], leaves
 
 
-def _tensor_args(node):
+def _read_args(node):
     if node.inputs is None:
         raise RuntimeError(f"onnx export: op {node.name} was recorded outside autodiff.tracing() (a graph "
                            f"built before export, e.g. a cached Tensor reused in forward)")
-    return [a for a in node.inputs if isinstance(a, Tensor)]
+    return [_as_read(a, node) for a in node.inputs]
+
+
+def _as_read(a, node):
+    """The Tensor ``node`` read as argument ``a``.
+
+    ``node.inputs`` keeps the Tensor objects themselves. A Tensor changed in place later (``+=``,
+    ``t[i] = v``, a change through a view) points at the newer op, which the engine records with the
+    previous version as its first argument; following those first arguments back to an op older than
+    ``node`` gives the value ``node`` saw.
+    """
+    while isinstance(a, Tensor) and a.grad_fn is not None and a.grad_fn.seq > node.seq:
+        newer = a.grad_fn.inputs
+        if not newer or not isinstance(newer[0], Tensor):
+            raise RuntimeError(f"onnx export: op {node.name} reads a tensor that op {a.grad_fn.name} changed in "
+                               f"place afterwards, and its earlier value cannot be found")
+        a = newer[0]
+    return a
 
 
 def compare(base, other, what):
@@ -143,8 +168,8 @@ def compare(base, other, what):
                              f"against {len(other.nodes)}): the model's control flow depends on it, so one "
                              f"graph cannot represent it")
     for i, (a, b) in enumerate(zip(base.nodes, other.nodes)):
-        ka = [base.key(t) if isinstance(t, Tensor) else None for t in a.inputs]
-        kb = [other.key(t) if isinstance(t, Tensor) else None for t in b.inputs]
+        ka = [base.key(t) if isinstance(t, Tensor) else None for t in base.args[i]]
+        kb = [other.key(t) if isinstance(t, Tensor) else None for t in other.args[i]]
         same = a.fn is b.fn and len(ka) == len(kb) and all(
             (x is None) == (y is None) and (x is None or x[0] == "leaf" or x == y) for x, y in zip(ka, kb))
         if not same:

@@ -229,7 +229,8 @@ class TensorOps(nn.Module):
         c = ad.maximum(a, b) - ad.minimum(a, b).clip(-1, 1)
         d = ad.where(np.arange(6) % 2 == 0, c, -c)
         red = d.sum(axis=1, keepdims=True) * 0.1 + d.mean(axis=-1, keepdims=True) + d.var(axis=1, keepdims=True) \
-            + d.max(axis=1, keepdims=True) - d.min(axis=1, keepdims=True) + d.logsumexp(axis=1, keepdims=True)
+            + d.amax(axis=1, keepdims=True) - d.amin(axis=1, keepdims=True) + d.logsumexp(axis=1, keepdims=True) \
+            + d.max() - d.min()
         e = (d - red).reshape(-1, 2, 3).permute(0, 2, 1).reshape(x.shape[0], -1)
         f = ad.cat([e[:, :2], e[:, 2:][:, ::-1]], axis=1)
         g = ad.stack([f, y], axis=1).sum(axis=1).unsqueeze(1).squeeze(1)
@@ -304,3 +305,38 @@ def test_resampling_layers(tmp_path, rng, layer):
     model = layer()
     dyn = {"x" if isinstance(model, nn.Sequential) else "input": {0: "batch"}}
     roundtrip(tmp_path, model, [f32(rng, 2, 3, 4, 6)], dyn, [f32(rng, 3, 3, 4, 6)])
+
+
+class MathOps(nn.Module):
+    """The further math methods (unary functions, rounding, remainders, running sums, selection)."""
+
+    def forward(self, x, y):
+        u = x.clip(-0.9, 0.9)
+        a = (x.abs() + 0.5).log1p() + x.expm1() * 0.1 + (x.abs() + 1).log2() \
+            + (x.abs() + 1).log10() + x.exp2() * 0.1 + (x.abs() + 1).rsqrt() + (x + 3).reciprocal()
+        b = u.tan() + x.sinh() * 0.1 + x.cosh() * 0.1 + x.asinh() + (x.abs() + 1).acosh() + u.atanh() \
+            + u.asin() + u.acos() + x.atan() + x.erf() + x.erfc() + (u * 0.5 + 0.5).logit(eps=1e-3)
+        r = (x * 3).floor() + (x * 3).ceil() + (x * 3).trunc() + (x * 3).round() + x.sign() + (x * 3).frac()
+        m = x.remainder(0.7) + x.fmod(0.7) + x.hypot(y) + x.logaddexp(y) + x.copysign(y) \
+            + x.div(0.3, rounding_mode="floor") + x.div(0.3, rounding_mode="trunc")
+        s = (a + b + r + m).cumsum(1) * 0.01 + x.prod(1, keepdim=True) + x.norm(dim=1, keepdim=True)
+        square = s[:, :4].unsqueeze(-1) * s[:, 2:6].unsqueeze(1)
+        tri = square.tril() + square.triu(1) * 2 + ad.einsum("bij,bjk->bik", square, square) * 0.01
+        best = tri.max(dim=2)
+        return tri, best.values, best.indices, tri.min(dim=1, keepdim=True).values
+
+
+def test_math_ops(tmp_path, rng):
+    dyn = {"x": {0: "batch"}, "y": {0: "batch"}}
+    roundtrip(tmp_path, MathOps(), [f32(rng, 2, 6), f32(rng, 2, 6)], dyn, [f32(rng, 4, 6), f32(rng, 4, 6)])
+
+
+class Gather(nn.Module):
+    def forward(self, x):
+        index = ad.Tensor(np.array([[[2], [0], [1]]], np.int64)).expand(x.shape[0], 3, 1)
+        return x.gather(2, index), x[np.array([1, 0]), np.array([[2], [0]])]
+
+
+def test_gather_and_advanced_indexing(tmp_path, rng):
+    """Indexing with several index arrays (a gather included) at a fixed size."""
+    roundtrip(tmp_path, Gather(), [f32(rng, 2, 3, 4)], None, [f32(rng, 2, 3, 4)])

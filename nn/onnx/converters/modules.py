@@ -1,8 +1,8 @@
 """Whole-module ONNX forms, for layers whose recorded ops cannot be exported faithfully.
 
-Hardshrink, Softshrink and Threshold pick their output with a mask computed by numpy from the input's
+Hardshrink, Softshrink, Threshold and RReLU pick their output with a mask computed by numpy from the input's
 values, which the trace sees only as a constant; ONNX has the operations themselves (``Shrink``, and a
-comparison with ``Where``), so a call of one of these modules becomes those nodes.
+comparison with ``Where``, ``LeakyRelu``), so a call of one of these modules becomes those nodes.
 """
 from ..convert import converts_module
 
@@ -25,3 +25,9 @@ if X is not None:
         x = inputs[0]
         above = g.op("Greater", x, g.scalar(module.threshold, dtype))
         return g.op("Where", above, x, g.scalar(module.value, dtype))
+
+    if getattr(X, "RReLU", None) is not None:
+        @converts_module(X.RReLU)
+        def _rrelu(c, module, inputs):
+            """In eval mode (as exported) the slope is fixed at (lower + upper) / 2."""
+            return c.g.op("LeakyRelu", inputs[0], alpha=(float(module.lower) + float(module.upper)) / 2)

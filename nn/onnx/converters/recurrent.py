@@ -106,8 +106,8 @@ def _lstm_projected(c):
     w_ih_t = g.op("Transpose", _param(c, "w_ih", dtype), perm=[1, 0])
     w_hh_t = g.op("Transpose", _param(c, "w_hh", dtype), perm=[1, 0])
     w_hr_t = g.op("Transpose", _param(c, "w_hr", dtype), perm=[1, 0])
-    hidden, proj = int(c.shape(c.position("w_hh"))[0]) // 4, int(np.shape(getattr(c.arg("w_hr"), "data",
-                                                                                    c.arg("w_hr")))[0])
+    hidden = int(c.shape(c.position("w_hh"))[0]) // 4
+    proj = int(c.shape(c.position("w_hr"))[0])
     xg = g.op("MatMul", x, w_ih_t)
     for name in ("b_ih", "b_hh"):
         if c.arg(name) is not None:

@@ -97,6 +97,12 @@ def _getitem(c):
     key = c.value(1)
     parts = _expand_key(c, key, rank)
     arrays = [k for k in parts if isinstance(k, (np.ndarray, list))]
+    lead = len(arrays)
+    if lead > 1 and all(isinstance(k, (np.ndarray, list)) for k in parts[:lead]) and \
+            all(isinstance(k, slice) and k == slice(None) for k in parts[lead:]):
+        # leading index arrays (e.g. a gather written as indexing): GatherND on their broadcast stack
+        idx = np.stack(np.broadcast_arrays(*[np.asarray(k, np.int64) for k in parts[:lead]]), axis=-1)
+        return g.op("GatherND", c.x(0), g.const(idx, hint="index"))
     if len(arrays) > 1 or (arrays and any(isinstance(k, (int, np.integer)) for k in parts)):
         c.fail(f"indexing with {key!r}: only one index array (and no integer index beside it) has an ONNX form")
     starts, ends, axes, steps, squeeze, gathers, new_axes = [], [], [], [], [], [], []
@@ -158,3 +164,39 @@ if H is not None:
         """Identity in the forward pass (the op only matters for gradients)."""
         outs = tuple(c.g.op("Identity", c.x(j)) for j in range(len(c.args)))
         return outs if len(outs) > 1 else outs[0]
+
+
+def _scatter_flat(c, data, shape, positions, updates):
+    """``data`` (of static ``shape``) with the flat ``positions`` set to ``updates`` (ScatterElements)."""
+    g = c.g
+    flat = g.op("Reshape", data, g.ints([-1]))
+    values = g.op("Reshape", updates, g.ints([-1]))
+    out = g.op("ScatterElements", flat, g.const(positions.reshape(-1).astype(np.int64), hint="positions"),
+               values, axis=0)
+    return g.op("Reshape", out, g.ints(shape))
+
+
+def _static(c, j, what):
+    dims = c.dims(j)
+    if any(not isinstance(d, int) for d in dims):
+        c.fail(f"{what} on a tensor whose shape follows a dynamic axis has no ONNX form here; use "
+               f"out-of-place ops (autodiff.where, concatenation)")
+    return [int(d) for d in dims]
+
+
+@converts_named(I, "SetItem")
+def _setitem(c):
+    """a with a[key] = v: the key's flat positions (from an arange) scattered with v broadcast to them."""
+    shape = _static(c, 0, "assigning into a slice")
+    positions = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)[c.value(2)]
+    dtype = c.out_dtype()
+    v = c.g.op("Expand", c.x(1, dtype), c.g.ints(positions.shape))
+    return _scatter_flat(c, c.x(0, dtype), shape, positions, v)
+
+
+@converts_named(I, "CopySlices")
+def _copyslices(c):
+    """The base of a view changed in place: its old values, with the view's new values at ``vidx``."""
+    shape = _static(c, 0, "changing a view in place")
+    dtype = c.out_dtype()
+    return _scatter_flat(c, c.x(0, dtype), shape, np.asarray(c.value(2)), c.x(1, dtype))
