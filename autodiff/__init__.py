@@ -20,16 +20,17 @@ from .tensor import Tensor
 from .value import Value
 from .viz import draw, draw_chain, draw_steps, explore, to_dot
 from .shape_forms import (addbmm, addmm, addmv, addr, argsort, argwhere, atleast_1d, atleast_2d,
-                          atleast_3d, baddbmm, bmm, broadcast_shapes, broadcast_tensors, bucketize,
-                          cartesian_prod, chunk, clone, column_stack, cross, diag, diag_embed, diagonal,
-                          dot, dstack, einsum, empty, empty_like, flip, fliplr, flipud, gather, ger,
-                          hstack, index_add, index_copy, index_fill, index_select, inner, kron,
-                          masked_fill, masked_scatter, masked_select, meshgrid, mm, moveaxis, movedim,
-                          msort, mv, narrow, nonzero, numel, outer, rand_like, randn_like,
-                          repeat_interleave, roll, rot90, row_stack, scatter, scatter_add, scatter_reduce,
-                          searchsorted, select, sort, swapdims, t, take, take_along_dim, tensor_split,
-                          tensordot, tile, topk, tril, triu, unbind, unflatten, unique, unique_consecutive,
-                          vdot, vstack)
+                          atleast_3d, baddbmm, bincount, block_diag, bmm, broadcast_shapes,
+                          broadcast_tensors, bucketize, cartesian_prod, chunk, clone, column_stack, cross,
+                          diag, diag_embed, diagonal, diff, dot, dsplit, dstack, einsum, empty, empty_like,
+                          flip, fliplr, flipud, gather, ger, hsplit, hstack, index_add, index_copy,
+                          index_fill, index_put, index_select, inner, kron, masked_fill, masked_scatter,
+                          masked_select, meshgrid, mm, moveaxis, movedim, msort, mv, narrow, narrow_copy,
+                          nonzero, numel, outer, put, rand_like, randn_like, ravel, repeat_interleave,
+                          roll, rot90, row_stack, scatter, scatter_add, scatter_reduce, searchsorted,
+                          select, sort, swapdims, t, take, take_along_dim, tensor_split, tensordot, tile,
+                          topk, trace, tril, tril_indices, triu, triu_indices, unbind, unflatten, unique,
+                          unique_consecutive, vdot, vsplit, vstack)
 
 from . import linalg
 from .dtypes import (bool, can_cast, cdouble, cfloat, complex64, complex128, double, float, float16, float32,

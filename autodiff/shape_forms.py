@@ -14,7 +14,7 @@ __all__ = ["meshgrid", "cartesian_prod", "hstack", "vstack", "row_stack", "dstac
            "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes", "searchsorted",
            "bucketize", "empty", "empty_like", "rand_like", "randn_like", "einsum", "mm", "bmm", "mv", "dot",
            "vdot", "outer", "ger", "inner", "kron", "cross", "tensordot", "addmm", "addmv", "baddbmm",
-           "addbmm", "addr"]
+           "addbmm", "addr", "tril_indices", "triu_indices", "block_diag"]
 
 
 def _as_tensor(x):
@@ -50,6 +50,11 @@ _METHOD_FORMS = {
     "unbind": "The slices along dim.", "movedim": "Move dims to new positions.", "moveaxis": "Move dims (numpy's name).",
     "swapdims": "Swap two dims.", "t": "Matrix transpose (<= 2-d).", "unflatten": "Split a dim into sizes.",
     "select": "The slice at index along dim.", "clone": "A copy (differentiable).", "numel": "Number of elements.",
+    "index_put": "Write (or add) values at a tuple of index tensors.", "put": "index_put on the flattened input.",
+    "trace": "Sum of a matrix's diagonal.", "diff": "n-th forward difference along dim.",
+    "bincount": "Counts (or weight sums) of non-negative ints.", "hsplit": "tensor_split along dim 1 (0 for 1-d).",
+    "vsplit": "tensor_split along dim 0.", "dsplit": "tensor_split along dim 2.", "ravel": "Flattened to 1-d.",
+    "narrow_copy": "narrow, copied.",
 }
 for _name, _doc in _METHOD_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)
@@ -215,3 +220,39 @@ def rand_like(input, dtype=None, requires_grad=False):
 def randn_like(input, dtype=None, requires_grad=False):
     d = _data(input)
     return randn(*d.shape, dtype=d.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def _triangle_indices(row, col, offset, upper):
+    keep = ~np.tri(row, col, offset - 1, dtype=bool) if upper else np.tri(row, col, offset, dtype=bool)
+    return Tensor._make(np.stack(np.nonzero(keep)).astype(np.int64).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, dtype=None):
+    """(2, N) row and column indices of the lower triangle of a row x col matrix, row by row."""
+    out = _triangle_indices(row, col, offset, False)
+    return out if dtype is None else out.astype(dtype)
+
+
+def triu_indices(row, col, offset=0, dtype=None):
+    """(2, N) row and column indices of the upper triangle of a row x col matrix, row by row."""
+    out = _triangle_indices(row, col, offset, True)
+    return out if dtype is None else out.astype(dtype)
+
+
+def block_diag(*tensors):
+    """The tensors (0-d, 1-d as a row, or 2-d) as blocks along the diagonal of one matrix (differentiable)."""
+    blocks = []
+    for t in _tensors(tensors):
+        if t.ndim > 2:
+            raise ShapeError(f"block_diag: input tensors must have 2 or fewer dimensions, got shape {tuple(t.shape)}")
+        blocks.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
+    if not blocks:
+        return Tensor(np.zeros((1, 0), np.float32))
+    width = int(np.sum([b.shape[1] for b in blocks]))
+    dtype = np.result_type(*(b.dtype for b in blocks))
+    rows, left = [], 0
+    for b in blocks:
+        b = b if b.dtype == dtype else b.astype(dtype)
+        rows.append(shape_ops.Pad.apply(b, ((0, 0), (left, width - left - b.shape[1])), 0))
+        left += b.shape[1]
+    return shape_ops.Concatenate.apply(0, *rows)

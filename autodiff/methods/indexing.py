@@ -157,6 +157,38 @@ class IndexingMethods:
             raise IndexError(f"take: out of range: tried to access index {bad} on a tensor of {n} elements")
         return self.reshape(-1)[idx]
 
+    def index_put(self, indices, values, accumulate=False):
+        """A copy with ``values`` written (or, with ``accumulate``, added) at ``self[indices]``."""
+        key = tuple(_array(i) if i is not None else slice(None) for i in indices)
+        values = _as_tensor(values)
+        if values.dtype != self.dtype:
+            values = values.astype(self.dtype)
+        if not accumulate:
+            return self._set(key, values)
+        picked = np.zeros(self.shape, bool)[key].shape
+        try:
+            values = values.broadcast_to(picked)
+        except (ValueError, RuntimeError):
+            raise ShapeError(f"index_put: values of shape {tuple(values.shape)} do not broadcast to the "
+                             f"indexed shape {picked}") from None
+        return self + index_ops.ScatterAdd.apply(values, self.shape, key)
+
+    def put(self, index, source, accumulate=False):
+        """``index_put`` on the flattened tensor: ``source``'s elements at the flat positions ``index``."""
+        idx = _index("put", index).reshape(-1)
+        n = self.data.size
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(f"put: out of range: index {int(idx[(idx < -n) | (idx >= n)][0])} on a tensor of "
+                             f"{n} elements")
+        src = _as_tensor(source).reshape(-1)
+        return self.reshape(-1).index_put((idx % max(n, 1),), src, accumulate).reshape(self.shape)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace(self, self.index_put(indices, values, accumulate))
+
+    def put_(self, index, source, accumulate=False):
+        return _inplace(self, self.put(index, source, accumulate))
+
     # --- index_* along a dim, with a 1-d index ----------------------------------------------------
     def _dim_index(self, op, dim, index_):
         d = wrap_dim(dim, self.ndim, op)
@@ -241,6 +273,19 @@ class IndexingMethods:
         if as_tuple:
             return tuple(tensors.Tensor._make(i.astype(np.int64)) for i in np.nonzero(data))
         return tensors.Tensor._make(np.argwhere(data).astype(np.int64).reshape(-1, self.ndim))
+
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, ... occurs in a 1-d non-negative integer tensor (or the sum of
+        ``weights`` at its places)."""
+        a = self.data
+        if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+            raise ShapeError(f"bincount: only 1-d non-negative integer tensors are supported, got shape "
+                             f"{a.shape}, dtype {a.dtype}")
+        if weights is None:
+            return tensors.Tensor._make(np.bincount(a, minlength=minlength).astype(np.int64))
+        w = _array(weights)
+        out = np.bincount(a, weights=w, minlength=minlength)
+        return tensors.Tensor._make(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
     def argwhere(self):
         return self.nonzero()

@@ -303,6 +303,9 @@ class ShapeMethods(ProductMethods):
         out = self[(slice(None),) * d + (idx,)]
         return out.movedim(d + 1, -1)
 
+    def narrow_copy(self, dim, start, length):
+        return self.narrow(dim, start, length) * 1
+
     def narrow(self, dim, start, length):
         d = wrap_dim(dim, self.ndim, "narrow")
         start = int(start)
@@ -352,6 +355,27 @@ class ShapeMethods(ProductMethods):
                              f"at dimension {dim}")
         return self[(slice(None),) * d + (int(index),)]
 
+    def _split_even(self, op, sections, dim):
+        if isinstance(sections, (int, np.integer)) and self.shape[dim] % sections:
+            raise ShapeError(f"{op}: the size of dimension {dim} ({self.shape[dim]}) is not divisible by the "
+                             f"number of sections {sections}")
+        return self.tensor_split(sections, dim)
+
+    def hsplit(self, sections):
+        if self.ndim < 1:
+            raise ShapeError("hsplit: requires a tensor with at least 1 dimension, got a 0-d tensor")
+        return self._split_even("hsplit", sections, 1 if self.ndim > 1 else 0)
+
+    def vsplit(self, sections):
+        if self.ndim < 2:
+            raise ShapeError(f"vsplit: requires a tensor with at least 2 dimensions, got shape {tuple(self.shape)}")
+        return self._split_even("vsplit", sections, 0)
+
+    def dsplit(self, sections):
+        if self.ndim < 3:
+            raise ShapeError(f"dsplit: requires a tensor with at least 3 dimensions, got shape {tuple(self.shape)}")
+        return self._split_even("dsplit", sections, 2)
+
     def unbind(self, dim=0):
         d = wrap_dim(dim, self.ndim, "unbind")
         lead = (slice(None),) * d
@@ -392,6 +416,23 @@ class ShapeMethods(ProductMethods):
     def triu(self, diagonal=0):
         """Zero below the ``diagonal`` of the last two dims."""
         return _triangle(self, diagonal, True)
+
+    def trace(self):
+        """Sum of the main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise ShapeError(f"trace: expected a matrix, but got tensor with shape {tuple(self.shape)}")
+        return self.diagonal().sum()
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
+        d = wrap_dim(dim, self.ndim, "diff")
+        parts = [p if isinstance(p, tensors.Tensor) else tensors.Tensor(p) for p in (prepend, self, append)
+                 if p is not None]
+        x = shape.Concatenate.apply(d, *parts) if len(parts) > 1 else self
+        lead = (slice(None),) * d
+        for _ in range(n):
+            x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+        return x
 
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal, in place (all dims equal beyond 2-d)."""

@@ -60,6 +60,10 @@ INDEX_CASES = [
     ("new_tensor", lambda L, t: t.new_tensor([1, 2])),
     ("int tensor ops", lambda L, t: L.arange(12).reshape(3, 4).flip(1).roll(1, 0).tril().transpose(0, 1)),
     ("bool ops", lambda L, t: (t > 0).T.repeat(1, 2)),
+    ("bincount", lambda L, t: L.bincount(L.tensor([0, 1, 1, 4]), minlength=6)),
+    ("bincount weights", lambda L, t: L.tensor([2, 0, 2]).bincount(weights=t[0, :3])),
+    ("tril_indices", lambda L, t: L.tril_indices(3, 4, 1)),
+    ("triu_indices", lambda L, t: L.triu_indices(4, 3, -1)),
     ("broadcast_shapes", lambda L, t: L.tensor(L.broadcast_shapes((2, 1, 3), (4, 1), (3,)))),
 ]
 
@@ -122,6 +126,8 @@ ERROR_CASES = [
     ("take_along_dim", lambda L, t: t.take_along_dim(L.tensor([[0]]), 2)), ("cross", lambda L, t: L.cross(t, t, dim=1)),
     ("broadcast_shapes", lambda L, t: L.broadcast_shapes((2, 3), (4,))),
     ("tensordot", lambda L, t: L.tensordot(t, t, dims=([0], [0, 1]))),
+    ("trace", lambda L, t: t[0].trace()), ("hsplit", lambda L, t: t.hsplit(3)),
+    ("put", lambda L, t: t.put(L.tensor([12]), t[0, :1])), ("bincount", lambda L, t: L.tensor([-1, 2]).bincount()),
 ]
 
 
