@@ -315,3 +315,42 @@ def test_readme_leaving_section_runs(tmp_path, monkeypatch):
     proto = nn.onnx.export(Apply(cube), ad.Tensor(np.array([[2.0, -1.0]], np.float32)), tmp_path / "c.onnx")
     (y,) = run_onnx(proto.SerializeToString(), [np.array([[2.0, -1.0]], np.float32)])
     np.testing.assert_allclose(y, [[8.0, -1.0]])
+
+
+class InPlace(nn.Module):
+    """In-place changes recorded by the engine: +=, slice assignment, a change through a view."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        y += 1
+        y[:, 0] = y[:, 1] * 2        # reads y before the assignment changes it
+        y[1:, 2:] = 5.0
+        view = y[1:]
+        view *= 3
+        return y
+
+
+def test_in_place_changes(tmp_path, rng):
+    model = InPlace()
+    x = f32(rng, 3, 4)
+    nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx")
+    (y,) = run_onnx(tmp_path / "m.onnx", [x])
+    np.testing.assert_allclose(y, model(ad.Tensor(x)).data, rtol=0, atol=1e-5)
+
+
+class BehindTheRecorder(nn.Module):
+    def forward(self, x):
+        y = x * 2
+        y.data += 1  # changes the values without any op: the graph cannot know
+        return y
+
+
+def test_graph_that_differs_from_the_model_is_refused(tmp_path, rng):
+    """The exported model is run on the example input; a difference from our output is an error."""
+    with pytest.raises(ExportError, match="does not compute what the model does: output 'output' differs"):
+        nn.onnx.export(BehindTheRecorder(), ad.Tensor(f32(rng, 2, 3)), tmp_path / "m.onnx")
+    assert os.listdir(tmp_path) == []
