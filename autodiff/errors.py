@@ -4,5 +4,6 @@ __all__ = ["ShapeError"]
 
 
 class ShapeError(RuntimeError, ValueError):
-    """Shapes that do not fit an op. PyTorch raises RuntimeError here; numpy-style code catches
-    ValueError: this class is both, so either ``except`` works."""
+    """Arguments that do not fit an op (shapes, sizes, values). PyTorch raises RuntimeError here;
+    numpy-style code catches ValueError: this class is both, so either ``except`` works. Every
+    ValueError raised inside an op's forward reaches the caller as a ShapeError naming the op."""

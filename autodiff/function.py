@@ -324,10 +324,15 @@ def view_indices(shape, steps):
 
 
 def _shape_error(name, exc, args):
-    msg = str(exc)
-    if msg.startswith(f"{name}:"):
+    """A ValueError from an op's forward as a ShapeError (a RuntimeError too, as PyTorch raises) that
+    names the op, and the input shapes when the message is about shapes."""
+    if isinstance(exc, ShapeError):
         return exc
-    if "broadcast" in msg or "mismatch" in msg or "shape" in msg or "aligned" in msg:
-        shapes = ", ".join(str(tuple(np.shape(a.data if hasattr(a, "data") else a))) for a in args)
-        return ShapeError(f"{name}: incompatible shapes {shapes}: {msg}")
-    return ValueError(f"{name}: {msg}")
+    msg = str(exc)
+    if not msg.startswith(f"{name}:"):
+        if "broadcast" in msg or "mismatch" in msg or "shape" in msg or "aligned" in msg:
+            shapes = ", ".join(str(tuple(np.shape(a.data if hasattr(a, "data") else a))) for a in args)
+            msg = f"{name}: incompatible shapes {shapes}: {msg}"
+        else:
+            msg = f"{name}: {msg}"
+    return ShapeError(msg)
