@@ -3,8 +3,10 @@ short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an exp
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..ops import diagonal, index, shape
+from ..ops import index, shape
 from ..ops.dims import ShapeError, wrap_dim, wrap_dims
+from .diagonals import DiagonalMethods
+from .pieces import PieceMethods, split  # noqa: F401  (split: function_forms imports it from here)
 from .products import ProductMethods
 
 
@@ -37,11 +39,11 @@ def _is_dtype(x):
     return isinstance(x, (str, type, np.dtype)) and not isinstance(x, (int, np.integer))
 
 
-class ShapeMethods(ProductMethods):
+class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
     """reshape/view, transpose/permute/movedim, expand, squeeze/unsqueeze, flatten/unflatten, flip/roll/
-    rot90, repeat/tile/repeat_interleave, unfold/narrow, split/chunk/tensor_split/unbind, diagonal/
-    diag/diag_embed/tril/triu, new_* constructors and ``t[key]``; the products (mm, bmm, kron ...)
-    come from ``ProductMethods``."""
+    rot90, repeat/tile/repeat_interleave, new_* constructors and ``t[key]``. The pieces (split, chunk,
+    unfold ...), the diagonals (diagonal, tril ...) and the products (mm, bmm, kron ...) come from the
+    mixins ``PieceMethods``, ``DiagonalMethods`` and ``ProductMethods``."""
 
     __slots__ = ()
 
@@ -289,165 +291,6 @@ class ShapeMethods(ProductMethods):
         idx = np.repeat(np.arange(n), np.broadcast_to(reps.reshape(-1), (n,)))
         return x.index_select(d, idx)
 
-    # --- windows and pieces ----------------------------------------------------------------------
-    def unfold(self, dimension, size, step):
-        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim."""
-        d = wrap_dim(dimension, self.ndim, "unfold")
-        n = self.shape[d] if self.ndim else 1
-        if size > n or step <= 0 or size < 0:
-            raise ShapeError(f"unfold: size {size} must be <= {n} (the size of dim {dimension}) and step {step} > 0")
-        starts = np.arange(0, n - size + 1, step)
-        idx = starts[:, None] + np.arange(size)[None, :]
-        if self.ndim == 0:
-            return self.reshape(1)[idx[0]]
-        out = self[(slice(None),) * d + (idx,)]
-        return out.movedim(d + 1, -1)
-
-    def narrow_copy(self, dim, start, length):
-        return self.narrow(dim, start, length) * 1
-
-    def narrow(self, dim, start, length):
-        d = wrap_dim(dim, self.ndim, "narrow")
-        start = int(start)
-        n = self.shape[d]
-        if not -n <= start <= n:
-            raise IndexError(f"narrow: start ({start}) out of range for dimension {dim} of size {n}")
-        start %= n if n else 1
-        if length < 0 or start + length > n:
-            raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})")
-        return self[(slice(None),) * d + (slice(start, start + length),)]
-
-    def split(self, split_size_or_sections, axis=0, dim=None):
-        return split(self, split_size_or_sections, axis=_axis(axis, dim))
-
-    def chunk(self, chunks, axis=0, dim=None):
-        """torch.chunk: pieces of ceil(n / chunks) elements (so possibly fewer than ``chunks``)."""
-        d = wrap_dim(_axis(axis, dim), self.ndim, "chunk")
-        if chunks <= 0:
-            raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
-        n = self.shape[d]
-        return split(self, max(-(-n // chunks), 1), axis=d)
-
-    def tensor_split(self, indices_or_sections, dim=0):
-        """Pieces as numpy's array_split: ``n`` near-equal sections, or cuts at the given indices."""
-        d = wrap_dim(dim, self.ndim, "tensor_split")
-        n = self.shape[d]
-        ios = indices_or_sections
-        if isinstance(ios, tensors.Tensor):
-            ios = ios.data.tolist() if ios.ndim else int(ios.data)
-        if isinstance(ios, (int, np.integer)):
-            if ios <= 0:
-                raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {ios}")
-            q, r = divmod(n, int(ios))
-            cuts = np.cumsum([q + 1] * r + [q] * (int(ios) - r))[:-1].tolist()
-        else:
-            cuts = [int(c) for c in ios]
-        lead = (slice(None),) * d
-        bounds = [0] + cuts + [None]
-        return tuple(self[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
-
-    def select(self, dim, index):
-        """The slice at ``index`` along ``dim`` (that dim removed)."""
-        d = wrap_dim(dim, self.ndim, "select")
-        n = self.shape[d]
-        if not -n <= int(index) < n:
-            raise IndexError(f"select: index {int(index)} out of range for tensor of size {tuple(self.shape)} "
-                             f"at dimension {dim}")
-        return self[(slice(None),) * d + (int(index),)]
-
-    def _split_even(self, op, sections, dim):
-        if isinstance(sections, (int, np.integer)) and self.shape[dim] % sections:
-            raise ShapeError(f"{op}: the size of dimension {dim} ({self.shape[dim]}) is not divisible by the "
-                             f"number of sections {sections}")
-        return self.tensor_split(sections, dim)
-
-    def hsplit(self, sections):
-        if self.ndim < 1:
-            raise ShapeError("hsplit: requires a tensor with at least 1 dimension, got a 0-d tensor")
-        return self._split_even("hsplit", sections, 1 if self.ndim > 1 else 0)
-
-    def vsplit(self, sections):
-        if self.ndim < 2:
-            raise ShapeError(f"vsplit: requires a tensor with at least 2 dimensions, got shape {tuple(self.shape)}")
-        return self._split_even("vsplit", sections, 0)
-
-    def dsplit(self, sections):
-        if self.ndim < 3:
-            raise ShapeError(f"dsplit: requires a tensor with at least 3 dimensions, got shape {tuple(self.shape)}")
-        return self._split_even("dsplit", sections, 2)
-
-    def unbind(self, dim=0):
-        d = wrap_dim(dim, self.ndim, "unbind")
-        lead = (slice(None),) * d
-        return tuple(self[lead + (i,)] for i in range(self.shape[d]))
-
-    # --- diagonals and triangles -----------------------------------------------------------------
-    def diagonal(self, offset=0, dim1=0, dim2=1):
-        a, b = wrap_dim(dim1, self.ndim, "diagonal"), wrap_dim(dim2, self.ndim, "diagonal")
-        if a == b:
-            raise ShapeError(f"diagonal: dimensions dim1 and dim2 cannot be identical ({dim1}, {dim2})")
-        return diagonal.Diagonal.apply(self, int(offset), a, b)
-
-    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
-        """The last dim placed on the ``offset`` diagonal of the two new dims ``dim1``, ``dim2``."""
-        nd = self.ndim + 1
-        a, b = wrap_dim(dim1, nd, "diag_embed"), wrap_dim(dim2, nd, "diag_embed")
-        if a == b:
-            raise ShapeError(f"diag_embed: diagonal dimensions cannot be identical ({dim1}, {dim2})")
-        m = self.shape[-1] + abs(int(offset)) if self.ndim else 1 + abs(int(offset))
-        rest = list(self.shape[:-1])
-        out_shape = []
-        for i in range(nd):
-            out_shape.append(m if i in (a, b) else rest.pop(0))
-        return diagonal.DiagScatter.apply(self if self.ndim else self.reshape(1), tuple(out_shape), int(offset), a, b)
-
-    def diag(self, diagonal=0):
-        """1-d: a square matrix with this on the ``diagonal``; 2-d: that diagonal of the matrix."""
-        if self.ndim == 1:
-            return self.diag_embed(diagonal, 0, 1)
-        if self.ndim == 2:
-            return self.diagonal(diagonal, 0, 1)
-        raise ShapeError(f"diag: matrix or a vector expected, got a tensor of shape {tuple(self.shape)}")
-
-    def tril(self, diagonal=0):
-        """Zero above the ``diagonal`` of the last two dims (0: main, >0 above it, <0 below)."""
-        return _triangle(self, diagonal, False)
-
-    def triu(self, diagonal=0):
-        """Zero below the ``diagonal`` of the last two dims."""
-        return _triangle(self, diagonal, True)
-
-    def trace(self):
-        """Sum of the main diagonal of a matrix."""
-        if self.ndim != 2:
-            raise ShapeError(f"trace: expected a matrix, but got tensor with shape {tuple(self.shape)}")
-        return self.diagonal().sum()
-
-    def diff(self, n=1, dim=-1, prepend=None, append=None):
-        """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
-        d = wrap_dim(dim, self.ndim, "diff")
-        parts = [p if isinstance(p, tensors.Tensor) else tensors.Tensor(p) for p in (prepend, self, append)
-                 if p is not None]
-        x = shape.Concatenate.apply(d, *parts) if len(parts) > 1 else self
-        lead = (slice(None),) * d
-        for _ in range(n):
-            x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
-        return x
-
-    def fill_diagonal_(self, fill_value, wrap=False):
-        """Write ``fill_value`` on the main diagonal, in place (all dims equal beyond 2-d)."""
-        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
-            raise ShapeError(f"fill_diagonal_: dimensions must be >= 2 and all of equal length beyond 2-d, "
-                             f"got shape {tuple(self.shape)}")
-        if self.ndim == 2:
-            cols = self.shape[1]
-            end = self.data.size if wrap else cols * cols
-            key = np.unravel_index(np.arange(0, min(end, self.data.size), cols + 1), self.shape)
-        else:
-            key = (np.arange(self.shape[0]),) * self.ndim
-        self[key] = fill_value
-        return self
-
     # --- new tensors like this one ---------------------------------------------------------------
     def new_zeros(self, *size, dtype=None, requires_grad=False):
         return self.new_full(_sizes(size), 0, dtype=dtype, requires_grad=requires_grad)
@@ -470,29 +313,3 @@ class ShapeMethods(ProductMethods):
 
     def __getitem__(self, key):
         return index.GetItem.apply(self, index_key(key, self.data.shape))
-
-
-def _triangle(x, k, upper):
-    return diagonal.Triangle.apply(x, int(k), upper)
-
-
-def split(x, split_size_or_sections, axis=0, dim=None):
-    """PyTorch's split: pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
-    axis = wrap_dim(_axis(axis, dim), x.ndim, "split")
-    n = x.shape[axis]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        size = int(split_size_or_sections)
-        if size < 0 or (size == 0 and n):
-            raise ShapeError(f"split: split_size must be positive, got {size}")
-        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != n:
-            raise ShapeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
-                             f"size at dimension {axis}, shape {tuple(x.shape)}), but got split_sizes={sizes}")
-    lead = (slice(None),) * axis
-    out, start = [], 0
-    for s in sizes:
-        out.append(x[lead + (slice(start, start + s),)])
-        start += s
-    return tuple(out)
