@@ -340,3 +340,26 @@ class Gather(nn.Module):
 def test_gather_and_advanced_indexing(tmp_path, rng):
     """Indexing with several index arrays (a gather included) at a fixed size."""
     roundtrip(tmp_path, Gather(), [f32(rng, 2, 3, 4)], None, [f32(rng, 2, 3, 4)])
+
+
+def test_transformer_encoder_decoder(tmp_path, rng):
+    model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16,
+                           batch_first=True)
+    dyn = {"src": {0: "batch", 1: "source"}, "tgt": {0: "batch", 1: "target"}}
+    roundtrip(tmp_path, model, [f32(rng, 2, 5, 8), f32(rng, 2, 4, 8)], dyn, [f32(rng, 3, 6, 8), f32(rng, 3, 3, 8)])
+
+
+class CausalDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, batch_first=True), 2)
+
+    def forward(self, tgt, memory):
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+        return self.decoder(tgt, memory, tgt_mask=mask, tgt_is_causal=True)
+
+
+def test_transformer_decoder_causal(tmp_path, rng):
+    dyn = {"tgt": {0: "batch", 1: "target"}, "memory": {0: "batch", 1: "source"}}
+    roundtrip(tmp_path, CausalDecoder(), [f32(rng, 2, 4, 8), f32(rng, 2, 5, 8)], dyn,
+              [f32(rng, 3, 6, 8), f32(rng, 3, 2, 8)])
