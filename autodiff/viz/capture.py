@@ -44,8 +44,9 @@ def replay(root, graph):
     leaves = _leaves(graph)
     try:
         engine_grad(root, leaves, retain_graph=True, allow_unused=True)
-    except RuntimeError:
-        return None
+    except Exception:  # a freed or unusual graph: the pictures go on without the replay
+        order.clear()
+        grads.clear()
     finally:
         for node, k, hook in installed:
             hooks = node.tensor_hooks.get(k, [])
@@ -55,6 +56,8 @@ def replay(root, graph):
                 node.tensor_hooks.pop(k, None)
             if not node.tensor_hooks:
                 node.tensor_hooks = None
+    if not order:
+        return None
     for did, g in grads.items():
         n = graph.nodes[did]
         if n.grad is None:

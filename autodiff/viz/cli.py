@@ -154,7 +154,7 @@ def parse_args(argv=None):
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     p.add_argument("source", nargs="?", help="example name (see --list) or a Python file")
     p.add_argument("-o", "--output", help="image file (or directory for --view steps); default <source>_<view>.png")
-    p.add_argument("--view", default="forward", choices=["forward", "backward", "both", "chain", "steps"])
+    p.add_argument("--view", default="forward", choices=["forward", "backward", "both", "chain", "rolled", "steps"])
     p.add_argument("--format", choices=FORMATS + ("html",), help="image format (default: from the output suffix)")
     p.add_argument("--leaf", help="chain view: label or parameter name of the leaf")
     p.add_argument("--collapse", default="auto", help="auto (one box per module above the node budget), "

@@ -186,6 +186,11 @@ def explore(root, params=None, path=None, *, inputs=None, tensors=None, collapse
             render_dot(uncrossed(to_dot(None, "forward", _state=hide, **cc)), "svg").decode())
         views["backward_collapsed"] = _clean_svg(render_dot(to_dot(None, "backward", **cc), "svg").decode())
         data["box_of"] = _box_map(g, cg)
+        for box in cg.op_nodes():
+            if getattr(box, "member_ops", None):
+                data["nodes"][box.id] = {"kind": "module", "label": box.box.split("\n")[0], "op": "module",
+                                         "ops": box.box_ops, "params": box.box_params, "grads": box.box_grads,
+                                         "members": box.member_ops, "outputs": list(box.outputs), "args": []}
     start_collapsed = has_modules and (collapse == "always" or (collapse == "auto" and len(g.nodes) > max_nodes))
     data["start_collapsed"] = bool(start_collapsed)
     heading = title or f"autodiff graph: {len(g.op_nodes())} ops, {len(g.data_nodes())} values"

@@ -93,7 +93,7 @@ function paint(){
     g.classList.toggle("selected", state.selected !== null && shownId(state.selected) === id);
     var pending = false;
     if (n && n.kind === "data" && n.requires_grad) pending = gradAt(id) === undefined;
-    if (state.view === "backward" && title.indexOf("b_") === 0 && n) pending = n.outputs.some(function(o){ return gradAt(o) === undefined; });
+    if (state.view === "backward" && title.indexOf("b_") === 0 && n && n.outputs) pending = n.outputs.some(function(o){ return gradAt(o) === undefined; });
     g.classList.toggle("pending", pending);
     if (state.view === "forward" && n && n.kind === "data" && n.requires_grad) {
       var t = g.querySelector("text.gov");
@@ -133,12 +133,19 @@ function panel(id){
       op.args.forEach(function(a){ if (a.requires_grad) rows += row("to " + a.label, (a.local ? "local d/d" + esc(a.label) + " = " + esc(a.local) + (a.local_value ? " = " + a.local_value : "") + "\n" : "") + "sends " + esc(a.outgoing) + (a.outgoing_value ? " = " + a.outgoing_value : "")); });
     }
     if (n.used_by.length) rows += row("read by", esc(n.used_by.map(function(o){ return N[o].op; }).join(", ")));
+  } else if (n.kind === "module") {
+    rows += row("module", esc(n.label)) + row("ops", esc(n.ops.length + ": " + n.ops.join(", ")));
+    if (n.params.length) rows += row("parameters", esc(n.params.join("\n")));
+    if (n.grads.length) rows += row("gradients", esc(n.grads.join("\n")));
+    rows += row("", '<button id="expand-module">expand modules</button>', "");
   } else {
     rows += row("op", esc(n.op)) + (n.scope ? row("module", esc(n.scope)) : "");
     n.outputs.forEach(function(o){ rows += row("incoming", "g = dL/d" + esc(N[o].label) + "\n" + esc(text(gradAt(o)))); });
     n.args.forEach(function(a){ if (a.requires_grad) rows += row("to " + a.label, (a.local ? "local d/d" + esc(a.label) + " = " + esc(a.local) + (a.local_value ? " = " + a.local_value : "") + "\n" : "") + "outgoing " + esc(a.outgoing) + (a.outgoing_value ? " = " + a.outgoing_value : "")); });
   }
   document.getElementById("p-table").innerHTML = rows;
+  var ex = document.getElementById("expand-module");
+  if (ex) ex.onclick = function(){ state.collapsed = false; select(n.members[0]); };
 }
 function leafTable(){
   var rows = "";

@@ -224,7 +224,10 @@ def _first_leaf(v):
 def test_tensor_chain_view_lists_formulas():
     w = ad.tensor(np.ones((2, 2)), requires_grad=True)
     y = (ad.tensor(np.ones((3, 2))) @ w).tanh().sum()
+    y.backward(retain_graph=True)
     src = to_dot(y, view="chain", leaf=w, params={"w": w})
+    assert re.search(r'label="w\\n\(2, 2\) float64\\n\[1\.0000, 1\.0000, 1\.0000, 1\.0000\]\\ngrad \[', src)
+    assert not re.search(r'label="n\d+\\n', src)  # named nodes, not n1, n2, ...
     assert "[matmul: (input 0)^T @ g]" in src and "[tanh: 1 - (tanh out)^2]" in src and "1 path(s)" in src
 
 

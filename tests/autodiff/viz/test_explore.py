@@ -129,7 +129,7 @@ class Page:
     def click_node(self, label_part):
         for g in self.page.query_selector_all(".view.on g.node"):
             if label_part in g.text_content():
-                shape = g.query_selector("polygon, ellipse")
+                shape = g.query_selector("polygon, ellipse, path")
                 shape.scroll_into_view_if_needed()
                 box = shape.bounding_box()
                 self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a real click
@@ -194,8 +194,13 @@ def test_browser_lenet_leaf_gradients_equal_the_engine(tmp_path, browser):
             g = param.grad.data.reshape(-1).astype(np.float64)
             np.testing.assert_allclose(first, g[:len(first)], rtol=1e-4, atol=1e-7, err_msg=name)
             assert norm == pytest.approx(float(np.linalg.norm(g)), rel=1e-4), name
+        page.click_node("LeNet.features.3")  # a module box: its ops, and a button to expand
+        assert p.inner_text("#p-name") == "LeNet.features.3" and "conv" in p.inner_text("#p-table")
+        p.click("#expand-module")
+        assert p.is_visible("#view-forward") and not p.is_visible("#view-forward_collapsed")
         p.click("#toggle-collapse")
-        assert p.is_visible("#view-forward")
+        assert p.is_visible("#view-forward_collapsed")
+        p.click("#toggle-collapse")
         page.click_node("features.3.weight")
         assert p.inner_text("#p-name") == "features.3.weight"
         first, _ = _text_to_grad(p.inner_text("#p-grad"))
