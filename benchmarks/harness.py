@@ -41,6 +41,10 @@ What the harness does with a Case (kind="time", the default):
 kind="value": each callable *returns* the measurement (e.g. seconds measured in a fresh
 subprocess, or bytes of peak memory) in ``unit``; no check, no compile column.
 
+Isolated rows (the model steps): ``Case(isolated="module:builder", sides=(...))`` builds nothing in
+this process; every side runs alone in its own fresh processes, alternating (see
+:mod:`benchmarks.isolated`). Every row's JSON says its ``mode`` ("isolated" or "in-process").
+
 Results (``ours`` / refs) may be numpy arrays, our Tensors, torch tensors, Values,
 floats or nested tuples/lists/dicts of these; :func:`as_arrays` flattens them.
 """
@@ -94,9 +98,13 @@ class Case:
         warmup: untimed calls after the first one (0 is fine for pure-Python code
             with a fixed ``number``).
         notes: shown under the table, e.g. what exactly is measured.
+        isolated: ``"module:function"`` of a ``step(side)`` builder: run every side in its own fresh
+            processes (:mod:`benchmarks.isolated`) instead of calling ``ours``/``refs`` here; ``repeat``
+            is then the number of processes per side. ``ours`` may be None.
+        sides: the sides of an isolated row, ``"ours"`` first.
     """
 
-    ours: Callable[[], Any]
+    ours: Callable[[], Any] | None = None
     refs: dict = dataclasses.field(default_factory=dict)
     check: Any = None
     rtol: float = 1e-4
@@ -108,6 +116,8 @@ class Case:
     repeat: int | None = None
     warmup: int = 1
     notes: str = ""
+    isolated: str | None = None
+    sides: tuple = ("ours", "torch")
 
 
 @dataclasses.dataclass
@@ -121,10 +131,15 @@ class Registered:
 _REGISTRY: dict[str, Registered] = {}
 
 
-def register(name: str, group: str = "misc"):
-    """Decorator: register ``setup(quick: bool) -> Case`` as the row ``name``."""
+def register(name: str, group: str = "misc", isolated: bool = False):
+    """Decorator: register ``setup(quick: bool) -> Case`` as the row ``name``.
+
+    ``isolated=True`` declares that the setup returns an isolated Case (``Case(isolated=...)``), so a
+    run can time those rows first, before this process has loaded and started any thread pool.
+    """
 
     def deco(fn):
+        fn.isolated = isolated
         if name in _REGISTRY and _REGISTRY[name].setup.__qualname__ != fn.__qualname__:
             raise ValueError(f"benchmark {name!r} registered twice")
         _REGISTRY[name] = Registered(name, group, fn, fn.__module__)
@@ -266,10 +281,16 @@ def _short(exc: BaseException) -> str:
     return s if len(s) < 300 else s[:297] + "..."
 
 
-def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample: float = 0.02) -> dict:
-    """Set up, check and time one registered case; returns its JSON-able row."""
+def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample: float = 0.02,
+             threads: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """Set up, check and time one registered case; returns its JSON-able row.
+
+    ``threads``: the run's thread count (recorded in the row; isolated rows give it to their worker
+    processes). ``progress(name)`` is called once the setup succeeded (not for skipped rows).
+    """
     row: dict[str, Any] = {"name": reg.name, "group": reg.group, "status": "ok", "reason": "",
-                           "kind": "time", "unit": "s", "notes": "", "flops": None, "sides": {}}
+                           "kind": "time", "unit": "s", "notes": "", "flops": None, "sides": {},
+                           "mode": "in-process", "threads": threads}
     try:
         case = reg.setup(quick)
     except Skip as exc:
@@ -282,6 +303,12 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
         row.update(status="FAIL", reason=f"setup error: {_short(exc)}", traceback=traceback.format_exc())
         return row
     row.update(kind=case.kind, unit=case.unit, notes=case.notes, flops=case.flops)
+    if progress:
+        progress(reg.name)
+    if case.isolated:
+        from benchmarks.isolated import run_isolated
+
+        return run_isolated(row, case, threads or 1, quick, summarize, assert_close)
     sides = {"ours": case.ours, **case.refs}
     live = {}
     for name, fn in sides.items():
@@ -375,8 +402,13 @@ def run_case(reg: Registered, quick: bool = False, repeat: int = 15, min_sample:
 
 
 def run_all(quick: bool = False, repeat: int | None = None, filter: str | None = None,
-            progress: Callable[[str], None] | None = None, exclude=()) -> list[dict]:
-    """Discover and run every registered case whose name contains ``filter`` and none of ``exclude``."""
+            progress: Callable[[str], None] | None = None, exclude=(), threads: int | None = None,
+            isolated: bool | None = None) -> list[dict]:
+    """Discover and run every registered case whose name contains ``filter`` and none of ``exclude``.
+
+    ``isolated``: True runs only the isolated rows, False only the in-process ones, None all (in table
+    order). ``repeat`` (rounds) applies to in-process rows; isolated rows use their own process count.
+    """
     discover()
     rows = []
     rep = repeat or (3 if quick else 15)
@@ -386,10 +418,10 @@ def run_all(quick: bool = False, repeat: int | None = None, filter: str | None =
             continue
         if any(x in reg.name for x in exclude):
             continue
-        if progress:
-            progress(reg.name)
+        if isolated is not None and getattr(reg.setup, "isolated", False) != isolated:
+            continue
         t0 = time.perf_counter()
-        row = run_case(reg, quick=quick, repeat=rep, min_sample=min_sample)
+        row = run_case(reg, quick=quick, repeat=rep, min_sample=min_sample, threads=threads, progress=progress)
         row["wall"] = time.perf_counter() - t0
         rows.append(row)
     return rows

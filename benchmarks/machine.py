@@ -86,13 +86,12 @@ def set_threads(n: int | None = None) -> dict:
     numba = optional_import("numba")
     if numba is not None:
         launched = numba.config.NUMBA_NUM_THREADS
-        if launched != n:
-            optional_import("autodiff")  # the project picks its threading layer first
-            try:
-                numba.set_num_threads(min(n, launched))
-            except Exception:  # noqa: BLE001
-                pass
-        out["numba"] = min(n, launched)
+        optional_import("autodiff")  # the project picks its threading layer first
+        try:
+            numba.set_num_threads(min(n, launched))  # also when a run sets several counts in turn
+        except Exception:  # noqa: BLE001
+            pass
+        out["numba"] = numba.get_num_threads()
     # torch last: with Numba's OpenMP layer, numba.set_num_threads changes the shared OpenMP count
     _TARGET_THREADS[0] = n
     optional_import("torch")

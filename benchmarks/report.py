@@ -8,8 +8,8 @@ import datetime
 import json
 import math
 
-__all__ = ["annotate_gemm_fraction", "fmt_value", "format_table", "write_json", "load_json", "compare_rows",
-           "format_compare", "plot_ratios"]
+__all__ = ["annotate_gemm_fraction", "measure_gemm_floor", "fmt_value", "format_table", "format_steps_summary",
+           "mode_note", "write_json", "load_json", "compare_rows", "format_compare", "plot_ratios"]
 
 JSON_VERSION = 1
 
@@ -46,6 +46,41 @@ def annotate_gemm_fraction(rows: list[dict]) -> float | None:
             if side.get("gflops"):
                 side["frac_of_best"] = side["gflops"] / best
     return best
+
+
+def measure_gemm_floor(rows: list[dict], threads: int, rate: float | None = None) -> float | None:
+    """Add ``floor_x`` = time / (FLOPs / best GEMM rate) to every side of the rows that declare FLOPs.
+
+    The rate is the best float32 GEMM rate at ``threads`` threads, measured in a fresh process
+    (:func:`benchmarks.isolated.gemm_rate`) unless given. Returns it (GFLOP/s), or None without such rows.
+    """
+    with_flops = [r for r in rows if r.get("status") == "ok" and r.get("flops")]
+    if not with_flops:
+        return None
+    if rate is None:
+        from benchmarks.isolated import gemm_rate
+
+        rate = gemm_rate(threads)["gflops"]
+    for r in with_flops:
+        r["gemm_floor_gflops"] = rate
+        floor = r["flops"] / (rate * 1e9)
+        r["floor_seconds"] = floor
+        for side in r["sides"].values():
+            if side.get("status") == "ok" and side.get("median"):
+                side["floor_x"] = side["median"] / floor
+    return rate
+
+
+def mode_note(row: dict) -> str:
+    """Footnote text saying how a row was measured."""
+    if row.get("mode") == "isolated":
+        k = row.get("processes", 1)
+        return (f"isolated: each side alone in {k} fresh process{'es' if k > 1 else ''} (alternating between the "
+                f"sides), warm-up in each, {row.get('threads')} thread(s) for BLAS, Numba and torch; "
+                "figure = median of the per-process medians")
+    if row.get("kind") == "value":
+        return "measured by the row itself (fresh processes or memory probes), rounds interleaved"
+    return "in-process: every side in this process, interleaved rounds in rotating order"
 
 
 def _spread_pct(side: dict) -> str:
@@ -99,8 +134,11 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
             cell += f" {ours['gflops']:.1f}GF/s"
             if "frac_of_best" in ours:
                 cell += f" ({100 * ours['frac_of_best']:.0f}% of best)"
+        if "floor_x" in ours:
+            cell += f" {row['flops'] / 1e9:.2f} GFLOP {ours['floor_x']:.1f}x floor"
         if row.get("notes"):
             cell += " " + note(row["notes"])
+        cell += " " + note(mode_note(row))
         comp = fmt_value(ours["compile"], "s") if "compile" in ours else "-"
         cells = [name, cell, comp]
         for ref in refs:
@@ -111,6 +149,8 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
                 c = fmt_value(side["median"], unit) + _spread_pct(side)
                 if "ratio" in side:
                     c += f" ({side['ratio']:.2f}x)"
+                if "floor_x" in side:
+                    c += f" {side['floor_x']:.1f}x floor"
                 cells.append(c)
             else:
                 cells.append(f"{side['status']} {note(f'{ref}: ' + side['reason'])}")
@@ -136,8 +176,54 @@ def format_table(rows: list[dict], machine_line: str | None = None) -> str:
     if best:
         out.append(f"GF/s = GFLOP/s of ours; % of best = share of the best rate any side reached "
                    f"in this run ({best:.1f} GFLOP/s)")
+    floors = sorted({r["gemm_floor_gflops"] for r in rows if r.get("gemm_floor_gflops")})
+    if floors:
+        out.append("x floor = time / (the step's FLOPs / the best float32 GEMM rate measured in this run: "
+                   + ", ".join(f"{f:.0f}" for f in floors) + " GFLOP/s); 1.0x would be all GEMMs at peak")
     for i, text in enumerate(notes, 1):
         out.append(f"[{i}] {text}")
+    return "\n".join(out)
+
+
+def format_steps_summary(rows: list[dict], runs: list[dict]) -> str:
+    """The model-step rows (isolated) at every thread count of the run, one line each.
+
+    Columns: torch's time per thread count, ours / torch per thread count, the step's GFLOP and how
+    many times its GEMM floor ours and torch take, per thread count.
+    """
+    counts = [r["threads"] for r in runs]
+    names = []
+    for r in rows:
+        if r.get("mode") == "isolated" and r["name"] not in names:
+            names.append(r["name"])
+    by = {(r["name"], r.get("threads")): r for r in rows}
+    tc = " / ".join(f"{c} thr" for c in counts)
+    header = ["step", f"torch alone, {tc}"] + [f"ours / torch, {c} thr" for c in counts] + \
+        ["GFLOP", f"x of GEMM floor ours, {tc}", f"torch, {tc}"]
+    lines = []
+    for name in names:
+        cells = [name]
+        got = [by.get((name, c)) for c in counts]
+        ok = [g if g is not None and g.get("status") == "ok" else None for g in got]
+
+        def side(g, key, fmt, who="torch"):
+            s = (g or {}).get("sides", {}).get(who, {})
+            return fmt(s[key]) if key in s else "-"
+
+        cells.append(" / ".join(side(g, "median", fmt_value) for g in ok))
+        cells += [side(g, "ratio", lambda v: f"{v:.2f}x") for g in ok]
+        flops = next((g["flops"] for g in ok if g and g.get("flops")), None)
+        cells.append(f"{flops / 1e9:.3f}" if flops else "-")
+        cells.append(" / ".join(side(g, "floor_x", lambda v: f"{v:.1f}x", "ours") for g in ok) if flops else "-")
+        cells.append(" / ".join(side(g, "floor_x", lambda v: f"{v:.1f}x") for g in ok) if flops else "-")
+        lines.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in lines)) if lines else len(h) for i, h in enumerate(header)]
+    out = ["model steps, each side alone in its own processes: " + ", ".join(
+        f"{r['threads']} thread(s): GEMM floor {r['gemm_gflops']:.0f} GFLOP/s" if r.get("gemm_gflops") else
+        f"{r['threads']} thread(s)" for r in runs),
+        "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+        "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in lines]
     return "\n".join(out)
 
 
@@ -166,8 +252,12 @@ def compare_rows(old_rows: list[dict], new_rows: list[dict]) -> list[dict]:
     ``improvement`` in the mirror case, else ``same``. Rows missing or not ok on one side
     are reported with their status.
     """
-    old = {r["name"]: r for r in old_rows}
-    new = {r["name"]: r for r in new_rows}
+    def key(r, rows):
+        multi = len({x.get("threads") for x in rows}) > 1
+        return f"{r['name']}@{r.get('threads')}t" if multi else r["name"]
+
+    old = {key(r, old_rows): r for r in old_rows}
+    new = {key(r, new_rows): r for r in new_rows}
     out = []
     for name in list(old) + [n for n in new if n not in old]:
         o, n = old.get(name), new.get(name)

@@ -114,8 +114,9 @@ def _im2col_block_valid(x, cols, c, n0, n1, kh, kw, oh, ow):
 def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Which block loop fits: 0 (``*_block_valid``) for stride 1, dilation 1, no padding and no window
     hanging over the end (``out_size`` may add some); 1 (``*_block_unit``) for any other stride-1,
-    dilation-1 sweep; 2 (the general ``*_block``) otherwise. Used inside the parallel drivers and by
-    the Python wrappers, which pick a serial driver with it."""
+    dilation-1 sweep; 2 (the general ``*_block``) otherwise. Used inside the parallel drivers and, as
+    its plain Python function (``_variant.py_func``: nothing to compile), by the wrappers, which pick a
+    serial driver with it."""
     if sh == 1 and sw == 1 and dh == 1 and dw == 1:
         if ph == 0 and pw == 0 and oh + kh - 1 <= height and ow + kw - 1 <= width:
             return 0
@@ -312,7 +313,7 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_s
     n, c = x.shape[:2]
     kh, kw = kernel_size
     cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-    serial = _IM2COL_SERIAL[_variant(x.shape[2], x.shape[3], kh, kw, *stride, *padding, *dilation, oh, ow)]
+    serial = _IM2COL_SERIAL[_variant.py_func(x.shape[2], x.shape[3], kh, kw, *stride, *padding, *dilation, oh, ow)]
     run_kernel(serial, _im2col_parallel, cols.size, x, cols, kh, kw, stride[0], stride[1], padding[0],
                padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return cols
@@ -339,7 +340,8 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
         raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for input {x_shape}")
     cols = np.ascontiguousarray(cols)
     dx = np.zeros(x_shape, dtype=cols.dtype)
-    serial = _COL2IM_SERIAL[_variant(x_shape[2], x_shape[3], kh, kw, *stride, *padding, *dilation, oh, ow)]
+    serial = _COL2IM_SERIAL[_variant.py_func(x_shape[2], x_shape[3], kh, kw, *stride, *padding, *dilation,
+                                             oh, ow)]
     run_kernel(serial, _col2im_parallel, cols.size, cols, dx, kh, kw, stride[0], stride[1], padding[0],
                padding[1], dilation[0], dilation[1], oh, ow, _chunks(n, c), memory_bound=True)
     return dx
@@ -367,29 +369,6 @@ def _rows_to_nchw_parallel(rows, bias, out):
 def _rows_to_nchw_serial(rows, bias, out):
     for n in range(out.shape[0]):
         _rows_to_nchw_sample(rows, bias, out, n)
-
-
-@njit_serial
-def _nchw_to_rows_channel(g, rows, o):
-    batch, plane = g.shape[0], g.shape[2]
-    dst_row = rows[o]
-    for n in range(batch):
-        src_row = g[n, o]
-        dst = max(n * plane, 0)
-        for p in range(plane):
-            dst_row[dst + p] = src_row[p]
-
-
-@njit_parallel
-def _nchw_to_rows_parallel(g, rows):
-    for o in prange(g.shape[1]):
-        _nchw_to_rows_channel(g, rows, o)
-
-
-@njit_serial
-def _nchw_to_rows_serial(g, rows):
-    for o in range(g.shape[1]):
-        _nchw_to_rows_channel(g, rows, o)
 
 
 def rows_to_nchw(rows, batch, bias=None, plane=None):
@@ -423,7 +402,8 @@ def rows_to_nchw(rows, batch, bias=None, plane=None):
 def nchw_to_rows(g):
     """Reorder ``(N, O, L)`` to ``(O, N * L)`` and also return the sum over ``N`` and ``L`` (the bias gradient).
 
-    The sum is numpy's pairwise summation along the contiguous rows.
+    The reorder is one numpy transpose copy (as fast as a kernel here, and nothing to compile on a first
+    call); the sum is numpy's pairwise summation along the contiguous rows.
 
     Shape:
         ``(N, O, L)`` -> ``((O, N * L), (O,))``.
@@ -432,6 +412,5 @@ def nchw_to_rows(g):
     if g.ndim != 3:
         raise ValueError(f"nchw_to_rows: expected a 3-d (N, O, L) array, got shape {g.shape}")
     batch, channels, plane = g.shape
-    rows = np.empty((channels, batch * plane), dtype=g.dtype)
-    run_kernel(_nchw_to_rows_serial, _nchw_to_rows_parallel, g.size, g, rows, memory_bound=True)
+    rows = np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(channels, batch * plane)
     return rows, rows.sum(axis=1)

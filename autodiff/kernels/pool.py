@@ -127,7 +127,7 @@ def _max_plane_2x2(x, out, idx, n, c):
     time, the winner chosen by selects instead of branches (the general loop's ``v > best`` branches
     mispredict on random data; this is 1.3x faster on LeNet's layers). Ties go to the first element in
     scan order, as in the general loop; infinities need nothing special. A row pair holding a NaN is
-    redone by the careful loop (NaN wins)."""
+    redone with the careful loop's rule (NaN wins), written out for the four elements."""
     src = x[n, c]
     dst = out[n, c]
     dst_i = idx[n, c]
@@ -155,9 +155,23 @@ def _max_plane_2x2(x, out, idx, n, c):
             second = m2 > m1
             row[xo] = m2 if second else m1
             row_i[xo] = base + j + (i2 if second else i1)
-        if not no_nan:
+        if not no_nan:  # NaN wins, the last one in scan order (as the careful loop, written out for 2x2)
             for xo in range(dst.shape[1]):
-                best, best_i = _max_window_careful(src, 2 * y, 2 * xo, 2, 2, 1, 1)
+                j = 2 * xo
+                best = top[j]
+                best_i = base + j
+                v = top[j + 1]
+                if v > best or v != v:
+                    best = v
+                    best_i = base + j + 1
+                v = bottom[j]
+                if v > best or v != v:
+                    best = v
+                    best_i = base + width + j
+                v = bottom[j + 1]
+                if v > best or v != v:
+                    best = v
+                    best_i = base + width + j + 1
                 row[xo] = best
                 row_i[xo] = best_i
 
@@ -421,7 +435,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), 
     idx = np.empty(x.shape[:2] + (oh, ow), dtype=idx_type)
     args = (x, out, idx, kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1],
             dilation[0], dilation[1])
-    serial = _max_forward_serial_2x2 if _is_2x2(x, out, *args[3:]) else _max_forward_serial
+    # the jitted check's Python function: the same rule as in the parallel driver, nothing to compile
+    serial = _max_forward_serial_2x2 if _is_2x2.py_func(x, out, *args[3:]) else _max_forward_serial
     run_kernel(serial, _max_forward_parallel, x.size, *args, memory_bound=True)
     return out, idx
 

@@ -125,25 +125,35 @@ class Conv(Function):
         (pt, pb), (pl, pr) = pads
         oh = conv_output_size(h + pt + pb, kh, stride[0], 0, dilation[0])
         ow = conv_output_size(w + pl + pr, kw, stride[1], 0, dilation[1])
-        cols = im2col(x4, (kh, kw), stride, (pt, pl), dilation, out_size=(oh, ow))
         k = cg * kh * kw
-        if groups == 1:
-            rows = matmul(w4.reshape(out_ch, k), cols)
-        else:
-            rows = blas_matmul(w4.reshape(groups, out_ch // groups, k),
-                               cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, cols.shape[1])
-        y = rows_to_nchw(rows, n, bias, plane=oh * ow)
-        ctx.save_for_backward(w4, cols)
         ctx.geometry = (x4.shape, x.shape, weight.shape, (kh, kw), stride, (pt, pl), dilation, groups, (oh, ow))
+        if groups == 1 and k * n * oh * ow * x4.itemsize > SAVE_COLS_MAX_BYTES:
+            # the input is far smaller than its columns (kh * kw times): keep it, make the columns a block of
+            # samples at a time here, and again in backward
+            x4 = np.ascontiguousarray(x4)
+            rows = _rows_by_blocks(w4.reshape(out_ch, k), x4, ctx.geometry)
+            ctx.save_for_backward(w4, x4, None)
+        else:
+            cols = im2col(x4, (kh, kw), stride, (pt, pl), dilation, out_size=(oh, ow))
+            if groups == 1:
+                rows = matmul(w4.reshape(out_ch, k), cols)
+            else:
+                rows = blas_matmul(w4.reshape(groups, out_ch // groups, k),
+                                   cols.reshape(groups, k, cols.shape[1])).reshape(out_ch, cols.shape[1])
+            ctx.save_for_backward(w4, None, cols)
+        y = rows_to_nchw(rows, n, bias, plane=oh * ow)
         return y.reshape((n, out_ch, oh, ow) if x.ndim == 4 else (n, out_ch, ow))
 
     @staticmethod
     def backward(ctx, g):
-        w4, cols = ctx.saved_tensors
+        w4, x4, cols = ctx.saved_tensors
         x4_shape, x_shape, w_shape, ksize, stride, pad, dilation, groups, out_size = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         out_ch = w4.shape[0]
         g_rows, g_bias = nchw_to_rows(g.reshape(g.shape[0], out_ch, out_size[0] * out_size[1]))
+        if cols is None:
+            gx, gw = _grads_by_blocks(w4, x4, g_rows, ctx.geometry, need_x, need_w)
+            return gx, gw, (g_bias if need_b else None)
         k = cols.shape[0] // groups
         gx = gw = None
         if groups == 1:
@@ -167,6 +177,55 @@ class Conv(Function):
 #: elements of the input-gradient columns made at once; bigger products are split by samples so the
 #: transient ``W^T @ g`` block stays ~2 MB instead of the whole ``cols`` size (8 MB in LeNet's conv2)
 COL_CHUNK = 1 << 19
+#: columns up to this size are saved for backward; larger ones are remade there from the saved input
+#: (LeNet: conv2's 8 MB and conv1's 3.7 MB columns become 0.7 MB and 0.2 MB of saved input)
+SAVE_COLS_MAX_BYTES = 1 << 20
+
+
+def _block_size(k, plane):
+    """Samples per block so that a block's columns hold about :data:`COL_CHUNK` elements."""
+    return max(1, COL_CHUNK // max(1, k * plane))
+
+
+def _rows_by_blocks(w2, x4, geometry):
+    """``W2 @ im2col(x)`` computed a block of samples at a time: ``(O, N * oh * ow)``."""
+    _, _, _, ksize, stride, pad, dilation, _, out_size = geometry
+    batch = x4.shape[0]
+    plane = out_size[0] * out_size[1]
+    per_block = _block_size(w2.shape[1], plane)
+    if per_block >= batch:
+        return matmul(w2, im2col(x4, ksize, stride, pad, dilation, out_size=out_size))
+    rows = np.empty((w2.shape[0], batch * plane), x4.dtype)
+    for n0 in range(0, batch, per_block):
+        n1 = min(batch, n0 + per_block)
+        cols = im2col(x4[n0:n1], ksize, stride, pad, dilation, out_size=out_size)
+        rows[:, n0 * plane:n1 * plane] = matmul(w2, cols)
+    return rows
+
+
+def _grads_by_blocks(w4, x4, g_rows, geometry, need_x, need_w):
+    """``dW = sum_blocks g_rows[:, b] @ im2col(x[b])^T`` and ``dx[b] = col2im(W^T @ g_rows[:, b])`` over
+    blocks of samples, so no columns matrix larger than :data:`COL_CHUNK` elements ever exists."""
+    x4_shape, x_shape, w_shape, ksize, stride, pad, dilation, _, out_size = geometry
+    batch = x4_shape[0]
+    plane = out_size[0] * out_size[1]
+    out_ch = w4.shape[0]
+    w2 = w4.reshape(out_ch, -1)
+    per_block = _block_size(w2.shape[1], plane)
+    gw = np.zeros(w2.shape, g_rows.dtype) if need_w else None
+    gx = np.empty(x4_shape, g_rows.dtype) if need_x else None
+    for n0 in range(0, batch, per_block):
+        n1 = min(batch, n0 + per_block)
+        g_block = g_rows[:, n0 * plane:n1 * plane]
+        if need_w:
+            cols = im2col(x4[n0:n1], ksize, stride, pad, dilation, out_size=out_size)
+            gw += matmul(g_block, cols.T)
+            del cols
+        if need_x:
+            g_cols = matmul(w2.T, g_block)
+            gx[n0:n1] = col2im(g_cols, (n1 - n0,) + tuple(x4_shape[1:]), ksize, stride, pad, dilation,
+                               out_size=out_size)
+    return (gx.reshape(x_shape) if need_x else None), (gw.reshape(w_shape) if need_w else None)
 
 
 def _input_grad_chunked(w_t, g_rows, geometry):

@@ -214,16 +214,18 @@ for _s in (4, 8, 16, 24, 32, 64):
     register(f"conv.numba_gemm_{_s}", group="conv")(_numba_gemm_row(_s))
 
 
-@register("conv.lenet_step", group="conv")
-def lenet_step_row(quick):
-    from benchmarks.cases.startup import lenet_step
+def lenet_flops(batch=64):
+    """Multiply-adds x 2 of one LeNet step: forward, weight gradients, input gradients except conv1's."""
+    conv1 = 2 * batch * 20 * 24 * 24 * 25
+    fwd = conv1 + 2 * batch * 50 * 8 * 8 * 500 + 2 * batch * 800 * 500 + 2 * batch * 500 * 10
+    return 3 * fwd - conv1
 
-    ours = lenet_step("ours")
-    try:
-        ref = lenet_step("torch")
-    except Skip as skip:
-        ref = skip
-    return Case(ours=ours, refs={"torch": ref}, rtol=1e-4, atol=1e-5,
+
+@register("conv.lenet_step", group="conv", isolated=True)
+def lenet_step_row(quick):
+    require("nn", "Conv2d", "MaxPool2d", "Linear")
+    return Case(isolated="benchmarks.cases.startup:lenet_step", sides=("ours", "torch"), rtol=1e-4, atol=1e-5,
+                flops=lenet_flops(),
                 notes="the course's LeNet (Conv 1->20 5x5, ReLU, MaxPool 2, Conv 20->50 5x5, ReLU, MaxPool 2, "
                       "FC 800->500, ReLU, FC 500->10), batch 64 of 1x28x28 float32, cross-entropy, one SGD step; "
                       "checked on the first step's loss (same weights and data). Threads: Numba's kernels use the "

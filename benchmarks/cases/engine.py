@@ -30,25 +30,29 @@ def _chain_inputs():
     return x, c, d
 
 
-@register("engine.chain1000_16x16_fwd_bwd", group="engine")
-def chain(quick):
+def chain_step(side: str):
+    """Zero-argument chain step (forward + backward) for ``side`` in ("ours", "numpy", "torch").
+
+    Raises:
+        Skip: when that side's library is missing.
+    """
     x, c, d = _chain_inputs()
     n = CHAIN_LEN
+    if side == "numpy":
+        def numpy_step():
+            y = x
+            for _ in range(n):  # forward
+                y = y * c + d
+            g = np.ones_like(y)  # d(sum y)/dy
+            for _ in range(n):  # backward: dy_i/dy_{i-1} = c
+                g = g * c
+            return y, g
 
-    def numpy_step():
-        y = x
-        for _ in range(n):  # forward
-            y = y * c + d
-        g = np.ones_like(y)  # d(sum y)/dy
-        for _ in range(n):  # backward: dy_i/dy_{i-1} = c
-            g = g * c
-        return y, g
-
-    sides = {"numpy": numpy_step}
-    torch = optional_import("torch")
-    if torch is None:
-        sides["torch"] = Skip("torch not installed")
-    else:
+        return numpy_step
+    if side == "torch":
+        torch = optional_import("torch")
+        if torch is None:
+            raise Skip("torch not installed")
         tx = torch.from_numpy(x.copy()).requires_grad_(True)
         tc, td = torch.from_numpy(c), torch.from_numpy(d)
 
@@ -60,22 +64,29 @@ def chain(quick):
             y.sum().backward()
             return y, tx.grad
 
-        sides["torch"] = torch_step
+        return torch_step
+    if side == "ours":
+        ad = require("autodiff", "Tensor")
+        ax = ad.Tensor(x.copy(), requires_grad=True)
+        ac, adt = ad.Tensor(c), ad.Tensor(d)
 
-    ad = require("autodiff", "Tensor")
-    ax = ad.Tensor(x.copy(), requires_grad=True)
-    ac, adt = ad.Tensor(c), ad.Tensor(d)
+        def ours_step():
+            ax.grad = None
+            y = ax
+            for _ in range(n):
+                y = y * ac + adt
+            y.sum().backward()
+            return y, ax.grad
 
-    def ours_step():
-        ax.grad = None
-        y = ax
-        for _ in range(n):
-            y = y * ac + adt
-        y.sum().backward()
-        return y, ax.grad
+        return ours_step
+    raise ValueError(f"chain_step: unknown side {side!r}")
 
-    return Case(ours=ours_step, refs=sides, rtol=1e-4, atol=1e-5,
-                notes="chain: x requires grad; c, d constant 16x16 float32; loss = y.sum()")
+
+@register("engine.chain1000_16x16_fwd_bwd", group="engine", isolated=True)
+def chain(quick):
+    require("autodiff", "Tensor")
+    return Case(isolated="benchmarks.cases.engine:chain_step", sides=("ours", "numpy", "torch"), rtol=1e-4,
+                atol=1e-5, notes="chain: x requires grad; c, d constant 16x16 float32; loss = y.sum()")
 
 
 # ------------------------------------------------------------------ two moons, scalar engine

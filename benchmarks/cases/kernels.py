@@ -118,7 +118,10 @@ def _make(op: str, backward: bool):
             def ours():
                 with ad.no_grad():
                     return ours_f(ax, aw)
-        return Case(ours=ours, refs=refs, rtol=1e-4, atol=1e-5)
+        size = "x".join(str(d) for d in x.shape)
+        return Case(ours=ours, refs=refs, rtol=1e-4, atol=1e-5,
+                    notes=f"kernels.*: {size} float32{' (--quick size)' if quick else ''}; reductions over axis 1; "
+                          "_fwd without a graph, _fwd_bwd with backward of a fixed random upstream gradient")
 
     kind = "fwd_bwd" if backward else "fwd"
     setup.__qualname__ = f"kernels_{op}_{kind}"

@@ -80,21 +80,29 @@ def _torch_step(torch, kind):
     return step
 
 
+def recurrent_flops(kind):
+    """Multiply-adds x 2 of one step: per time step the input and recurrent gate GEMMs and the head,
+    forward plus weight and input gradients (none for the input projection's input, which needs no grad)."""
+    gates = {"LSTM": 4, "GRU": 3}[kind] * HIDDEN
+    x_proj = 2 * BATCH * N_IN * gates
+    rest = 2 * BATCH * HIDDEN * gates + 2 * BATCH * HIDDEN * N_OUT
+    return SEQ * (2 * x_proj + 3 * rest)
+
+
 def _step_case(kind):
-    ours = _ours_step(kind)
-    torch = optional_import("torch")
-    refs = {"torch": _torch_step(torch, kind) if torch is not None else Skip("torch not installed")}
-    return Case(ours=ours, refs=refs, rtol=2e-4, atol=2e-5,
+    require("nn", kind, "Linear", "CrossEntropyLoss", "optim.SGD")
+    return Case(isolated=f"benchmarks.cases.nn:{kind.lower()}_step", sides=("ours", "torch"), rtol=2e-4,
+                atol=2e-5, flops=recurrent_flops(kind),
                 notes=f"{kind}(64 -> 128), seq 32, batch 32, Linear(128 -> 64) head on every step, "
                       "cross-entropy, backward, SGD lr 0.1; checked: loss and parameters after the first step")
 
 
-@register("rnn.lstm_step", group="rnn")
+@register("rnn.lstm_step", group="rnn", isolated=True)
 def lstm_step(quick):
     return _step_case("LSTM")
 
 
-@register("rnn.gru_step", group="rnn")
+@register("rnn.gru_step", group="rnn", isolated=True)
 def gru_step(quick):
     return _step_case("GRU")
 

@@ -186,8 +186,8 @@ def _torch_ref(quick):
 def lenet_cold(quick):
     _require_lenet()
     if quick:
-        raise Skip("not run with --quick: compiles every Numba kernel from scratch (~25 s on 2 busy cores); "
-                   "run `python -m benchmarks --filter startup`")
+        raise Skip("not run with --quick: compiles the Numba kernels of a LeNet step from scratch (seconds; "
+                   "the README's table has the figure); run `python -m benchmarks --filter startup`")
     parent = tempfile.mkdtemp(prefix="bench-numba-cold-")
 
     def ours():

@@ -62,6 +62,25 @@ def test_quick_run_rows_have_time_or_reason_and_no_fail(quick_run):
                 assert side["status"] in ("skipped", "error") and side["reason"].strip(), (row["name"], side)
 
 
+MODEL_STEPS = ("engine.chain1000_16x16_fwd_bwd", "nn.mlp784_step", "conv.lenet_step", "rnn.lstm_step",
+               "rnn.gru_step")
+
+
+def test_quick_run_model_steps_are_isolated_with_floor_and_the_table_says_each_mode(quick_run):
+    proc, doc = quick_run
+    rows = {r["name"]: r for r in doc["rows"]}
+    for name in MODEL_STEPS:
+        row = rows[name]
+        assert row["mode"] == "isolated" and row["threads"] == 1, name
+        if row["status"] == "ok" and name != MODEL_STEPS[0]:
+            assert row["flops"] > 0 and row["sides"]["ours"]["floor_x"] > 0, name
+    assert rows["kernels.add_fwd"]["mode"] == "in-process"
+    assert "isolated: each side alone" in proc.stdout and "in-process: every side in this process" in proc.stdout
+    assert "200x200 float32 (--quick size)" in proc.stdout       # sizes of the kernel rows
+    skipped = [r["name"] for r in doc["rows"] if r["status"] == "skipped"]
+    assert skipped and not any(f"running {name} " in proc.stderr for name in skipped)
+
+
 def test_quick_run_machine_line(quick_run):
     proc, doc = quick_run
     m = doc["machine"]
@@ -240,8 +259,9 @@ def test_format_table_rows_ratios_skips_and_fails():
     assert lines[0] == "machine: test"
     assert lines[1].split() == ["benchmark", "ours", "compile", "torch", "(ratio)", "micrograd", "(ratio)"]
     chain = next(line for line in lines if line.startswith("engine.chain"))
-    assert "2 ms ±0%" in chain and "500 ms" in chain and "4 ms ±0% (0.50x)" in chain and "skipped [1]" in chain
-    assert "[1] micrograd: micrograd not installed" in text
+    assert "2 ms ±0%" in chain and "500 ms" in chain and "4 ms ±0% (0.50x)" in chain and "skipped [2]" in chain
+    assert "[1] in-process: every side in this process" in text      # each row says how it was measured
+    assert "[2] micrograd: micrograd not installed" in text
     assert "nn.mlp" in text and "skipped (nn.Linear not available yet)" in text
     assert "FAIL (wrong answer vs numpy)" in text
 
