@@ -18,7 +18,7 @@ class Exporter:
     def __init__(self, model, args, kwargs, opset, fold):
         self.model, self.args, self.kwargs, self.fold = model, args, kwargs, fold
         self.g = GraphBuilder(opset)
-        self.trace, self.result = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
+        self.trace, _ = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
         self.param_names = {}
         if hasattr(model, "named_parameters"):
             for name, p in model.named_parameters():
@@ -100,6 +100,9 @@ class Exporter:
         computed = self._computed(t)
         if computed is not None:
             return computed
+        owner = self.data_owner.get(id(t.data))
+        if owner is not None and owner is not t:  # a new Tensor around a graph tensor's array (Tensor(x.data))
+            return self.value_name(owner, c, j)
         if id(t) in self.params:
             name = self.g.initializer(self.param_names[id(t)], t.data)
         else:
