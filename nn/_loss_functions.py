@@ -242,7 +242,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     F._check_reduction("hinge_embedding_loss", reduction)
     input = _t(input)
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
-    np.broadcast_shapes(input.shape, y.shape)
+    _broadcast("hinge_embedding_loss", input, y)
     zero = _const(0, input)
     loss = where(y != 1, (margin - input).relu(), zero) + where(y != -1, input, zero)
     return F._reduce(loss, reduction)

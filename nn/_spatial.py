@@ -5,6 +5,7 @@ fixed linear map of the input, ``y = x @ M^T`` with ``M`` of shape ``(out, in)``
 index rules (the same float arithmetic, so the same source indices). Its gradient is ``g @ M``, which
 is the scatter-add of PyTorch's backward kernels, and derivatives of any order come from the matmul.
 """
+import functools
 import math
 
 import numpy as np
@@ -133,7 +134,9 @@ def _area_matrix(in_size, out_size):
     return m
 
 
+@functools.lru_cache(maxsize=256)
 def _axis_matrix(mode, in_size, out_size, align_corners, scale, ftype, antialias=False):
+    """The (out, in) map along one axis; cached, so callers must not write to it."""
     if antialias:
         return _antialias_matrix(in_size, out_size, align_corners, scale, ftype, mode == "bicubic")
     if mode in ("nearest", "nearest-exact"):
