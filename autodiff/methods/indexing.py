@@ -203,7 +203,7 @@ class IndexingMethods:
         """The slices of self along ``dim`` at the positions of the 1-d ``index``."""
         _, key = self._dim_index("index_select", dim, index)
         out = _flat(self)[key]
-        return out.reshape(-1) if self.ndim == 0 else out
+        return out.reshape(()) if self.ndim == 0 else out
 
     def _source(self, op, key, d, source):
         source = _as_tensor(source)
@@ -272,7 +272,7 @@ class IndexingMethods:
         data = np.atleast_1d(self.data) if as_tuple else self.data
         if as_tuple:
             return tuple(tensors.Tensor._make(i.astype(np.int64)) for i in np.nonzero(data))
-        return tensors.Tensor._make(np.argwhere(data).astype(np.int64).reshape(-1, self.ndim))
+        return tensors.Tensor._make(np.argwhere(data).astype(np.int64))
 
     def bincount(self, weights=None, minlength=0):
         """How often each value 0, 1, ... occurs in a 1-d non-negative integer tensor (or the sum of

@@ -171,6 +171,8 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         if len(src) != len(dst):
             raise ShapeError(f"movedim: Invalid source or destination dims: source ({source} dims) should "
                              f"contain the same number of dims as destination ({destination} dims)")
+        if self.ndim == 0:
+            return self
         order = [d for d in range(self.ndim) if d not in src]
         for d, s in sorted(zip(dst, src)):
             order.insert(d, s)

@@ -274,3 +274,28 @@ def test_scatter_reduce_ties_and_zeros():
                             for v in (out, a.grad, b.grad)])
             for ours, theirs in zip(*res):
                 np.testing.assert_allclose(ours, theirs, err_msg=f"{reduce} include_self={include_self}")
+
+
+EDGE_CASES = [
+    ("gather empty", lambda L, t: t.gather(1, L.tensor(np.zeros((2, 0), np.int64)))),
+    ("sort empty", lambda L, t: t[:, :0].sort(dim=1)[0]), ("topk 0", lambda L, t: t.topk(0)[0]),
+    ("index_select empty", lambda L, t: t.index_select(0, L.tensor(np.zeros(0, np.int64)))),
+    ("nonzero none", lambda L, t: (t * 0).nonzero()), ("masked_select none", lambda L, t: t.masked_select(t > 100)),
+    ("einsum zero size", lambda L, t: L.einsum("ij,jk->ik", t[:, :0], t[:0])),
+    ("unique empty", lambda L, t: L.unique(t[:0])), ("diag_embed empty", lambda L, t: t[:, :0].diag_embed()),
+    ("repeat 0", lambda L, t: t.repeat(0, 2)), ("chunk empty", lambda L, t: t[:0].chunk(2)[0]),
+    ("unfold one window", lambda L, t: t.unfold(1, 3, 5)), ("tril no rows", lambda L, t: t[:0].tril()),
+    ("scatter 0-d", lambda L, t: t.sum().scatter(0, L.tensor(0), 5.0)), ("gather 0-d", lambda L, t: t.sum().gather(0, L.tensor(0))),
+    ("sort 0-d", lambda L, t: t.sum().sort()[0]), ("topk 0-d", lambda L, t: t.sum().topk(1)[0]),
+    ("squeeze 0-d", lambda L, t: t.sum().squeeze(0)), ("movedim 0-d", lambda L, t: t.sum().movedim(0, 0)),
+    ("index_select 0-d", lambda L, t: t.sum().index_select(0, L.tensor([0]))), ("nonzero 0-d", lambda L, t: t.sum().nonzero()),
+    ("nonzero 0-d tuple", lambda L, t: t.sum().nonzero(as_tuple=True)),
+    ("masked_fill 0-d mask", lambda L, t: t.masked_fill(L.tensor(True), 1.0)),
+    ("cartesian_prod one", lambda L, t: L.cartesian_prod(t[0])), ("atleast_2d several", lambda L, t: L.atleast_2d(t[0], t)),
+]
+
+
+@pytest.mark.parametrize("name,fn", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_empty_and_0d(name, fn):
+    a, t = both(X[:2, :3])
+    same(fn(ad, a), fn(torch, t))
