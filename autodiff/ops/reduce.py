@@ -133,7 +133,9 @@ class Var(Function):
         ctx.axes = normalize_axis(axis, a.ndim, "var")
         ctx.keepdims = keepdims
         n = int(np.prod([a.shape[i] for i in ctx.axes])) if a.ndim else 1
-        ctx.scale = 2.0 / (n - correction) if n - correction > 0 else np.inf
+        # PyTorch's backward divides by N - correction unclamped: inf (nan gradients) at 0, and a
+        # negative scale of zero-centered values (zero gradients) when correction > N
+        ctx.scale = 2.0 / (n - correction) if n != correction else np.inf
         ctx.save_for_backward(a)
         ax = ctx.axes if a.ndim else None
         with np.errstate(divide="ignore", invalid="ignore"):
