@@ -32,7 +32,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     Args:
         model: an ``nn.Module`` (or any callable of Tensors).
         args: the example input: a Tensor or array, or a tuple of them (nested tuples and a final
-            dict of keyword arguments are accepted, as torch does).
+            dict of keyword arguments are accepted, as torch does). Tensors and arrays become graph
+            inputs; other values (flags, sizes, None) are passed to ``forward`` as they are.
         f: a path, or a binary file object to write to.
         input_names: names of the graph inputs in flattened order (default: the names of
             ``forward``'s parameters).
@@ -123,13 +124,12 @@ def _modules(model):
 
 
 def _as_tensor(a):
-    if isinstance(a, Tensor):
-        return a
+    """Arrays become Tensors (graph inputs); Python values (flags, sizes, None) stay as they are."""
+    if isinstance(a, (Tensor, np.ndarray, np.generic)):
+        return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
     if isinstance(a, (tuple, list)):
         return type(a)(_as_tensor(v) for v in a)
-    if a is None or isinstance(a, dict):
-        return a
-    return Tensor(np.asarray(a))
+    return a
 
 
 def _split_args(args):

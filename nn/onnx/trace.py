@@ -23,7 +23,10 @@ class StructureError(RuntimeError):
 
 
 def flatten(obj, what="output"):
-    """The Tensors in a nested tuple/list/dict (dict values in insertion order), depth first."""
+    """The Tensors in a nested tuple/list/dict (dict values in insertion order), depth first.
+
+    Other values are an error in the model's output, and skipped among its ``"arguments"``.
+    """
     out = []
     stack = [obj]
     while stack:
@@ -34,8 +37,8 @@ def flatten(obj, what="output"):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
-        elif item is None:
-            continue
+        elif item is None or what == "arguments":
+            continue  # Python values among the arguments are constants of the trace
         else:
             raise TypeError(f"onnx export: the model's {what} contains a {type(item).__name__}; only Tensors "
                             f"(in tuples, lists or dicts) can be exported")

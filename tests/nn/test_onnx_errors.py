@@ -354,3 +354,24 @@ def test_graph_that_differs_from_the_model_is_refused(tmp_path, rng):
     with pytest.raises(ExportError, match="does not compute what the model does: output 'output' differs"):
         nn.onnx.export(BehindTheRecorder(), ad.Tensor(f32(rng, 2, 3)), tmp_path / "m.onnx")
     assert os.listdir(tmp_path) == []
+
+
+class Flags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x, scale=1.0, double=False, extra=None):
+        y = self.fc(x) * scale
+        return y * 2 if double else y
+
+
+def test_python_arguments_are_constants(tmp_path, rng):
+    """Arrays become graph inputs; Python values among the arguments are passed to forward as given."""
+    model, x = Flags(), f32(rng, 2, 3)
+    proto = nn.onnx.export(model, (x, 3.0, True, None), tmp_path / "m.onnx", dynamic_axes={"x": [0]})
+    assert [i.name for i in proto.graph.input] == ["x"]
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "x_dynamic_axes_1"
+    batch = f32(rng, 4, 3)
+    (y,) = run_onnx(tmp_path / "m.onnx", [batch])
+    np.testing.assert_allclose(y, model(ad.Tensor(batch), 3.0, True).data, rtol=0, atol=1e-5)
