@@ -86,8 +86,9 @@ def test_sum_of_products_is_bracketed():
     o = (s * 2.0).tanh()
     o.backward()
     src = to_dot(o, view="backward")
-    assert "d((x1*w1 + x2*w2)*2)" in src or "(x1*w1 + x2*w2)" in src
-    assert "dx1*w1 + x2*w2/d" not in src
+    assert "d((x1*w1 + x2*w2)*2)/d(x1*w1 + x2*w2) = 2" in src
+    assert "d(x1*w1 + x2*w2)/d(x1*w1) = 1" in src and "dL/d(x1*w1 + x2*w2)" in src
+    assert "dx1*w1 + x2*w2/d" not in src and "/dx1*w1" not in src
 
 
 # --- Tensor graphs: evaluate the printed formula ---------------------------------------------------

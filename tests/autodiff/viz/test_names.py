@@ -125,7 +125,9 @@ def test_zero_gradient_from_a_zero_input_is_not_vanishing():
     assert "vanishing" not in line
     dead = (Value(-1.0, label="u") * Value(2.0, label="v")).relu()  # a dead ReLU: vanishing
     dead.backward()
-    assert "vanishing grad" in to_dot(dead, view="backward")
+    flagged = to_dot(dead, view="backward")
+    assert "vanishing grad" in flagged
+    assert "xlabel" not in flagged  # the flag is written inside its node, never floating beside it
 
 
 def test_collapse_choices(net_step):

@@ -103,6 +103,12 @@ def test_tensor_steps_one_frame_per_op(tmp_path):
     loss, _ = _tensor_graph()
     steps = draw_steps(loss, tmp_path, gif=False)
     assert len(steps.frames) == 5 and steps.gif is None  # matmul, relu, mul, sum, and the final frame
+    from PIL import Image
+    sizes = set()
+    for p in steps.frames:
+        with Image.open(p) as im:
+            sizes.add(im.size)
+    assert len(sizes) == 1
 
 
 @needs_dot
