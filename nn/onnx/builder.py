@@ -147,12 +147,18 @@ class Exporter:
             if (c.index, j) in self.varying_args:
                 c.value(j)  # raises: the constant changed with the inputs
             if self.dynamic_const(c, j):
+                dims = self.const_dims[(c.index, j)]
                 flat = np.asarray(arr).reshape(-1)
+                if flat.ndim == np.ndim(arr) and flat.size > 1 and np.array_equal(flat, np.arange(flat.size)):
+                    # positions 0..n-1 (e.g. np.arange(T) for positional embeddings): Range at run time
+                    start, step = (self.g.scalar(v, flat.dtype) for v in (0, 1))
+                    end = self.g.cast(self.g.squeeze(c.shape_tensor(dims), [0]), flat.dtype)
+                    return self.g.op("Range", start, end, step)
                 if flat.size == 0 or not np.all(flat == flat[0]):
                     c.fail(f"argument {j} is a constant of shape {np.shape(arr)} made inside forward whose size "
                            f"follows a dynamic axis and whose values are not all equal; build it from the inputs")
                 value = np.asarray([flat[0]])
-                return self.g.op("ConstantOfShape", c.shape_tensor(self.const_dims[(c.index, j)]), value=value)
+                return self.g.op("ConstantOfShape", c.shape_tensor(dims), value=value)
         return self.g.const(arr, hint="const")
 
     def input_dims(self, c, j):
@@ -234,30 +240,31 @@ class Exporter:
                                  f"{sizes[sym]} and {size}")
             axes_of.setdefault(sym, []).append((pos, axis))
         traces, new_sizes = {}, {}
-        for sym, places in axes_of.items():
+        for sym in axes_of:
             if sym in new_sizes:
                 continue
-            new = 2 * sizes[sym] + 1
-            try:
-                traces[sym] = self._rerun(self._resized(places, new), f"size {new} on dynamic axis {sym!r}")
-            except ExportError as first:
-                # inputs of the same size under different names often share one axis (x and h0's batch)
-                together = [s for s in axes_of if sizes[s] == sizes[sym] and s not in new_sizes]
-                if len(together) == 1:
-                    raise first from None
-                places = [p for s in together for p in axes_of[s]]
-                try:
-                    traces[sym] = self._rerun(self._resized(places, new), f"size {new} on dynamic axis {sym!r}")
-                except ExportError:
-                    raise first from None
-                for s in together:
-                    for pos, axis in axes_of[s]:
-                        self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
-                    new_sizes[s] = new
-            new_sizes[sym] = new
-            for pos, axis in places:
-                self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
-                self.sym_source.setdefault(sym, (pos, axis))
+            # inputs of the same size under different names often share one axis (x and h0's batch):
+            # when changing one alone fails, they are changed together and become one symbol
+            together = [s for s in axes_of if sizes[s] == sizes[sym] and s not in new_sizes]
+            groups = [[sym]] + ([together] if len(together) > 1 else [])
+            first = None
+            for new in _other_sizes(sizes[sym]):
+                for group in groups:
+                    places = [p for s in group for p in axes_of[s]]
+                    try:
+                        traces[sym] = self._rerun(self._resized(places, new), f"size {new} on dynamic axis {sym!r}")
+                        break
+                    except ExportError as e:
+                        first = first or e
+                if sym in traces:
+                    break
+            if sym not in traces:
+                raise first
+            for s in group:
+                new_sizes[s] = new
+                for pos, axis in axes_of[s]:
+                    self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
+                    self.sym_source.setdefault(sym, (pos, axis))
         for sym, other in traces.items():
             self._note_varying(other, f"the size of dynamic axis {sym!r}")
             self.other_traces.append((f"the size of dynamic axis {sym!r}", other))
@@ -435,6 +442,12 @@ def _default_input_names(model, args, kwargs):
         pieces = T.flatten(v, "arguments")
         names += [key] if isinstance(v, Tensor) else [f"{key}_{k}" for k in range(len(pieces))]
     return names
+
+
+def _other_sizes(n):
+    """Sizes to trace a dynamic axis of size ``n`` at: a large change first (a strided dimension then
+    changes too), smaller ones for models with a size limit (a context length)."""
+    return [2 * n + 1, n + 1] + ([n - 1] if n > 1 else [])
 
 
 def _retile(arr, axis, size):

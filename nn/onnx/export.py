@@ -78,13 +78,15 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     except Exception as e:  # ValidationError, or InferenceError from the shape inference of full_check
         raise ExportError(f"onnx export: the built model does not pass onnx.checker (opset {opset}): {e}") from None
     data = proto.SerializeToString()
-    _verify(data, proto, exporter.trace)
+    _verify(data, proto, exporter.trace, [(f"the input of the run with {reason}", run)
+                                          for reason, run in exporter.other_traces])
     _write(data, f)
     return proto
 
 
-def _verify(data, proto, trace):
-    """Run the model in onnxruntime (when installed) on the example input and compare with our outputs.
+def _verify(data, proto, trace, others):
+    """Run the model in onnxruntime (when installed) on the example input and on the inputs of the
+    checking runs (other values, other sizes of the dynamic axes), and compare with our outputs.
 
     A difference means the graph missed something the forward did (e.g. an in-place change of a tensor
     that needs no gradient, which the recorder does not see). A model onnxruntime cannot run (a kernel
@@ -94,16 +96,21 @@ def _verify(data, proto, trace):
         import onnxruntime
     except ImportError:
         return
-    feeds = {i.name: t.data for i, t in zip(proto.graph.input, trace.inputs)}
     try:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 4  # the failure is reported as a warning below, not logged
         session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        results = session.run(None, feeds)
+        runs = [(what, run, session.run(None, {i.name: t.data for i, t in zip(proto.graph.input, run.inputs)}))
+                for what, run in [("the example input", trace)] + others]
     except Exception as e:  # onnxruntime's own errors have no common base class
         warnings.warn(f"onnx export: could not check the exported model in onnxruntime: {e}", stacklevel=3)
         return
-    for k, (ours, theirs) in enumerate(zip(trace.outputs, results)):
+    for what, run, results in runs:
+        _compare(proto, what, run.outputs, results)
+
+
+def _compare(proto, what, outputs, results):
+    for k, (ours, theirs) in enumerate(zip(outputs, results)):
         ours = ours.data
         scale = max(1.0, float(np.max(np.abs(ours)))) if ours.size and ours.dtype.kind in "fc" else 1.0
         tol = (1e-9 if ours.dtype == np.float64 else 1e-4) * scale
@@ -112,7 +119,7 @@ def _verify(data, proto, trace):
             worst = float(np.max(np.abs(theirs - ours))) if ours.shape == theirs.shape else float("nan")
             raise ExportError(
                 f"onnx export: the exported graph does not compute what the model does: output "
-                f"{proto.graph.output[k].name!r} differs from ours by {worst:.3g} at the example input (shapes "
+                f"{proto.graph.output[k].name!r} differs from ours by {worst:.3g} at {what} (shapes "
                 f"{theirs.shape} and {ours.shape}). Something in forward ran outside the recorder, e.g. an "
                 f"in-place change (+=, t[i] = v) of a tensor that needs no gradient; use out-of-place ops")
 

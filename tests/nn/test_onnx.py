@@ -363,3 +363,15 @@ def test_transformer_decoder_causal(tmp_path, rng):
     dyn = {"tgt": {0: "batch", 1: "target"}, "memory": {0: "batch", 1: "source"}}
     roundtrip(tmp_path, CausalDecoder(), [f32(rng, 2, 4, 8), f32(rng, 2, 5, 8)], dyn,
               [f32(rng, 3, 6, 8), f32(rng, 3, 2, 8)])
+
+
+def test_course_gpt_and_char_rnn(tmp_path, rng):
+    """The course's GPT (positions from np.arange(T), causal mask, tied weights) and character LSTM, at a
+    context of the full block size (the checking run then uses a shorter one)."""
+    from nn.models.char_rnn import CharRNN
+    from nn.models.gpt import GPT
+    gpt = GPT(20, block_size=8, n_layer=2, n_embd=16, n_head=2, tie_weights=True)
+    dyn = {"idx": {0: "batch", 1: "time"}}
+    roundtrip(tmp_path, gpt, [rng.integers(0, 20, (2, 8))], dyn, [rng.integers(0, 20, (3, 5))])
+    roundtrip(tmp_path, CharRNN(20, 8, 16), [rng.integers(0, 20, (2, 7))], {"x": {0: "batch", 1: "time"}},
+              [rng.integers(0, 20, (3, 9))])
