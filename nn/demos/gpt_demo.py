@@ -24,8 +24,7 @@ CONFIG = dict(block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0)
 SAMPLE_CHARS = (100, 250)  # sample lengths before and after training
 
 
-def train_char_lstm(train, val, vocab_size, seconds, block_size=64, batch_size=32, lr=3e-3, seed=0,
-                    eval_every=100):
+def train_char_lstm(train, val, vocab_size, seconds, block_size=64, batch_size=32, lr=3e-3, seed=0):
     """The char-RNN demo's model and recipe (embedding 32, 2-layer LSTM 128, Adam 3e-3, clip 5) for
     ``seconds`` of training on random windows of ``train``. Returns [(step, seconds, val loss)]."""
     ad.manual_seed(seed)
@@ -33,7 +32,7 @@ def train_char_lstm(train, val, vocab_size, seconds, block_size=64, batch_size=3
     model = CharRNN(vocab_size, 32, 128, 2)
     opt = nn.optim.Adam(model.parameters(), lr=lr)
     curve = [(0, 0.0, estimate_loss(model, val, block_size))]
-    elapsed, step = 0.0, 0
+    elapsed, step, next_eval = 0.0, 0, seconds / 20
     while elapsed < seconds:
         t0 = time.perf_counter()
         x, y = get_batch(train, batch_size, block_size, rng)
@@ -45,8 +44,9 @@ def train_char_lstm(train, val, vocab_size, seconds, block_size=64, batch_size=3
         opt.step()
         step += 1
         elapsed += time.perf_counter() - t0
-        if step % eval_every == 0:
+        if elapsed >= next_eval:
             curve.append((step, elapsed, estimate_loss(model, val, block_size)))
+            next_eval += seconds / 20
     curve.append((step, elapsed, estimate_loss(model, val, block_size)))
     return curve
 
@@ -102,7 +102,7 @@ def run(args):
           f"{CONFIG['block_size']}, {n_params:,} parameters")
     print("--- sample before training ---")
     print(generate(model, chars, prime="The ", length=SAMPLE_CHARS[0], seed=args.seed))
-    model, chars, hist = train_gpt(text, batch_size=args.batch_size or 32, lr=args.lr or 3e-3,
+    model, chars, hist = train_gpt(text, batch_size=args.batch_size or 32, lr=args.lr or 2e-3,
                                    max_steps=args.epochs or 10 ** 9, time_budget=seconds, seed=args.seed,
                                    progress=not args.no_progress, model=model)
     final = hist["val"][-1][2]

@@ -142,13 +142,14 @@ def cosine_warmup(step, total_steps, warmup_steps, min_ratio=0.1):
 
 
 def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0, batch_size=32,
-              lr=3e-3, weight_decay=0.1, max_steps=2000, time_budget=None, warmup_steps=100, clip=1.0,
+              lr=2e-3, weight_decay=0.1, max_steps=2000, time_budget=None, warmup_steps=100, clip=1.0,
               eval_every=100, seed=0, progress=False, val_fraction=0.1, model=None):
     """Train a :class:`GPT` on ``text`` for ``max_steps`` steps or ``time_budget`` seconds.
 
     The cosine schedule runs over ``max_steps``, or with a ``time_budget`` over the number of steps
     that fit in it at the pace measured so far; the warm-up takes ``warmup_steps`` but at most a tenth
-    of that. AdamW decays only weights with two or more dimensions.
+    of that. The validation loss is measured every ``eval_every`` steps, and with a ``time_budget`` also
+    every twentieth of it. AdamW decays only weights with two or more dimensions.
 
     Args:
         model: a :class:`GPT` to train (its vocabulary must be ``split_codes(text)``'s); by default a new
@@ -181,6 +182,7 @@ def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0,
         bar = tqdm(total=max_steps if time_budget is None else int(time_budget), unit="step" if
                    time_budget is None else "s", desc="gpt")
     elapsed, step = 0.0, 0
+    eval_interval = next_eval = time_budget / 20 if time_budget is not None else float("inf")
     while step < max_steps and (time_budget is None or elapsed < time_budget):
         t0 = time.perf_counter()
         total = max_steps
@@ -204,8 +206,9 @@ def train_gpt(text, block_size=64, n_layer=4, n_embd=128, n_head=4, dropout=0.0,
         if bar is not None:
             bar.update(1 if time_budget is None else min(dt, max(0.0, time_budget - bar.n)))
             bar.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
-        if eval_every and step % eval_every == 0:
+        if (eval_every and step % eval_every == 0) or (time_budget is not None and elapsed >= next_eval):
             history["val"].append((step, elapsed, estimate_loss(model, val, block_size)))
+            next_eval = elapsed + eval_interval
     if bar is not None:
         bar.close()
     if history["val"][-1][0] != step:

@@ -237,3 +237,22 @@ def test_gelu_errors_and_repr():
         F.gelu(np.ones(3), approximate="sigmoid")
     assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
     assert repr(nn.SiLU()) == "SiLU()"
+
+
+def test_unbatched_transformer_matches_torch(torch, rng):
+    kw = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16, dropout=0.0,
+              norm_first=True, activation="gelu")
+    theirs = torch.nn.Transformer(**kw, dtype=torch.float64)
+    ours = nn.Transformer(**kw, dtype=np.float64)
+    _load(ours, theirs)
+    src, tgt = rng.standard_normal((5, 8)), rng.standard_normal((4, 8))
+    tmask = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+    s1, t1 = ad.Tensor(src, requires_grad=True), ad.Tensor(tgt, requires_grad=True)
+    S1, T1 = torch.tensor(src, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    out = ours(s1, t1, tgt_mask=tmask.numpy())
+    ref = theirs(S1, T1, tgt_mask=tmask)
+    assert out.shape == (4, 8)
+    _close(out, ref, 1e-10)
+    out.sum().backward()
+    ref.sum().backward()
+    _check_grads(ours, theirs, [(s1, S1), (t1, T1)], 1e-9)
