@@ -375,23 +375,24 @@ class Module:
         """
         return _HookHandle(self._forward_hooks, hook)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
         module's inputs are computed, as PyTorch does.
 
         ``grad_input`` has one entry per positional argument (None for non-Tensors, zeros for
         Tensors that need no gradient, as PyTorch), ``grad_output`` one per Tensor output; both
-        are tuples of Tensors. A returned tuple replaces ``grad_input``. Returns a handle with
-        ``remove()``.
+        are tuples of Tensors. A returned tuple replaces ``grad_input``. With ``prepend`` the hook
+        runs before those registered earlier. Returns a handle with ``remove()``.
         """
-        return _HookHandle(self._backward_hooks, hook)
+        return _HookHandle(self._backward_hooks, hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook):
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
         outputs are computed, before those of the inputs; a returned tuple replaces
-        ``grad_output``. Returns a handle with ``remove()``.
+        ``grad_output``. With ``prepend`` the hook runs before those registered earlier. Returns a
+        handle with ``remove()``.
         """
-        return _HookHandle(self._backward_pre_hooks, hook)
+        return _HookHandle(self._backward_pre_hooks, hook, prepend)
 
     # --- state ------------------------------------------------------------------------------------
     def _state_items(self):
@@ -535,11 +536,14 @@ class Module:
 class _HookHandle:
     _next_id = 0
 
-    def __init__(self, store, hook):
+    def __init__(self, store, hook, prepend=False):
         _HookHandle._next_id += 1
         self.id = _HookHandle._next_id
         self._store = store
         store[self.id] = hook
+        if prepend:  # run before the hooks registered earlier
+            for key in [k for k in store if k != self.id]:
+                store[key] = store.pop(key)
 
     def remove(self):
         self._store.pop(self.id, None)

@@ -28,7 +28,8 @@ def like(x, array: np.ndarray):
 
 
 def make_rng(seed=None) -> np.random.Generator:
-    """A numpy Generator from an int seed, a Generator (used as is) or None.
+    """A numpy Generator from an int seed, a Generator (used as is), a ``torch.Generator`` (its
+    ``initial_seed()`` seeds a numpy Generator: reproducible, though not torch's own sequence) or None.
 
     None takes the engine's default generator (seeded by ``autodiff.manual_seed``) when the
     engine is importable, else a fresh unseeded generator.
@@ -37,6 +38,8 @@ def make_rng(seed=None) -> np.random.Generator:
         return seed
     if isinstance(seed, np.random.RandomState):
         raise TypeError("pass an int seed or a numpy Generator, not a legacy RandomState")
+    if callable(getattr(seed, "initial_seed", None)):   # a torch.Generator: its seed starts ours
+        return np.random.default_rng(int(seed.initial_seed()))
     if seed is not None:
         return np.random.default_rng(seed)
     try:

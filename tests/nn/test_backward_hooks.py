@@ -121,3 +121,16 @@ def test_a_hook_returning_the_wrong_number_of_gradients_is_an_error():
     with pytest.raises(RuntimeError, match="Linear: a backward output \\(pre\\) hook returned 2 "
                                            "gradients, expected 1"):
         lin(ad.randn(1, 2, requires_grad=True)).sum().backward()
+
+
+def test_prepend_runs_a_hook_first_like_torch():
+    order, torder = [], []
+    lin, ref = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    for m, log in ((lin, order), (ref, torder)):
+        m.register_full_backward_pre_hook(lambda mod, go, log=log: log.append("pre-a"))
+        m.register_full_backward_pre_hook(lambda mod, go, log=log: log.append("pre-b"), prepend=True)
+        m.register_full_backward_hook(lambda mod, gi, go, log=log: log.append("a"))
+        m.register_full_backward_hook(lambda mod, gi, go, log=log: log.append("b"), prepend=True)
+    lin(ad.randn(1, 2, requires_grad=True)).sum().backward()
+    ref(torch.randn(1, 2, requires_grad=True)).sum().backward()
+    assert order == torder == ["pre-b", "pre-a", "b", "a"]

@@ -163,3 +163,17 @@ def test_loader_generator_and_samplers_repeat_a_run():
     np.testing.assert_array_equal(fast, slow)
     sub = SubsetRandomSampler([2, 4, 6], generator=0)
     assert sorted(sub) == [2, 4, 6] and len(sub) == 3
+
+
+def test_a_torch_generator_seeds_the_shuffle_reproducibly():
+    x, y = _data(23)
+    orders = []
+    for _ in range(2):
+        loader = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True,
+                            generator=torch.Generator().manual_seed(11))
+        orders.append(np.concatenate([b[1].data for b in loader]))
+    np.testing.assert_array_equal(orders[0], orders[1])
+    assert sorted(orders[0].tolist()) == list(range(23))
+    parts = random_split(TensorDataset(x), [0.5, 0.5], generator=torch.Generator().manual_seed(2))
+    again = random_split(TensorDataset(x), [0.5, 0.5], generator=torch.Generator().manual_seed(2))
+    np.testing.assert_array_equal(parts[0].indices, again[0].indices)
