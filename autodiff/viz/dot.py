@@ -189,7 +189,7 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
         label = n.op if not getattr(n, "box", None) else n.box
         shape = "box, style=\"rounded,filled\"" if getattr(n, "box", None) else "ellipse"
         if getattr(n, "box", None):
-            style = f'fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else "#fff2cc"}"'
+            style = f'fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else L.MODULE_COLOR}"'
         return f"  {prefix}{nid} [label={L.quote(label)}, shape={shape}, {style}];"
 
     out = _in_scope_clusters(g, ids, prefix or "f", line_of, prefix)

@@ -9,6 +9,7 @@ HEALTH_COLORS = {"nonfinite": "#ff5c5c", "exploding": "#ffa64d", "vanishing": "#
 HEALTH_WORDS = {"nonfinite": "NON-FINITE grad", "exploding": "EXPLODING grad", "vanishing": "vanishing grad"}
 PARAM_COLOR = "#dbe7ff"
 OP_COLOR = "#f2f2f2"
+MODULE_COLOR = "#e6dcf5"
 HIGHLIGHT_COLOR = "#ff9ccf"
 LETTERS = "abcdefgh"
 
@@ -147,7 +148,7 @@ def legend_rows(views):
     """``(colour, meaning)`` pairs of the colours used in ``views``."""
     rows = []
     if "forward" in views:
-        rows += [(PARAM_COLOR, "parameter / leaf"), (OP_COLOR, "operation")]
+        rows += [(PARAM_COLOR, "parameter / leaf"), (OP_COLOR, "operation"), (MODULE_COLOR, "module (collapsed)")]
     if "backward" in views:
         rows += [("#e3f1e6", "small gradient"), ("#6cb77d", "large gradient (log scale)")]
     rows += [(HEALTH_COLORS["vanishing"], "vanishing grad (max |g| < vanish)"),
