@@ -75,6 +75,7 @@ class GraphBuilder:
         self._names = set()
         self._consts = {}
         self._counts = {}
+        self.domains = set()  # custom operator domains used (symbolic methods may use their own)
 
     # --- names ---------------------------------------------------------------------------------------
     def unique(self, hint):
@@ -145,6 +146,8 @@ class GraphBuilder:
         base = f"{self.scope}/{op_type}_{count}" if self.scope else f"{op_type}_{count}"
         outs = [self.unique(f"{base}" if outputs == 1 else f"{base}:{k}") for k in range(outputs)]
         converted = dict(_attribute_value(k, v) for k, v in attrs.items() if v is not None)
+        if domain:
+            self.domains.add(domain)
         self.nodes.append(helper.make_node(op_type, names, outs, name=base, domain=domain or None,
                                            **converted))
         return outs[0] if outputs == 1 else tuple(outs)
@@ -202,6 +205,8 @@ class GraphBuilder:
         graph = helper.make_graph(self.nodes, graph_name, self.inputs, self.outputs, initializer=inits,
                                   doc_string=doc)
         opsets = [helper.make_opsetid("", self.opset)]
-        model = helper.make_model(graph, opset_imports=opsets, producer_name=producer)
+        model = helper.make_model(graph, opset_imports=opsets + [helper.make_opsetid(d, 1) for d in
+                                                                 sorted(self.domains)],
+                                  producer_name=producer)
         model.ir_version = helper.find_min_ir_version_for(opsets)
         return model
