@@ -249,6 +249,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def prelu(input, weight):
     """x for x > 0, else a x; ``weight`` holds one a (shared) or one per channel (axis 1)."""
     input = _t(input)
+    _require_float("prelu", input, weight)
     if weight.data.size != 1 and (input.ndim == 0 or input.shape[1 if input.ndim >= 2 else 0] != weight.data.size):
         raise ValueError(f"prelu: weight of shape {tuple(weight.shape)} does not match the channels of "
                          f"input of shape {tuple(input.shape)}")
