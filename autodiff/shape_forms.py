@@ -75,7 +75,13 @@ def _tensors(args):
 
 
 def meshgrid(*tensors, indexing="ij"):
-    """Grids from 1-d tensors: 'ij' gives shape (len(t0), len(t1), ...), 'xy' swaps the first two."""
+    """Coordinate grids from 1-d tensors (differentiable: each grid is a broadcast of its tensor).
+
+    Args:
+        *tensors: 1-d (or 0-d) tensors, or one list of them.
+        indexing: ``'ij'`` gives grids of shape (len(t0), len(t1), ...); ``'xy'`` swaps the first two
+            dims (torch's default is ``'ij'``).
+    """
     ts = _tensors(tensors)
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
@@ -177,8 +183,16 @@ def _data(x):
 
 
 def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None, sorter=None):
-    """For each value, the index where it would be inserted to keep ``sorted_sequence`` sorted (along its
-    last dim); ``right``/``side='right'`` puts it after equal elements."""
+    """For each value, the index where it would be inserted to keep ``sorted_sequence`` sorted.
+
+    Args:
+        sorted_sequence: 1-d, or N-d searched along its last dim (leading dims matching ``input``'s).
+        input: the values (a tensor or a number).
+        out_int32: int32 indices instead of int64.
+        right: put a value after the elements equal to it (``side='right'`` says the same).
+        side: ``'left'`` or ``'right'``.
+        sorter: indices that sort ``sorted_sequence`` when it is not sorted itself.
+    """
     if side is not None:
         if side not in ("left", "right"):
             raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")

@@ -76,7 +76,16 @@ class IndexingMethods:
 
     # --- gather / scatter along a dim -------------------------------------------------------------
     def gather(self, dim, index, sparse_grad=False):
-        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (and so on): picks along ``dim``."""
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (and so on): picks along ``dim``.
+
+        Args:
+            dim: the dim to pick along.
+            index: int64 tensor with self's number of dims, no larger than self outside ``dim``.
+            sparse_grad: accepted for torch's signature; the gradient is dense.
+
+        Returns:
+            A tensor of ``index``'s shape; its gradient is added back at the picked places.
+        """
         _, key, _ = _gather_key("gather", self, dim, index)
         out = _flat(self)[key]
         return out.reshape(()) if self.ndim == 0 else out
@@ -107,7 +116,15 @@ class IndexingMethods:
         return self + placed.reshape(self.shape)
 
     def scatter_reduce(self, dim, index, src, reduce, include_self=True):
-        """Reduce ``src`` into a copy of self at ``index`` along ``dim``: sum, prod, mean, amax or amin."""
+        """Reduce ``src`` into a copy of self at ``index`` along ``dim``.
+
+        Args:
+            dim: the dim ``index`` runs along.
+            index: int64 tensor, as for ``scatter``.
+            src: the values to reduce in (at least as large as ``index``).
+            reduce: ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``.
+            include_self: whether self's values at the reached places take part.
+        """
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
             raise ValueError(f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, "
                              f"got {reduce!r}")
@@ -292,7 +309,16 @@ class IndexingMethods:
 
     # --- sorting ----------------------------------------------------------------------------------
     def sort(self, dim=-1, descending=False, stable=False):
-        """(values, indices) sorted along ``dim``; ties keep their order; NaN counts as largest."""
+        """Sort along ``dim``; ties keep their order (every sort is stable); NaN counts as largest.
+
+        Args:
+            dim: the dim to sort along (default the last).
+            descending: largest first.
+            stable: accepted for torch's signature (the sort is always stable).
+
+        Returns:
+            A namedtuple ``(values, indices)``; ``indices`` is int64 and ``values`` is differentiable.
+        """
         d = wrap_dim(dim, self.ndim, "sort")
         idx = sorting.sort_indices(self.data, d, descending)
         return sorting.return_type("sort")(self._take_sorted(idx, d), tensors.Tensor._make(idx))
@@ -308,7 +334,17 @@ class IndexingMethods:
         return self.sort(0).values
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
-        """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, largest first."""
+        """The ``k`` largest (or smallest) elements along ``dim``.
+
+        Args:
+            k: how many.
+            dim: the dim to search (default the last).
+            largest: False for the smallest.
+            sorted: accepted for torch's signature (the result is always sorted, largest first).
+
+        Returns:
+            A namedtuple ``(values, indices)`` with ``k`` elements along ``dim``.
+        """
         d = wrap_dim(dim, self.ndim, "topk")
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
@@ -317,7 +353,17 @@ class IndexingMethods:
         return sorting.return_type("topk")(self._take_sorted(idx, d), tensors.Tensor._make(idx))
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
-        """The sorted distinct values (or slices along ``dim``); optionally the inverse and the counts."""
+        """The sorted distinct values (or distinct slices along ``dim``); no gradient.
+
+        Args:
+            sorted: accepted for torch's signature (the values are always sorted).
+            return_inverse: also return, for each element (or slice), the index of its value.
+            return_counts: also return how often each value occurs.
+            dim: compare whole slices along this dim instead of elements.
+
+        Returns:
+            The values, or a tuple of values, inverse and counts (int64) as requested.
+        """
         if dim is not None:
             dim = wrap_dim(dim, self.ndim, "unique")
         vals, inv, counts = sorting.unique(self.data, return_inverse, return_counts, dim)

@@ -146,7 +146,17 @@ def tensordot(a, b, dims=2):
 
 
 def einsum(equation, *operands):
-    """Einstein summation (``'ij,jk->ik'``, ``'...ij->...ji'``; torch's sublist form too)."""
+    """Einstein summation: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``.
+
+    Args:
+        equation: letters per operand, comma separated, ``...`` for broadcast dims, and optionally
+            ``->`` with the output's letters (implicit output: the letters seen once, sorted). torch's
+            sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` works too.
+        *operands: the tensors (or one list of them).
+
+    Returns:
+        The sum over every letter missing from the output of the product of the operands.
+    """
     if not isinstance(equation, str):
         equation, operands = einsum_op.sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
