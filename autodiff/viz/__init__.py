@@ -24,5 +24,6 @@ from .graph import Graph, build_graph, local_formula
 from .rolled import roll_graph
 from .render import GraphvizNotFoundError, Picture, Steps, draw, draw_chain, draw_steps, render_dot
 
-__all__ = ["explore", "Explorer", "draw_attention", "attention_weights", "roll_graph", "to_dot", "draw", "draw_chain", "draw_steps", "chain_paths", "build_graph", "local_formula",
+__all__ = ["explore", "Explorer", "draw_attention", "attention_weights", "roll_graph", "to_dot", "draw",
+           "draw_chain", "draw_steps", "chain_paths", "build_graph", "local_formula",
            "Graph", "Factor", "Picture", "Steps", "GraphvizNotFoundError", "render_dot", "VIEWS"]

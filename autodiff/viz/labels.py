@@ -165,7 +165,8 @@ def legend_dot(prefix, views):
     """A small table node explaining the colours (graphviz HTML-like label)."""
     rows = legend_rows(views)
     cells = "".join(f'<tr><td bgcolor="{c}" width="18"> </td><td align="left">{_html(t)}</td></tr>' for c, t in rows)
-    table = f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>legend</b></td></tr>{cells}</table>>'
+    table = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+             f'<tr><td colspan="2"><b>legend</b></td></tr>{cells}</table>>')
     return [f"  {prefix}legend [shape=plaintext, fontsize=9, label={table}];"]
 
 

@@ -18,9 +18,12 @@ def _value_label(op, child_labels, n):
     """A name for an unlabelled Value: its expression when short (``x1*w1``), else ``op #n``."""
     if op in _INFIX and len(child_labels) == 2:
         tight = op in ("*", "/", "**")  # binds tighter than + and -: children with a sum get brackets
-        a, b = ((f"({c})" if c.startswith("-") else F.wrap(c))
-                if (c.startswith("-") or " " in c or (op == "**" and not c.isalnum())) and (tight or k == 1 and op == "-")
-                else c for k, c in enumerate(child_labels))
+        def needs_brackets(k, c):
+            weak = c.startswith("-") or " " in c or (op == "**" and not c.isalnum())
+            return weak and (tight or (k == 1 and op == "-"))
+
+        a, b = ((f"({c})" if c.startswith("-") else F.wrap(c)) if needs_brackets(k, c) else c
+                for k, c in enumerate(child_labels))
         text = f"{a}{_INFIX[op]}{b}" if tight else f"{a} {op} {b}"
     elif op.startswith("**") and len(child_labels) == 1:
         text = f"{F.wrap(child_labels[0])}^{op[2:]}"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]  # root, no GPU, small /dev/shm
 
 # file -> what it shows (the README's gallery table is written from the same list)
 PICTURES = {
@@ -70,7 +71,7 @@ def screenshot(html_path, png_path, width=1500, height=900):
     if chromium is None:
         return False
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROME_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(Path(html_path).resolve().as_uri())
         page.click("#last")

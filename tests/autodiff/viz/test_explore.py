@@ -14,6 +14,7 @@ import nn
 from autodiff import Value
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]  # root, no GPU, small /dev/shm
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz program not installed")
 
 
@@ -102,7 +103,7 @@ def browser():
     """One headless chromium for the module's tests (each test opens its own page)."""
     pw = _browser()
     driver = pw.sync_playwright().start()
-    chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
     yield chromium
     chromium.close()
     driver.stop()
