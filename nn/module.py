@@ -14,40 +14,11 @@ import autodiff
 from autodiff import Tensor
 from autodiff.viz.names import note_module as _note_module
 
+from . import hooks as _hooks
+from .hooks import RemovableHandle
+from .parameter import Parameter
+
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys"]
-
-
-class Parameter(Tensor):
-    """A Tensor that is a module's learnable parameter: it requires grad by default.
-
-    Assigning a Parameter to a Module attribute registers it (``self.weight = Parameter(...)``).
-
-    Args:
-        data: a Tensor, ndarray or array-like (float ndarrays keep their dtype, Python floats become
-            float32). The array is shared, not copied.
-        requires_grad: default True.
-    """
-
-    def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = np.empty(0, np.float32)
-        if isinstance(data, Tensor):
-            data = data.data
-        super().__init__(data, requires_grad=requires_grad)
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        p = Parameter(self.data.copy(), requires_grad=self.requires_grad)
-        p.name = self.name
-        if self.grad is not None:
-            p.grad = Tensor(self.grad.data.copy())
-        memo[id(self)] = p
-        return p
-
-    def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -348,7 +319,7 @@ class Module:
                     args = res if isinstance(res, tuple) else (res,)
         finish = None
         if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
-            args, finish = _module_backward_hooks.setup(self, args)
+            args, finish = _hooks.setup_backward_hooks(self, args)
         with autodiff.scope(d["_scope_name"] or type(self).__name__):
             _note_module(self)  # lets the pictures name parameters by module path
             out = self.forward(*args, **kwargs)
@@ -366,14 +337,14 @@ class Module:
 
         Returns a handle with ``remove()``.
         """
-        return _HookHandle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the output.
 
         Returns a handle with ``remove()``.
         """
-        return _HookHandle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
@@ -384,7 +355,7 @@ class Module:
         are tuples of Tensors. A returned tuple replaces ``grad_input``. With ``prepend`` the hook
         runs before those registered earlier. Returns a handle with ``remove()``.
         """
-        return _HookHandle(self._backward_hooks, hook, prepend)
+        return RemovableHandle(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
@@ -392,7 +363,7 @@ class Module:
         ``grad_output``. With ``prepend`` the hook runs before those registered earlier. Returns a
         handle with ``remove()``.
         """
-        return _HookHandle(self._backward_pre_hooks, hook, prepend)
+        return RemovableHandle(self._backward_pre_hooks, hook, prepend)
 
     # --- state ------------------------------------------------------------------------------------
     def _state_items(self):
@@ -532,24 +503,6 @@ class Module:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
-
-class _HookHandle:
-    _next_id = 0
-
-    def __init__(self, store, hook, prepend=False):
-        _HookHandle._next_id += 1
-        self.id = _HookHandle._next_id
-        self._store = store
-        store[self.id] = hook
-        if prepend:  # run before the hooks registered earlier
-            for key in [k for k in store if k != self.id]:
-                store[key] = store.pop(key)
-
-    def remove(self):
-        self._store.pop(self.id, None)
-
-
-from . import _backward_hooks as _module_backward_hooks  # noqa: E402
 
 # the containers live in nn/containers.py; importable from here too (nn.module.Sequential)
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402

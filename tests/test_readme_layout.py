@@ -14,7 +14,7 @@ def _layout_block():
 
 
 @pytest.mark.parametrize("path", ["autodiff/ops/padmode.py", "autodiff/ops/hooks.py", "nn/examples.py",
-                                  "nn/callbacks.py", "nn/_backward_hooks.py", "nn/optim/_kernels.py",
+                                  "nn/callbacks.py", "nn/hooks.py", "nn/parameter.py", "nn/optim/_kernels.py",
                                   "nn/optim/_schedules.py", "nn/data/sampler.py", "benchmarks/memprobe.py"])
 def test_layout_names_the_file(path):
     assert (ROOT / path).is_file(), path
