@@ -121,11 +121,11 @@ def torch_key(key, shape):
     ``arange`` and each array reshaped to its place. Other keys are returned unchanged.
     """
     parts = key if isinstance(key, tuple) else (key,)
-    if not (any(_is_int(p) for p in parts) and any(isinstance(p, np.ndarray) for p in parts)):
+    if not (any(_is_int(p) for p in parts) and any(_is_array(p) for p in parts)):
         return key
     parts = _expand_ellipsis(parts, len(shape))
-    adv = [i for i, p in enumerate(parts) if _is_int(p) or isinstance(p, np.ndarray)]
-    arrays = [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
+    adv = [i for i, p in enumerate(parts) if _is_int(p) or _is_array(p)]
+    arrays = [i for i, p in enumerate(parts) if _is_array(p)]
     no_ints = [i for i, p in enumerate(parts) if not _is_int(p)]
     if adv == list(range(adv[0], adv[-1] + 1)):
         return key  # numpy's group is adjacent: it already places the dims as torch does
@@ -178,7 +178,14 @@ def torch_key(key, shape):
 
 
 def _is_int(p):
+    """An integer index; a 0-d integer array counts as one, as a 0-d integer tensor does in torch."""
+    if isinstance(p, np.ndarray):
+        return p.ndim == 0 and p.dtype.kind in "iu"
     return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+
+
+def _is_array(p):
+    return isinstance(p, np.ndarray) and not _is_int(p)
 
 
 def _expand_ellipsis(parts, ndim):

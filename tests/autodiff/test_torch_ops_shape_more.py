@@ -299,3 +299,11 @@ EDGE_CASES = [
 def test_empty_and_0d(name, fn):
     a, t = both(X[:2, :3])
     same(fn(ad, a), fn(torch, t))
+
+
+def test_zero_dim_integer_tensor_is_an_integer_index():
+    x = np.arange(60.0).reshape(2, 5, 6)
+    ours = ad.tensor(x)[ad.tensor(1), :, ad.tensor([1, 2, 3])]
+    theirs = torch.tensor(x)[torch.tensor(1), :, torch.tensor([1, 2, 3])]
+    same(ours, theirs)
+    assert ours.shape == (5, 3)
