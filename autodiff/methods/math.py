@@ -28,6 +28,8 @@ def as_dtype(dtype):
         name = dtype[6:] if dtype.startswith("torch.") else dtype
         name = _TORCH_NAMES.get(name, name)
         try:
+            if name == "bfloat16" or name.startswith(("float8", "qint", "quint")):
+                raise TypeError(name)  # refused even where an extension (ml_dtypes) registers it
             return np.dtype(name)
         except TypeError:
             raise TypeError(f"dtype: {dtype!r} has no numpy equivalent (numpy lacks bfloat16 and the "

@@ -8,6 +8,9 @@ from .array_or_tensor import cos, exp, log, sign, sin, unbroadcast, where
 from .promotion import floating_dtype, promote, promote_args, result_type, to_floating
 
 
+_nd = np.ndarray
+
+
 def _shape(x):
     return x.shape if isinstance(x, np.ndarray) else np.shape(x)
 
@@ -29,7 +32,8 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shapes(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return a + b
 
     @staticmethod
@@ -47,7 +51,8 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shapes(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return a - b
 
     @staticmethod
@@ -65,7 +70,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: backward's products are cast to each input's dtype
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return a * b
 
     @staticmethod
@@ -85,7 +91,10 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        dtype, (a, b) = promote_args(a, b)
+        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:
+            dtype = a.dtype
+        else:
+            dtype, (a, b) = promote_args(a, b)
         if dtype.kind not in "fc":
             dtype = floating_dtype(dtype)
             a, b = promote(a, dtype), promote(b, dtype)
@@ -377,7 +386,8 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return np.maximum(a, b)
 
     @staticmethod
@@ -397,7 +407,8 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return np.minimum(a, b)
 
     @staticmethod
@@ -419,7 +430,8 @@ class Where(Function):
         cond = np.asarray(cond, dtype=bool)
         ctx.cond = cond
         ctx.shapes = (_shape(a), _shape(b))
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return np.where(cond, a, b)
 
     @staticmethod
