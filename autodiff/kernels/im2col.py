@@ -30,7 +30,7 @@ def conv_output_size(size, kernel, stride, padding, dilation):
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _valid_range(out_len, in_len, stride, offset):
     """Output positions ``o`` in ``[lo, hi)`` with ``0 <= o * stride + offset < in_len``."""
     lo = 0
@@ -46,7 +46,7 @@ def _valid_range(out_len, in_len, stride, offset):
     return lo, hi
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Rows of channel ``c`` for samples ``n0..n1``; each row segment is written front to back.
 
@@ -87,13 +87,13 @@ def _im2col_block(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                     col0 += ow
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _im2col_block_unit(x, cols, c, n0, n1, kh, kw, ph, pw, oh, ow):
     # stride 1, dilation 1 (the common case) as literals: the compiler specialises the loops (~2x faster)
     _im2col_block(x, cols, c, n0, n1, kh, kw, 1, 1, ph, pw, 1, 1, oh, ow)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _im2col_block_valid(x, cols, c, n0, n1, kh, kw, oh, ow):
     """Stride 1, dilation 1, every window inside the input: plain row-segment copies, no bounds or zeros
     (2-2.5x faster than the general loop on LeNet's layers)."""
@@ -110,7 +110,7 @@ def _im2col_block_valid(x, cols, c, n0, n1, kh, kw, oh, ow):
                         dst_row[dst + t] = src_row[j + t]
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Which block loop fits: 0 (``*_block_valid``) for stride 1, dilation 1, no padding and no window
     hanging over the end (``out_size`` may add some); 1 (``*_block_unit``) for any other stride-1,
@@ -124,7 +124,7 @@ def _variant(height, width, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return 2
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _im2col_any(x, cols, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     variant = _variant(x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if variant == 0:
@@ -167,7 +167,7 @@ def _im2col_serial_general(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, chun
         _im2col_block(x, cols, c, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Scatter-add the rows of channel ``c`` into ``dx[n0:n1, c]`` (only this block is written)."""
     height = dx.shape[2]
@@ -194,12 +194,12 @@ def _col2im_block(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                             dst_row[dst + t * sw] += src_row[src + t]
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _col2im_block_unit(cols, dx, c, n0, n1, kh, kw, ph, pw, oh, ow):
     _col2im_block(cols, dx, c, n0, n1, kh, kw, 1, 1, ph, pw, 1, 1, oh, ow)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _col2im_block_valid(cols, dx, c, n0, n1, kh, kw, oh, ow):
     """Adjoint of :func:`_im2col_block_valid` (same conditions): row segments added without bounds checks."""
     plane = oh * ow
@@ -215,7 +215,7 @@ def _col2im_block_valid(cols, dx, c, n0, n1, kh, kw, oh, ow):
                         dst_row[j + t] += src_row[src + t]
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _col2im_any(cols, dx, c, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     variant = _variant(dx.shape[2], dx.shape[3], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if variant == 0:
@@ -347,7 +347,7 @@ def col2im(cols, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(
     return dx
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _rows_to_nchw_sample(rows, bias, out, n):
     channels, plane = out.shape[1], out.shape[2]
     src = max(n * plane, 0)  # visibly non-negative: no wraparound check, the copy vectorises

@@ -34,7 +34,7 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 
 # ---------------------------------------------------------------- max pooling
 
-@njit_serial
+@njit_serial(inline="always")
 def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
     """Max of one window that may hang over the border or hold NaN/inf (PyTorch: NaN wins, last NaN).
 
@@ -66,7 +66,7 @@ def _max_window_careful(src, hs, ws, kh, kw, dh, dw):
     return best, best_i
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
     """Windows fully inside the plane take a fast loop (``v > best`` only, with a running ``0 * v`` sum that
     turns NaN on any NaN/inf); border windows and flagged ones take the careful loop."""
@@ -121,7 +121,7 @@ def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
             dst_i[y, xo] = best_i
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _max_plane_2x2(x, out, idx, n, c):
     """The common 2x2 / stride 2 / no padding window, every window inside the plane: two input rows at a
     time, the winner chosen by selects instead of branches (the general loop's ``v > best`` branches
@@ -176,7 +176,7 @@ def _max_plane_2x2(x, out, idx, n, c):
                 row_i[xo] = best_i
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _is_2x2(x, out, kh, kw, sh, sw, ph, pw, dh, dw):
     return kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0 and dh == 1 and dw == 1 \
         and 2 * out.shape[2] <= x.shape[2] and 2 * out.shape[3] <= x.shape[3]
@@ -210,7 +210,7 @@ def _max_forward_serial(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
             _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _max_back_plane(g, idx, dx, n, c):
     """Zero this ``(n, c)`` plane of ``dx`` (it stays in L1 for the scatter that follows: no separate zero
     fill of the whole ``dx``), then add each gradient at its winner. An index outside the plane (``-1``: a
@@ -244,7 +244,7 @@ def _max_backward_serial(g, idx, dx):
 
 # ---------------------------------------------------------------- average pooling
 
-@njit_serial
+@njit_serial(inline="always")
 def _avg_window(y, size, k, s, p):
     """Window ``[start, end)`` clipped to the input, and its length clipped only to the padded input."""
     start = y * s - p
@@ -253,7 +253,7 @@ def _avg_window(y, size, k, s, p):
     return max(start, 0), min(end, size), padded_len
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _avg_plane(x, out, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     height = x.shape[2]
     width = x.shape[3]
@@ -291,7 +291,7 @@ def _avg_forward_serial(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divis
             _avg_plane(x, out, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _avg_back_plane(g, dx, n, c, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     height = dx.shape[2]
     width = dx.shape[3]
@@ -329,12 +329,12 @@ def _avg_backward_serial(g, dx, kh, kw, sh, sw, ph, pw, count_include_pad, divis
 
 # ---------------------------------------------------------------- adaptive average pooling
 
-@njit_serial
+@njit_serial(inline="always")
 def _adaptive_bounds(i, in_size, out_size):
     return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _adaptive_plane(x, out, n, c):
     height, width = x.shape[2], x.shape[3]
     oh, ow = out.shape[2], out.shape[3]
@@ -349,7 +349,7 @@ def _adaptive_plane(x, out, n, c):
             out[n, c, y, xo] = acc / ((h1 - h0) * (w1 - w0))
 
 
-@njit_serial
+@njit_serial(inline="always")
 def _adaptive_back_plane(g, dx, n, c):
     height, width = dx.shape[2], dx.shape[3]
     oh, ow = g.shape[2], g.shape[3]
