@@ -192,3 +192,23 @@ def test_names_survive_the_model_object():
     g = build_graph(loss)
     assert _param_labels(g) == want
     assert "classifier.1 linear out" in {n.label for n in g.data_nodes()}
+
+
+def test_pictures_do_not_run_the_users_hooks_again():
+    calls = []
+    model = Net()
+    model.classifier.register_full_backward_hook(lambda m, gin, gout: calls.append("module"))
+    x = ad.randn(2, 3, requires_grad=True)
+    x.register_hook(lambda g: calls.append("leaf"))
+    h = model.features(x)
+    h.register_hook(lambda g: calls.append("tensor"))
+    loss = model.classifier(h).sum()
+    loss.backward(retain_graph=True)
+    before = list(calls)
+    assert sorted(before) == ["leaf", "module", "tensor"]
+    src = to_dot(loss, view="backward")  # replays the backward for the intermediate gradients
+    ad.explore(loss)
+    assert calls == before
+    # features was called on its own (names relative to it); the replay gave the gradient
+    assert re.search(r"dL/d\(1 tanh out\)\\n\(2, 4\)\\nmean \S+ std", src)
+    assert model.features[0].weight.grad is not None and x.grad is not None
