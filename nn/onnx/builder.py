@@ -86,6 +86,9 @@ class Exporter(CheckingRuns):
             return "<top level>"
         path = scope.split(".", 1)[1] if "." in scope else ""
         mod = self.modules.get(path)
+        if mod is None and path:  # containers that are not called (ModuleList) leave their name out
+            ends = [m for name, m in self.modules.items() if name.endswith("." + path)]
+            mod = ends[0] if len(ends) == 1 else None
         return f"{scope} ({type(mod).__name__})" if mod is not None else scope
 
     def _is_const_leaf(self, t):

@@ -46,3 +46,16 @@ if At is not None:
         if keep is not None:
             scores = g.op("Where", keep, scores, g.scalar(-np.inf, dtype))
         return g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+
+
+if At is not None and getattr(At, "SplitHeads", None) is not None:
+    @converts_named(At, "SplitHeads")
+    def _split_heads(c):
+        """(N, L, parts heads d) -> parts x (N, heads, L, d): Reshape (N and L copied), Transpose, Split."""
+        g = c.g
+        parts, heads = int(c.kwargs.get("parts", 1)), int(c.kwargs.get("heads", 1))
+        width = int(c.shape(0)[2])
+        y = g.op("Reshape", c.x(0), g.ints([0, 0, parts, heads, width // (parts * heads)]))
+        y = g.op("Transpose", y, perm=[2, 0, 3, 1, 4])
+        pieces = tuple(g.squeeze(p, [0]) for p in g.split(y, parts, 0))
+        return pieces if parts > 1 else pieces[0]
