@@ -49,6 +49,7 @@ __all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions._
 __all__ += ["conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 # attention and the Transformer activations (issue 20)
 from autodiff.ops.attention import scaled_dot_product_attention
+from autodiff.ops.attention import split_heads  # MultiheadAttention's head split; not torch API
 from autodiff.ops.gelu import GELU as _GELU
 from autodiff.ops.gelu import SiLU as _SiLU
 

@@ -9,7 +9,7 @@ import numpy as np
 from ..function import Function
 from .array_or_tensor import _is_tensor, unbroadcast, where
 
-__all__ = ["ScaledDotProductAttention", "causal_mask", "scaled_dot_product_attention"]
+__all__ = ["ScaledDotProductAttention", "SplitHeads", "causal_mask", "scaled_dot_product_attention", "split_heads"]
 
 _CAUSAL = {}
 
@@ -125,6 +125,45 @@ class ScaledDotProductAttention(Function):
             if need_k:
                 gk = unbroadcast(_t(gs) @ q, k.shape)
         return gq, gk, gv, gm
+
+
+class SplitHeads(Function):
+    """(N, L, parts * heads * d) -> ``parts`` arrays (N, heads, L, d), each contiguous: packed projections
+    (q, k, v side by side) cut into heads. Backward: the heads' gradients put back side by side.
+
+    Shape:
+        x (N, L, parts * heads * d) -> ``parts`` x (N, heads, L, d) (one array when parts == 1).
+    """
+
+    name = "split_heads"
+
+    @staticmethod
+    def forward(ctx, x, parts=1, heads=1):
+        n, l, width = x.shape
+        if width % (parts * heads):
+            raise ValueError(f"split_heads: last dim {width} of shape {x.shape} is not divisible by "
+                             f"parts * heads = {parts} * {heads}")
+        ctx.shape, ctx.parts = x.shape, parts
+        y = x.reshape(n, l, parts, heads, width // (parts * heads)).transpose(2, 0, 3, 1, 4)
+        outs = tuple(np.ascontiguousarray(y[i]) for i in range(parts))
+        return outs if parts > 1 else outs[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        n, l, width = ctx.shape
+        if any(_is_tensor(g) for g in grads):  # create_graph: the inverse with recorded ops
+            from .shape import Stack
+            return Stack.apply(0, *grads).permute(1, 3, 0, 2, 4).reshape(n, l, width)
+        g0 = grads[0]
+        out = np.empty((n, l, ctx.parts) + (g0.shape[1], g0.shape[3]), np.result_type(*grads))
+        for i, g in enumerate(grads):
+            out[:, :, i] = g.transpose(0, 2, 1, 3)
+        return out.reshape(n, l, width)
+
+
+def split_heads(x, parts=1, heads=1):
+    """Cut (N, L, parts * heads * d) into ``parts`` Tensors (N, heads, L, d) (a tuple when parts > 1)."""
+    return SplitHeads.apply(x, parts=parts, heads=heads)
 
 
 def _shape(x):

@@ -141,6 +141,35 @@ class MultiheadAttention(Module):
         return (_linear(query, self.q_proj_weight, bq), _linear(key, self.k_proj_weight, bk),
                 _linear(value, self.v_proj_weight, bv))
 
+    def _project_heads(self, query, key, value):
+        """q, k, v as (N, H, L, hd) / (N, H, S, hd): packed projections cut into heads by one node."""
+        H, E = self.num_heads, self.embed_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        if query is key and key is value:
+            return F.split_heads(_linear(query, w, b), parts=3, heads=H)
+        q = F.split_heads(_linear(query, w[:E], None if b is None else b[:E]), heads=H)
+        if key is value:
+            k, v = F.split_heads(_linear(key, w[E:], None if b is None else b[E:]), parts=2, heads=H)
+        else:
+            k = F.split_heads(_linear(key, w[E:2 * E], None if b is None else b[E:2 * E]), heads=H)
+            v = F.split_heads(_linear(value, w[2 * E:], None if b is None else b[2 * E:]), heads=H)
+        return q, k, v
+
+    def _project_padded(self, query, key, value, N, L):
+        """q, k, v in heads, with ``bias_k``/``bias_v`` and a zero key/value appended when asked."""
+        H, hd, E = self.num_heads, self.head_dim, self.embed_dim
+        q, k, v = self._project(query, key, value)
+        if self.bias_k is not None:
+            k = autodiff.cat([k, self.bias_k.expand(N, 1, E)], axis=1)
+            v = autodiff.cat([v, self.bias_v.expand(N, 1, E)], axis=1)
+        q = q.reshape(N, L, H, hd).permute(0, 2, 1, 3)
+        k = k.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
+        v = v.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
+        if self.add_zero_attn:
+            zeros = Tensor(np.zeros((N, H, 1, hd), k.dtype))
+            k, v = autodiff.cat([k, zeros], axis=2), autodiff.cat([v, zeros], axis=2)
+        return q, k, v
+
     def _check(self, query, key, value, key_padding_mask, attn_mask):
         """Validate shapes; returns whether the input is batched."""
         qs, ks, vs = _shape(query), _shape(key), _shape(value)
@@ -213,20 +242,14 @@ class MultiheadAttention(Module):
         if mask is not None and mask.ndim == 3:
             mask = mask.reshape(N, H, L, mask.shape[-1])
         kpm = None if key_padding_mask is None else _additive(key_padding_mask, "key_padding_mask", dtype)
-        q, k, v = self._project(query, key, value)
-        if self.bias_k is not None:
-            k = autodiff.cat([k, self.bias_k.expand(N, 1, E)], axis=1)
-            v = autodiff.cat([v, self.bias_v.expand(N, 1, E)], axis=1)
-            mask = None if mask is None else _pad_last(mask)
-            kpm = None if kpm is None else _pad_last(kpm)
-        q = q.reshape(N, L, H, hd).permute(0, 2, 1, 3)
-        k = k.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
-        v = v.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
-        if self.add_zero_attn:
-            zeros = Tensor(np.zeros((N, H, 1, hd), dtype))
-            k, v = autodiff.cat([k, zeros], axis=2), autodiff.cat([v, zeros], axis=2)
-            mask = None if mask is None else _pad_last(mask)
-            kpm = None if kpm is None else _pad_last(kpm)
+        if self.bias_k is None and not self.add_zero_attn and self._qkv_same_embed_dim:
+            q, k, v = self._project_heads(query, key, value)
+        else:
+            q, k, v = self._project_padded(query, key, value, N, L)
+            for appended in (self.bias_k is not None, self.add_zero_attn):  # one mask column per extra key
+                if appended:
+                    mask = None if mask is None else _pad_last(mask)
+                    kpm = None if kpm is None else _pad_last(kpm)
         if kpm is not None:
             kpm = kpm.reshape(N, 1, 1, -1)
             mask = kpm if mask is None else mask + kpm

@@ -311,3 +311,38 @@ def test_mha_errors(rng):
         layer(q, k, k, is_causal=True)
     with pytest.raises(ValueError, match=r"query of shape \(4, 2, 7\).*embed_dim=8"):
         layer(rng.standard_normal((4, 2, 7)), k, k)
+
+
+@pytest.mark.parametrize("same", ["self", "kv", "separate"])
+def test_mha_second_order_matches_torch(torch, rng, same):
+    """Gradient of sum((d sum(out^2) / d query)^2) with respect to the weights, through our one-node
+    attention: the head split, projections and attention all record their own backward."""
+    ours, theirs = _mha_pair(torch, {}, True)
+    x, m = rng.standard_normal((2, 4, 8)), rng.standard_normal((2, 5, 8))
+    tx, tm = _ours(x, m)
+    X, M = _theirs(torch, x, m)
+    args = {"self": lambda a, b: (a, a, a), "kv": lambda a, b: (a, b, b), "separate": lambda a, b: (a, b, b * 1)}[same]
+    out, _ = ours(*args(tx, tm), need_weights=False)
+    (gx,) = ad.grad((out * out).sum(), [tx], create_graph=True)
+    (gx * gx).sum().backward()
+    ref, _ = theirs(*args(X, M), need_weights=True)  # torch's math path (its fused one has no double backward)
+    (GX,) = torch.autograd.grad((ref * ref).sum(), [X], create_graph=True)
+    (GX * GX).sum().backward()
+    params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        _close(p.grad, params[name].grad, 1e-9)
+
+
+def test_split_heads_gradcheck(rng):
+    x = ad.Tensor(rng.standard_normal((2, 3, 12)), requires_grad=True)
+    weights = [rng.standard_normal((2, 2, 3, 2)) for _ in range(3)]
+
+    def fn(x):
+        q, k, v = F.split_heads(x, parts=3, heads=2)
+        return (q * weights[0]).sum() + (k * weights[1]).sum() + (v * weights[2]).sum()
+
+    q, k, v = F.split_heads(x, parts=3, heads=2)
+    np.testing.assert_array_equal(k.data[1, 0, 2], x.data[1, 2, 4:6])  # part 1, head 0, position 2
+    assert ad.gradcheck(fn, [x], eps=1e-6, atol=1e-7, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"split_heads: last dim 12 of shape \(2, 3, 12\).*5 \* 2"):
+        F.split_heads(x, parts=5, heads=2)
