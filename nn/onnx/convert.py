@@ -178,7 +178,7 @@ class OpContext:
         """The constant input ``j`` as a Python/numpy value; refuses one that depends on the inputs."""
         a = self.args[j]
         if isinstance(a, Tensor):
-            if a.grad_fn is not None or id(a) in self.ex.leaf_names:
+            if a.grad_fn is not None or id(a) in self.ex.input_pos or id(a) in self.ex.params:
                 self.fail(f"argument {j} is a tensor computed in the graph, but this op needs it as a constant")
             a = a.data
         elif isinstance(a, np.ndarray) and id(a) in self.ex.data_owner:
