@@ -32,7 +32,7 @@ from .shape_forms import (addbmm, addmm, addmv, addr, argsort, argwhere, atleast
                           topk, trace, tril, tril_indices, triu, triu_indices, unbind, unflatten, unique,
                           unique_consecutive, vdot, vsplit, vstack)
 
-from . import linalg
+from . import linalg, special
 from .dtypes import (bool, can_cast, cdouble, cfloat, complex64, complex128, double, float, float16, float32,
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, is_floating_point,
                      is_tensor, long, promote_types, result_type, set_default_dtype, short, uint8)
@@ -48,5 +48,6 @@ from .function_forms import (absolute, acos, acosh, add, all, allclose, amax, am
                              median, mode, mul, multiply, nan_to_num, nanmean, nansum, ne, neg, negative,
                              norm, not_equal, polygamma, positive, pow, prod, rad2deg, reciprocal,
                              remainder, round, rsqrt, sgn, sign, signbit, sinh, square, std_mean, sub,
-                             subtract, tan, true_divide, trunc, var_mean)
+                             subtract, tan, true_divide, trunc, var_mean, logaddexp2, xlogy, addcmul,
+                             addcdiv, lerp, rsub)
 from .mode import inference_mode, is_inference_mode_enabled

@@ -101,6 +101,9 @@ _TORCH_FORMS = {
     "cumsum": "Running sum along dim.", "cumprod": "Running product along dim.",
     "cummax": "Running maximum (values, indices).", "cummin": "Running minimum (values, indices).",
     "logcumsumexp": "log(cumsum(exp(x))), stable.", "norm": "Frobenius, nuclear or p-norm.",
+    "logaddexp2": "log2(2^input + 2^other), stable.", "xlogy": "input * log(other), 0 where input is 0.",
+    "addcmul": "input + value * tensor1 * tensor2.", "addcdiv": "input + value * tensor1 / tensor2.",
+    "lerp": "input + weight * (end - input).", "rsub": "other - alpha * input.",
 }
 for _name, _doc in _TORCH_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)

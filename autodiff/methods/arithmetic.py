@@ -184,6 +184,34 @@ class ArithmeticMethods:
     def logaddexp(self, other):
         return arith.LogAddExp.apply(self, other)
 
+    def logaddexp2(self, other):
+        """log2(2^self + 2^other), stable."""
+        ln2 = float(np.log(2.0))
+        return elementwise.Mul.apply(arith.LogAddExp.apply(self * ln2, _scaled(other, ln2)), 1 / ln2)
+
+    def xlogy(self, other):
+        """self * log(other), 0 where self is 0 (as PyTorch, also when other is 0).
+
+        Where self is 0 and other <= 0, log(other) is replaced by log(1), so value and gradients are 0
+        there; elsewhere the gradient of self is log(other), as PyTorch's.
+        """
+        cut = np.asarray((self.data == 0) & (np.asarray(_data(other)) <= 0))
+        safe = elementwise.Where.apply(cut, 1.0, other) if isinstance(other, tensors.Tensor) else \
+            np.where(cut, 1.0, other)
+        return elementwise.Mul.apply(self, elementwise.Log.apply(safe))
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 * tensor2."""
+        return elementwise.Add.apply(self, _scaled(elementwise.Mul.apply(tensor1, tensor2), value))
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 / tensor2."""
+        return elementwise.Add.apply(self, _scaled(elementwise.Div.apply(tensor1, tensor2), value))
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self)."""
+        return elementwise.Add.apply(self, elementwise.Mul.apply(weight, elementwise.Sub.apply(end, self)))
+
     # --- comparisons: bool tensors, no gradient ----------------------------------------------------
     def _compare(self, other, ufunc):
         _, (a, b) = promote_args(self.data, _data(other))
@@ -406,3 +434,12 @@ class ArithmeticMethods:
 
     def atan2_(self, other):
         return self._inplace_result(lambda x: x.atan2(other), "atan2_", other)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._inplace_result(lambda x: x.addcmul(tensor1, tensor2, value=value), "addcmul_", tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._inplace_result(lambda x: x.addcdiv(tensor1, tensor2, value=value), "addcdiv_", tensor1, tensor2)
+
+    def lerp_(self, end, weight):
+        return self._inplace_result(lambda x: x.lerp(end, weight), "lerp_", end, weight)
