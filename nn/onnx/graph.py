@@ -189,6 +189,20 @@ class GraphBuilder:
     def cast(self, x, dtype):
         return self.op("Cast", x, to=onnx_dtype(dtype))
 
+    # --- subgraphs (loop bodies) --------------------------------------------------------------------
+    def subgraph(self):
+        """A builder for a subgraph (a Scan body): its own nodes, inputs and outputs; names, constants
+        and initializers shared with this graph (a body may read the outer graph's values)."""
+        child = GraphBuilder.__new__(GraphBuilder)
+        child.__dict__.update(self.__dict__)
+        child.nodes, child.inputs, child.outputs = [], [], []
+        return child
+
+    def graph(self, name):
+        """This (sub)graph's nodes, inputs and outputs as an ``onnx.GraphProto`` (no initializers)."""
+        from onnx import helper
+        return helper.make_graph(self.nodes, name, self.inputs, self.outputs)
+
     # --- the model -----------------------------------------------------------------------------------
     def add_input(self, name, dtype, dims):
         from onnx import helper

@@ -191,9 +191,13 @@ def test_recurrent_initial_states(tmp_path, rng, kind):
               input_names=names)
 
 
-def test_lstm_projections_unrolled(tmp_path, rng):
-    model = nn.LSTM(3, 6, num_layers=2, proj_size=2, bidirectional=True)
-    roundtrip(tmp_path, model, [f32(rng, 4, 2, 3)], {"input": {1: "batch"}}, [f32(rng, 4, 5, 3)])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_projections_as_scan(tmp_path, rng, batch_first):
+    model = nn.LSTM(3, 6, num_layers=2, proj_size=2, bidirectional=True, batch_first=batch_first)
+    batch, seq = (0, 1) if batch_first else (1, 0)
+    proto = roundtrip(tmp_path, model, [f32(rng, 4, 2, 3)], {"input": {batch: "batch", seq: "seq"}},
+                      [f32(rng, 5, 3, 3)])
+    assert [n.op_type for n in proto.graph.node].count("Scan") == 4
 
 
 @pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])

@@ -6,7 +6,7 @@ against PyTorch's ``i, f, g, o``, GRU ``z, r, h`` against ``r, z, n`` (``linear_
 PyTorch's GRU). The parameters stay initializers under their own names; a ``Gather`` of whole gate
 blocks reorders them in the graph (runtimes fold it when they load the model).
 
-An LSTM with projections (``proj_size``) has no ONNX op; it is unrolled over its (fixed) time steps.
+An LSTM with projections (``proj_size``) has no ONNX op; it becomes a ``Scan`` over time steps.
 """
 import numpy as np
 
@@ -96,36 +96,38 @@ def _zeros_state(c, x, size, dtype):
 
 
 def _lstm_projected(c):
-    """LSTM with projections, unrolled: gates = x_t W_ih^T + b + h W_hh^T, h = (o tanh c) W_hr^T."""
+    """LSTM with projections as a Scan over time: gates = x_t W_ih^T + b + h W_hh^T (the x part of all
+    steps in one MatMul before the loop), c = f c + i g, h = (o tanh c) W_hr^T."""
     g, dtype = c.g, c.out_dtype()
-    steps = c.dims(0)[0]
-    if not isinstance(steps, int):
-        c.fail("an LSTM with proj_size is unrolled over its time steps, so its sequence length cannot be a "
-               "dynamic axis")
     x = c.x(0, dtype)
-    w_ih_t = g.op("Transpose", _param(c, "w_ih", dtype), perm=[1, 0])
     w_hh_t = g.op("Transpose", _param(c, "w_hh", dtype), perm=[1, 0])
     w_hr_t = g.op("Transpose", _param(c, "w_hr", dtype), perm=[1, 0])
     hidden = int(c.shape(c.position("w_hh"))[0]) // 4
     proj = int(c.shape(c.position("w_hr"))[0])
-    xg = g.op("MatMul", x, w_ih_t)
+    xg = g.op("MatMul", x, g.op("Transpose", _param(c, "w_ih", dtype), perm=[1, 0]))
     for name in ("b_ih", "b_hh"):
         if c.arg(name) is not None:
             xg = g.op("Add", xg, _param(c, name, dtype))
-    h = _state(c, "h0", dtype)
-    h = g.squeeze(h, [0]) if h is not None else _zeros_state(c, x, proj, dtype)
-    cell = _state(c, "c0", dtype)
-    cell = g.squeeze(cell, [0]) if cell is not None else _zeros_state(c, x, hidden, dtype)
-    outs = [None] * steps
-    order = range(steps - 1, -1, -1) if c.arg("reverse", False) else range(steps)
-    for t in order:
-        gates = g.op("Add", g.op("Gather", xg, g.const(np.asarray(t, np.int64)), axis=0), g.op("MatMul", h, w_hh_t))
-        i, f, gg, o = g.split(gates, 4, 1)
-        cell = g.op("Add", g.op("Mul", g.op("Sigmoid", f), cell), g.op("Mul", g.op("Sigmoid", i), g.op("Tanh", gg)))
-        h = g.op("MatMul", g.op("Mul", g.op("Sigmoid", o), g.op("Tanh", cell)), w_hr_t)
-        outs[t] = g.unsqueeze(h, [0])
-    out = outs[0] if steps == 1 else g.op("Concat", *outs, axis=0)
-    return out, g.op("Identity", h), g.op("Identity", cell)
+    h0 = _state(c, "h0", dtype)
+    h0 = g.squeeze(h0, [0]) if h0 is not None else _zeros_state(c, x, proj, dtype)
+    c0 = _state(c, "c0", dtype)
+    c0 = g.squeeze(c0, [0]) if c0 is not None else _zeros_state(c, x, hidden, dtype)
+    body = g.subgraph()
+    h, cell, xg_t = (body.unique(f"{g.scope}/step_{n}") for n in ("h", "c", "gates"))
+    for name in (h, cell, xg_t):
+        body.add_input(name, dtype, [None, None])
+    gates = body.op("Add", xg_t, body.op("MatMul", h, w_hh_t))
+    i, f, gg, o = body.split(gates, 4, 1)
+    new_c = body.op("Add", body.op("Mul", body.op("Sigmoid", f), cell),
+                    body.op("Mul", body.op("Sigmoid", i), body.op("Tanh", gg)))
+    new_h = body.op("MatMul", body.op("Mul", body.op("Sigmoid", o), body.op("Tanh", new_c)), w_hr_t)
+    out_t = body.op("Identity", new_h)
+    for name in (new_h, new_c, out_t):
+        body.add_output(name, dtype, [None, None])
+    reverse = int(bool(c.arg("reverse", False)))
+    h_n, c_n, out = g.op("Scan", h0, c0, xg, outputs=3, body=body.graph("lstm_projected_step"),
+                         num_scan_inputs=1, scan_input_directions=[reverse], scan_output_directions=[reverse])
+    return out, h_n, c_n
 
 
 @converts_named(R, "GRUCellStep")
