@@ -14,7 +14,7 @@ import numpy as np
 from ..function import Function
 from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, im2col, nchw_to_rows
-from .fold import int_tuple
+from .conv import int_tuple
 
 __all__ = ["ConvTranspose", "conv_transpose1d", "conv_transpose2d", "conv_transpose_output_size"]
 
@@ -106,6 +106,9 @@ def _conv_transpose(name, dims, input, weight, bias, stride, padding, output_pad
     unbatched = len(x_shape) == dims + 1
     if unbatched:
         x_shape = (1,) + x_shape
+    if isinstance(padding, str):
+        raise ValueError(f"{name}: padding must be an int or a tuple of {dims} ints (no 'same' or 'valid' for a "
+                         f"transposed convolution, as PyTorch), got {padding!r}")
     stride = int_tuple(stride, dims, "stride", name)
     padding = int_tuple(padding, dims, "padding", name)
     dilation = int_tuple(dilation, dims, "dilation", name)

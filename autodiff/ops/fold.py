@@ -10,21 +10,9 @@ import numpy as np
 
 from ..function import Function
 from ..kernels.im2col import col2im, conv_output_size, im2col
+from .conv import int_tuple
 
-__all__ = ["Unfold", "Fold", "unfold", "fold", "int_tuple"]
-
-
-def int_tuple(value, dims, what, name):
-    """An int or a sequence of ``dims`` ints as a ``dims``-tuple, else a clear error naming ``name``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * dims
-    try:
-        out = tuple(int(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}") from None
-    if len(out) != dims:
-        raise ValueError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}")
-    return out
+__all__ = ["Unfold", "Fold", "unfold", "fold"]
 
 
 def _is_array(x):

@@ -13,15 +13,6 @@ from ..module import Module, Parameter
 __all__ = ["ConvTranspose1d", "ConvTranspose2d"]
 
 
-def _tuple(value, dims, what, name):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * dims
-    out = tuple(int(v) for v in value)
-    if len(out) != dims:
-        raise ValueError(f"{name}: {what} must be an int or a tuple of {dims} ints, got {value!r}")
-    return out
-
-
 class _ConvTransposeNd(Module):
     _dims = 2
 
@@ -42,12 +33,15 @@ class _ConvTransposeNd(Module):
             raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} and "
                              f"out_channels={out_channels}")
         d = self._dims
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple of {d} ints (no 'same' or 'valid' for a "
+                             f"transposed convolution, as PyTorch), got {padding!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _tuple(kernel_size, d, "kernel_size", name)
-        self.stride = _tuple(stride, d, "stride", name)
-        self.padding = _tuple(padding, d, "padding", name)
-        self.output_padding = _tuple(output_padding, d, "output_padding", name)
-        self.dilation = _tuple(dilation, d, "dilation", name)
+        self.kernel_size = F.int_tuple(kernel_size, d, "kernel_size", name)
+        self.stride = F.int_tuple(stride, d, "stride", name)
+        self.padding = F.int_tuple(padding, d, "padding", name)
+        self.output_padding = F.int_tuple(output_padding, d, "output_padding", name)
+        self.dilation = F.int_tuple(dilation, d, "dilation", name)
         if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding + self.output_padding) < 0:
             raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, padding and "
                              f"output_padding non-negative")

@@ -120,3 +120,7 @@ def test_conv_transpose_errors_name_the_op_and_shapes():
         F.conv_transpose1d(ad.ones(1, 3, 4), w)
     with pytest.raises(ValueError, match="padding_mode"):
         nn.ConvTranspose2d(3, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="ConvTranspose1d: padding must be an int.*'same'"):
+        nn.ConvTranspose1d(3, 2, 3, padding="same")
+    with pytest.raises(ValueError, match="conv_transpose2d: padding must be an int"):
+        F.conv_transpose2d(x, w, padding="valid")
