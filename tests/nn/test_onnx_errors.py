@@ -403,3 +403,24 @@ def test_every_engine_op_has_an_onnx_form_or_is_listed():
                     and not name.startswith("_") and converter_for(cls) is None:
                 missing.append(f"{info.name}.{name}")
     assert sorted(set(missing) - NOT_EXPORTED) == []
+
+
+class Picky(nn.Module):
+    """Refuses negative inputs, so the checking run with other input values fails."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        if (x.data < 0).any():
+            raise ValueError("Picky: inputs must be non-negative")
+        return self.fc(x).log_softmax(-1)
+
+
+def test_model_that_refuses_other_values_exports_with_a_warning(tmp_path):
+    model, x = Picky(), np.full((2, 3), 0.1, np.float32)
+    with pytest.warns(UserWarning, match="Picky: inputs must be non-negative; constants computed"):
+        nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx")
+    (y,) = run_onnx(tmp_path / "m.onnx", [x])
+    np.testing.assert_allclose(y, model(ad.Tensor(x)).data, rtol=0, atol=1e-6)
