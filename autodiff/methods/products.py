@@ -21,9 +21,9 @@ def _need(op, x, nd, what):
         raise ShapeError(f"{op}: {what} must be a {nd}-d tensor, got shape {tuple(x.shape)}")
 
 
-def mm(a, b):
+def mm(input, mat2):
     """Matrix product of two 2-d tensors."""
-    a, b = _t(a), _t(b)
+    a, b = _t(input), _t(mat2)
     _need("mm", a, 2, "self")
     _need("mm", b, 2, "mat2")
     if a.shape[1] != b.shape[0]:
@@ -32,9 +32,9 @@ def mm(a, b):
     return linalg.MatMul.apply(a, b)
 
 
-def bmm(a, b):
+def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
-    a, b = _t(a), _t(b)
+    a, b = _t(input), _t(mat2)
     _need("bmm", a, 3, "batch1")
     _need("bmm", b, 3, "batch2")
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
@@ -43,9 +43,9 @@ def bmm(a, b):
     return linalg.MatMul.apply(a, b)
 
 
-def mv(a, v):
+def mv(input, vec):
     """Matrix-vector product of an (n, m) and an (m,) tensor."""
-    a, v = _t(a), _t(v)
+    a, v = _t(input), _t(vec)
     _need("mv", a, 2, "self")
     _need("mv", v, 1, "vec")
     if a.shape[1] != v.shape[0]:
@@ -53,9 +53,9 @@ def mv(a, v):
     return linalg.MatMul.apply(a, v)
 
 
-def dot(a, b):
+def dot(input, tensor):
     """Inner product of two 1-d tensors of the same length (torch's ``dot``)."""
-    a, b = _t(a), _t(b)
+    a, b = _t(input), _t(tensor)
     _need("dot", a, 1, "self")
     _need("dot", b, 1, "tensor")
     if a.shape != b.shape:
@@ -67,9 +67,9 @@ def dot(a, b):
 vdot = dot
 
 
-def outer(a, b):
-    """a[i] * b[j] for 1-d a and b."""
-    a, b = _t(a), _t(b)
+def outer(input, vec2):
+    """input[i] * vec2[j] for 1-d tensors."""
+    a, b = _t(input), _t(vec2)
     _need("outer", a, 1, "self")
     _need("outer", b, 1, "vec2")
     return a.reshape(-1, 1) * b.reshape(1, -1)
@@ -78,9 +78,9 @@ def outer(a, b):
 ger = outer
 
 
-def inner(a, b):
-    """Sum over the last dims of a and b (scalars multiply)."""
-    a, b = _t(a), _t(b)
+def inner(input, other):
+    """Sum over the last dims of the two tensors (scalars multiply)."""
+    a, b = _t(input), _t(other)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.shape[-1] != b.shape[-1]:
@@ -88,9 +88,9 @@ def inner(a, b):
     return tensordot(a, b, ([-1], [-1]))
 
 
-def kron(a, b):
-    """Kronecker product: block (i, j, ...) is ``a[i, j, ...] * b``."""
-    a, b = _t(a), _t(b)
+def kron(input, other):
+    """Kronecker product: block (i, j, ...) is ``input[i, j, ...] * other``."""
+    a, b = _t(input), _t(other)
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + tuple(a.shape)
     sb = (1,) * (nd - b.ndim) + tuple(b.shape)
@@ -99,9 +99,9 @@ def kron(a, b):
     return (ai * bi).reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
-def cross(a, b, dim=None):
+def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (None: the first dim of size 3, as torch.cross)."""
-    a, b = _t(a), _t(b)
+    a, b = _t(input), _t(other)
     try:
         shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
     except ValueError:

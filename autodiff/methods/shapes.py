@@ -3,7 +3,8 @@ short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an exp
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..ops import index, shape
+from ..ops import index
+from ..ops import shape as shape_ops
 from ..ops.dims import ShapeError, wrap_dim, wrap_dims
 from .diagonals import DiagonalMethods
 from .pieces import PieceMethods, split  # noqa: F401  (split: function_forms imports it from here)
@@ -48,11 +49,11 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
     __slots__ = ()
 
     # --- same elements, another shape ------------------------------------------------------------
-    def reshape(self, *sizes):
-        size = tuple(int(s) for s in _sizes(sizes))
+    def reshape(self, *sizes, shape=None):
+        size = tuple(int(s) for s in _sizes(sizes if shape is None else (shape,)))
         if size == self.data.shape:
             return self
-        return shape.Reshape.apply(self, size)
+        return shape_ops.Reshape.apply(self, size)
 
     def view(self, *sizes):
         """``view(shape)`` as reshape; ``view(dtype)`` reinterprets the bytes (no gradient)."""
@@ -122,16 +123,18 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
             return self.swapdims(*dims)
         if not dims:
-            return shape.Transpose.apply(self, None)
+            return shape_ops.Transpose.apply(self, None)
         return self.permute(*dims)
 
-    def permute(self, *dims):
-        """Reorder the dims: output dim i is input dim ``dims[i]``."""
-        dims = _sizes(dims)
+    def permute(self, *dims, **kwargs):
+        """Reorder the dims: output dim i is input dim ``dims[i]`` (``dims=`` as a keyword too)."""
+        dims = _sizes(dims if "dims" not in kwargs else (kwargs.pop("dims"),))
+        if kwargs:
+            raise TypeError(f"permute: unexpected keyword arguments {sorted(kwargs)}")
         if len(dims) != self.ndim:
             raise ShapeError(f"permute: number of dims don't match: the tensor has shape {tuple(self.shape)} "
                              f"({self.ndim} dims) but {len(dims)} dims were given: {dims}")
-        return shape.Transpose.apply(self, wrap_dims(dims, self.ndim, "permute"))
+        return shape_ops.Transpose.apply(self, wrap_dims(dims, self.ndim, "permute"))
 
     def swapdims(self, dim0, dim1):
         """Swap two dims (PyTorch's ``transpose(dim0, dim1)``)."""
@@ -140,9 +143,11 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
             return self
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
-        return shape.Transpose.apply(self, tuple(axes))
+        return shape_ops.Transpose.apply(self, tuple(axes))
 
-    swapaxes = swapdims
+    def swapaxes(self, axis0, axis1):
+        """Swap two dims (numpy's and torch's name for ``swapdims``)."""
+        return self.swapdims(axis0, axis1)
 
     def t(self):
         """Transpose of a matrix; 0-d and 1-d tensors come back as they are."""
@@ -153,7 +158,7 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
 
     @property
     def T(self):
-        return shape.Transpose.apply(self, None)
+        return shape_ops.Transpose.apply(self, None)
 
     @property
     def mT(self):
@@ -176,7 +181,7 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         order = [d for d in range(self.ndim) if d not in src]
         for d, s in sorted(zip(dst, src)):
             order.insert(d, s)
-        return shape.Transpose.apply(self, tuple(order))
+        return shape_ops.Transpose.apply(self, tuple(order))
 
     moveaxis = movedim
 
@@ -185,7 +190,7 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         size = tuple(size)
         if size == self.data.shape:
             return self
-        return shape.BroadcastTo.apply(self, size)
+        return shape_ops.BroadcastTo.apply(self, size)
 
     def expand(self, *sizes):
         """PyTorch's expand: -1 keeps a dimension; new leading dimensions may be added."""
@@ -206,11 +211,15 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         return self.broadcast_to(other.shape)
 
     def pad(self, pad_width, value=0.0):
-        return shape.Pad.apply(self, pad_width, value)
+        return shape_ops.Pad.apply(self, pad_width, value)
 
     # --- reversing, rolling, repeating -----------------------------------------------------------
-    def flip(self, *dims):
-        """Reverse the order of elements along ``dims``."""
+    def flip(self, *dims, **kwargs):
+        """Reverse the order of elements along ``dims`` (``dims=`` as a keyword too)."""
+        if "dims" in kwargs:
+            dims = (kwargs.pop("dims"),)
+        if kwargs:
+            raise TypeError(f"flip: unexpected keyword arguments {sorted(kwargs)}")
         dims = wrap_dims(_sizes(dims), self.ndim, "flip")
         if not dims or self.ndim == 0:
             return self[...]
@@ -243,7 +252,7 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
             s = int(s) % n if n else 0
             if s:
                 lead = (slice(None),) * d
-                out = shape.Concatenate.apply(d, out[lead + (slice(n - s, None),)], out[lead + (slice(0, n - s),)])
+                out = shape_ops.Concatenate.apply(d, out[lead + (slice(n - s, None),)], out[lead + (slice(0, n - s),)])
         return out
 
     def rot90(self, k=1, dims=(0, 1)):
@@ -274,9 +283,9 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
         full = tuple(x for r, s in zip(sizes, src) for x in (r, s))
         return self.reshape(spread).broadcast_to(full).reshape(tuple(r * s for r, s in zip(sizes, src)))
 
-    def tile(self, *dims):
+    def tile(self, *dims, **kwargs):
         """``repeat`` with fewer sizes than dims allowed (missing leading sizes are 1)."""
-        dims = _sizes(dims)
+        dims = _sizes(dims if "dims" not in kwargs else (kwargs.pop("dims"),))
         return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
 
     def repeat_interleave(self, repeats, dim=None, output_size=None):

@@ -204,6 +204,13 @@ CASES = [
     ("cartesian_prod", lambda L, x, y: L.cartesian_prod(x, y), [(3,), (2,)], True),
     ("cartesian_prod 3", lambda L, x, y, z: L.cartesian_prod(x, y, z), [(2,), (2,), (3,)], True),
     ("clone", lambda L, x: L.clone(x) * 2, [(2, 3)], True),
+    # torch's keyword names
+    ("keywords shape", lambda L, x: L.tile(L.permute(L.flip(L.reshape(x, shape=(3, 2)), dims=[0]), dims=(1, 0)), dims=(2,)),
+     [(2, 3)], True),
+    ("keywords dims", lambda L, x: L.swapaxes(x, axis0=0, axis1=1).transpose(dim0=1, dim1=0).swapdims(dim0=0, dim1=1),
+     [(2, 3)], True),
+    ("keywords products", lambda L, x, y: L.mm(x, mat2=y) + L.outer(x[0], vec2=y[:, 0]) + L.dot(x[0], tensor=y[:, 0]),
+     [(3, 3), (3, 3)], True),
     ("index_put", lambda L, x, v: x.index_put((T(L, np.array([0, 1])), T(L, np.array([2, 0]))), v), [(2, 3), (2,)], True),
     ("index_put accumulate", lambda L, x, v: L.index_put(x, (T(L, np.array([0, 0, 1])),), v, accumulate=True),
      [(2, 3), (3, 3)], True),
