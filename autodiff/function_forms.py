@@ -47,7 +47,7 @@ _METHOD_FORMS = {
     "softmax": "Softmax along axis, numerically stable.",
     "log_softmax": "Log-softmax along axis, numerically stable.",
     "reshape": "Reshape (numpy's meaning).",
-    "transpose": "Permute axes (reverse them without arguments).",
+    "transpose": "Swap two dims (torch's meaning); no argument reverses them, a full permutation permutes.",
     "permute": "Permute axes.",
     "swapaxes": "Swap two axes.",
     "broadcast_to": "Broadcast to a shape.",
