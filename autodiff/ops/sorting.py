@@ -3,20 +3,11 @@
 Values are then taken through a differentiable gather, so the gradient of ``sort(x).values`` goes back
 to the element that landed in each place, as in PyTorch. Index results are int64.
 """
-import collections
-
 import numpy as np
 
+from .select import return_type  # the one registry of torch.return_types-like namedtuples
+
 __all__ = ["sort_indices", "topk_indices", "unique", "searchsorted", "return_type"]
-
-_TYPES = {}
-
-
-def return_type(name, fields=("values", "indices")):
-    """A namedtuple class like ``torch.return_types.<name>`` (``.values``, ``.indices``, unpacking)."""
-    if (name, fields) not in _TYPES:
-        _TYPES[name, fields] = collections.namedtuple(name, fields)
-    return _TYPES[name, fields]
 
 
 def sort_indices(a, axis, descending=False):
