@@ -330,3 +330,19 @@ def test_margin_losses_check_targets():
         F.multilabel_margin_loss(ad.ones(2, 3), np.array([0, 1]))
     with pytest.raises(TypeError, match="multi_margin_loss: target must hold integer"):
         F.multi_margin_loss(ad.ones(2, 3), np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("name", ["kl_div", "kl_div_log_target", "huber", "smooth_l1_beta", "soft_margin",
+                                  "cosine_embedding", "poisson_nll_full", "gaussian_nll", "triplet",
+                                  "multilabel_soft_margin", "poisson_nll", "triplet_with_cosine_distance_swap"])
+def test_losses_second_derivatives_match_torch(torch, rng, name):
+    make, diff, call = LOSSES[name]
+    arrays = make(rng)
+    ours = [ad.Tensor(a.copy(), requires_grad=i in diff) for i, a in enumerate(arrays)]
+    grads = ad.grad(call(F, *ours, reduction="sum"), [ours[i] for i in diff], create_graph=True)
+    second = ad.grad(sum((g * g).sum() for g in grads), ours[diff[0]])[0]
+    theirs = [torch.tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
+    grads_r = torch.autograd.grad(call(torch.nn.functional, *theirs, reduction="sum"), [theirs[i] for i in diff],
+                                  create_graph=True)
+    second_r = torch.autograd.grad(sum((g * g).sum() for g in grads_r), theirs[diff[0]])[0]
+    np.testing.assert_allclose(second.data, second_r.numpy(), rtol=1e-9, atol=1e-11)
