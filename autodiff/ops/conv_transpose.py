@@ -45,7 +45,7 @@ class ConvTranspose(Function):
         k = cg_out * kh * kw
         w2 = w4.reshape(c_in, k)
         if groups == 1:
-            cols = matmul(np.ascontiguousarray(w2.T), x_rows)
+            cols = matmul(w2.T, x_rows)
         else:
             cols = blas_matmul(_grouped(w2, groups).transpose(0, 2, 1), _grouped(x_rows, groups))
             cols = cols.reshape(groups * k, -1)
@@ -71,7 +71,7 @@ class ConvTranspose(Function):
             if need_x:
                 gx = matmul(w2, g_cols)
             if need_w:
-                gw = matmul(x_rows, np.ascontiguousarray(g_cols.T)).reshape(w_shape)
+                gw = matmul(x_rows, g_cols.T).reshape(w_shape)
         else:
             gc = g_cols.reshape(groups, k, -1)
             if need_x:
