@@ -379,3 +379,23 @@ def test_course_gpt_and_char_rnn(tmp_path, rng):
     roundtrip(tmp_path, gpt, [rng.integers(0, 20, (2, 8))], dyn, [rng.integers(0, 20, (3, 5))])
     roundtrip(tmp_path, CharRNN(20, 8, 16), [rng.integers(0, 20, (2, 7))], {"x": {0: "batch", 1: "time"}},
               [rng.integers(0, 20, (3, 9))])
+
+
+class Conv3dNet(nn.Module):
+    """3-d convolution and transposed convolution (stride, padding, dilation, groups, output_padding)."""
+
+    def __init__(self, rng):
+        super().__init__()
+        self.weight = nn.Parameter(f32(rng, 4, 2, 2, 3, 3))
+        self.bias = nn.Parameter(f32(rng, 4))
+        self.weight_t = nn.Parameter(f32(rng, 4, 3, 3, 2, 2))
+
+    def forward(self, x):
+        from autodiff.ops.conv3d import conv3d, conv_transpose3d
+        y = conv3d(x, self.weight, self.bias, stride=(1, 2, 1), padding=1, dilation=(1, 1, 2), groups=2)
+        return conv_transpose3d(y, self.weight_t, None, stride=2, padding=(1, 0, 1), output_padding=1)
+
+
+def test_conv3d(tmp_path, rng):
+    pytest.importorskip("autodiff.ops.conv3d")
+    roundtrip(tmp_path, Conv3dNet(rng), [f32(rng, 2, 4, 5, 6, 7)], BATCH, [f32(rng, 3, 4, 5, 6, 7)], atol=5e-5)

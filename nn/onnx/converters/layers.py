@@ -255,3 +255,33 @@ if Fo is not None:
         image = [int(s) for s in c.kwargs["x_shape"][2:]]
         return g.op("Col2Im", c.x(0), g.ints(image), g.ints(list(kernel)), dilations=list(dilation),
                     pads=list(padding) + list(padding), strides=list(stride))
+
+
+try:
+    from autodiff.ops import conv3d as C3
+except ImportError:  # pragma: no cover - engine without 3-d convolutions
+    C3 = None
+
+if C3 is not None:
+    @converts_named(C3, "ConvNd")
+    def _conv_nd(c):
+        """Conv over (N, C, D, H, W) with geometry (stride, pads per axis, dilation, groups)."""
+        g, dtype = c.g, c.out_dtype()
+        stride, pads, dilation, groups = c.value(3)
+        bias = c.x(2, dtype) if c.args[2] is not None else None
+        return g.op("Conv", c.x(0, dtype), c.x(1, dtype), bias, kernel_shape=list(c.shape(1)[2:]),
+                    strides=list(stride), pads=[p[0] for p in pads] + [p[1] for p in pads],
+                    dilations=list(dilation), group=int(groups))
+
+    @converts_named(C3, "ConvTransposeNd")
+    def _conv_transpose_nd(c):
+        """ConvTranspose over (N, C, D, H, W); output_padding is what makes the traced output size."""
+        g, dtype = c.g, c.out_dtype()
+        stride, pads, dilation, groups = c.value(3)
+        kernel = list(c.shape(1)[2:])
+        extra = [o - ((i - 1) * s - p[0] - p[1] + d * (k - 1) + 1) for i, o, s, p, d, k in
+                 zip(c.shape(0)[2:], c.out_shape()[2:], stride, pads, dilation, kernel)]
+        bias = c.x(2, dtype) if c.args[2] is not None else None
+        return g.op("ConvTranspose", c.x(0, dtype), c.x(1, dtype), bias, kernel_shape=kernel, strides=list(stride),
+                    pads=[p[0] for p in pads] + [p[1] for p in pads], dilations=list(dilation), group=int(groups),
+                    output_padding=extra)
