@@ -47,6 +47,16 @@ __all__ = [
 ]
 __all__ += _activation_functions.__all__ + _distance.__all__ + _loss_functions.__all__ + _spatial.__all__
 __all__ += ["conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
+# 3-d convolution and pooling, adaptive max pooling, max-unpooling and power-average pooling
+from autodiff.ops.conv3d import conv3d, conv_transpose3d
+from autodiff.ops.pool3d import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
+                                 avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool3d)
+from autodiff.ops.unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from autodiff.ops.unpool import max_unpool_nd  # the layers' entry (layer name in errors); not torch API
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+            "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+            "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 # attention and the Transformer activations (issue 20)
 from autodiff.ops.attention import scaled_dot_product_attention
 from autodiff.ops.attention import split_heads  # MultiheadAttention's head split; not torch API
