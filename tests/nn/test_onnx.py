@@ -327,6 +327,8 @@ class MathOps(nn.Module):
         square = s[:, :4].unsqueeze(-1) * s[:, 2:6].unsqueeze(1)
         tri = square.tril() + square.triu(1) * 2 + ad.einsum("bij,bjk->bik", square, square) * 0.01
         best = tri.max(dim=2)
+        tri = tri + (tri.diagonal(1, 1, 2).sum(-1, keepdim=True).unsqueeze(-1)
+                     + tri.diagonal(-2, 2, 1).unsqueeze(1)[..., :1]) * 0.01
         return tri, best.values, best.indices, tri.min(dim=1, keepdim=True).values
 
 

@@ -190,6 +190,25 @@ if Di is not None:
         k = g.const(np.asarray(int(c.value(1)), np.int64), hint="diagonal")
         return g.op("Trilu", c.x(0), k, upper=int(bool(c.value(2))))
 
+    @converts_named(Di, "Diagonal")
+    def _diagonal(c):
+        """The two dims moved last, flattened together, and the diagonal's flat positions gathered."""
+        g = c.g
+        offset, dim1, dim2 = (int(c.value(j)) for j in (1, 2, 3))
+        rank = c.rank(0)
+        dim1, dim2 = dim1 % rank, dim2 % rank
+        dims = c.dims(0)
+        n, m = dims[dim1], dims[dim2]
+        if not isinstance(n, int) or not isinstance(m, int):
+            c.fail("a diagonal over dims that follow a dynamic axis has no ONNX form here")
+        rest = [a for a in range(rank) if a not in (dim1, dim2)]
+        x = g.op("Transpose", c.x(0), perm=rest + [dim1, dim2])
+        x = g.op("Reshape", x, g.ints([0] * len(rest) + [n * m]))
+        rows = np.arange(max(0, min(n + min(offset, 0), m - max(offset, 0))))
+        flat = (rows + max(-offset, 0)) * m + rows + max(offset, 0)
+        return g.op("Gather", x, g.const(flat.astype(np.int64), hint="diagonal"), axis=len(rest))
+
+
 if Ei is not None:
     @converts_named(Ei, "Einsum")
     def _einsum(c):
