@@ -18,3 +18,6 @@ from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .conv import Conv1d, Conv2d
 from .pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, JordanRNN, LSTMCell, RNNCell
+from .conv3d import Conv3d, ConvTranspose3d
+from .pool3d import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool3d, LPPool1d,
+                     LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
