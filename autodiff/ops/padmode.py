@@ -147,8 +147,8 @@ def pad(input, pad, mode="constant", value=None):
 
     Shape:
         the last ``len(pad) // 2`` axes grow by their two pads; unlike PyTorch any number of leading axes is
-        accepted for the non-constant modes. Negative (cropping) pads, which PyTorch allows in constant mode,
-        are refused.
+        accepted for the non-constant modes. A negative pad crops that side, as in PyTorch (the crop
+        comes first, the other modes then pad what is left).
     """
     from ..tensor import Tensor
     if not isinstance(input, Tensor):
@@ -160,9 +160,17 @@ def pad(input, pad, mode="constant", value=None):
                          f"(input {tuple(input.shape)})")
     k = len(pad) // 2
     pw = ((0, 0),) * (nd - k) + tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k)))
+    if min(pad, default=0) < 0:  # negative pads crop (PyTorch): crop first, then pad what is left
+        crop = []
+        for axis, ((lo, hi), n) in enumerate(zip(pw, input.shape)):
+            start, stop = max(-lo, 0), n - max(-hi, 0)
+            if stop - start + max(lo, 0) + max(hi, 0) <= 0 or stop < start:
+                raise ValueError(f"pad: padding {pad} leaves no element on axis {axis} "
+                                 f"(input {tuple(input.shape)})")
+            crop.append(slice(start, stop))
+        input = input[tuple(crop)]
+        pw = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pw)
     if mode == "constant":
-        if min(pad, default=0) < 0:
-            raise ValueError(f"pad: negative constant padding {pad} is not supported (input {tuple(input.shape)})")
         return input.pad(pw, 0.0 if value is None else value)
     if value is not None and value != 0:
         raise ValueError(f"pad: padding mode {mode!r} does not take a fill value, got value={value!r}")

@@ -119,3 +119,24 @@ def test_functional_pad_constant_and_errors():
         pad(x, (1, 2, 3))
     with pytest.raises(ValueError, match="mode must be"):
         pad(x, (1, 1), mode="bogus")
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pads", [(2, -1, 0, 0), (-2, 3, 1, 1), (-1, -1, 2, -2), (1, 2, -3, 1)])
+def test_negative_pads_crop_as_torch(mode, pads, rng):
+    torch = pytest.importorskip("torch")
+    x = rng.normal(size=(2, 3, 5, 6))
+    a = ad.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    ya = pad(a, pads, mode=mode)
+    yt = torch.nn.functional.pad(t, pads, mode=mode)
+    w = rng.normal(size=tuple(yt.shape))
+    (ya * ad.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ya.data, yt.detach().numpy())
+    np.testing.assert_allclose(a.grad.data, t.grad.numpy())
+
+
+def test_pads_that_crop_everything_are_refused():
+    with pytest.raises(ValueError, match=r"pad: padding \(-3, -3\) leaves no element on axis 1"):
+        pad(ad.tensor(np.ones((2, 5))), (-3, -3))
