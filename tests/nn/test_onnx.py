@@ -321,7 +321,7 @@ class MathOps(nn.Module):
         b = u.tan() + x.sinh() * 0.1 + x.cosh() * 0.1 + x.asinh() + (x.abs() + 1).acosh() + u.atanh() \
             + u.asin() + u.acos() + x.atan() + x.erf() + x.erfc() + (u * 0.5 + 0.5).logit(eps=1e-3)
         r = (x * 3).floor() + (x * 3).ceil() + (x * 3).trunc() + (x * 3).round() + x.sign() + (x * 3).frac()
-        m = x.remainder(0.7) + x.fmod(0.7) + x.hypot(y) + x.logaddexp(y) + x.copysign(y) \
+        m = x.remainder(0.7) + x.fmod(0.7) + x.hypot(y) + x.logaddexp(y) + x.copysign(y) + x.atan2(y) \
             + x.div(0.3, rounding_mode="floor") + x.div(0.3, rounding_mode="trunc")
         s = (a + b + r + m).cumsum(1) * 0.01 + x.prod(1, keepdim=True) + x.norm(dim=1, keepdim=True)
         square = s[:, :4].unsqueeze(-1) * s[:, 2:6].unsqueeze(1)
@@ -401,3 +401,18 @@ class Conv3dNet(nn.Module):
 def test_conv3d(tmp_path, rng):
     pytest.importorskip("autodiff.ops.conv3d")
     roundtrip(tmp_path, Conv3dNet(rng), [f32(rng, 2, 4, 5, 6, 7)], BATCH, [f32(rng, 3, 4, 5, 6, 7)], atol=5e-5)
+
+
+class Unpool(nn.Module):
+    """Max-unpooling's scatter, with the indices given as a model input."""
+
+    def forward(self, x, indices):
+        from autodiff.ops.unpool import MaxUnpool
+        return MaxUnpool.apply(x, indices, 9)
+
+
+def test_max_unpool_scatter(tmp_path, rng):
+    pytest.importorskip("autodiff.ops.unpool")
+    idx = np.array([[0, 4, 8], [1, 2, 3]])
+    roundtrip(tmp_path, Unpool(), [f32(rng, 2, 3), idx], {"x": {0: "rows"}, "indices": {0: "rows"}},
+              [f32(rng, 3, 3), np.array([[8, 0, 1], [5, 6, 7], [2, 3, 4]])])

@@ -383,7 +383,7 @@ NOT_EXPORTED = {
     "index.ScatterAdd", "select.ScatterAddAlongAxis", "diagonal.DiagScatter", "padmode.PadModeFold",
     "conv3d.ConvNdWeight",
     "loss.CrossEntropy", "loss.BinaryCrossEntropy",
-    "arith.Atan2", "cumulative.Cumprod", "cumulative.LogCumSumExp", "norms.SingularValueNorm",
+    "cumulative.Cumprod", "cumulative.LogCumSumExp", "norms.SingularValueNorm",
     "reduce.MedianAll", "scatter.ScatterReduce", "unary.Erfinv", "unary.Lgamma", "unary.Digamma",
     "unary.Polygamma", "unary.NanToNum",
 }

@@ -285,3 +285,20 @@ if C3 is not None:
         return g.op("ConvTranspose", c.x(0, dtype), c.x(1, dtype), bias, kernel_shape=kernel, strides=list(stride),
                     pads=[p[0] for p in pads] + [p[1] for p in pads], dilations=list(dilation), group=int(groups),
                     output_padding=extra)
+
+
+try:
+    from autodiff.ops import unpool as Un
+except ImportError:  # pragma: no cover - engine without max-unpooling
+    Un = None
+
+if Un is not None:
+    @converts_named(Un, "MaxUnpool")
+    def _max_unpool(c):
+        """Zeros (rows, plane) with each value scattered to its index (ScatterElements on axis 1)."""
+        g, dtype = c.g, c.out_dtype()
+        x = c.x(0, dtype)
+        plane = int(c.value(2))
+        shape = g.op("Concat", g.op("Shape", x, start=0, end=1), g.ints([plane]), axis=0)
+        zeros = g.op("ConstantOfShape", shape, value=np.zeros(1, dtype))
+        return g.op("ScatterElements", zeros, c.x(1, np.int64), x, axis=1)

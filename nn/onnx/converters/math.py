@@ -134,6 +134,17 @@ if Ar is not None:
         gap = g.op("Neg", g.op("Abs", g.op("Sub", a, b)))
         return g.op("Add", g.op("Max", a, b), g.op("Log", g.op("Add", g.op("Exp", gap), g.scalar(1, dtype))))
 
+    @converts_named(Ar, "Atan2")
+    def _atan2(c):
+        """atan(a / b), plus or minus pi where b < 0 (by the sign of a), and 0 at a = b = 0."""
+        g, dtype, a, b = _pair(c)
+        zero = g.scalar(0, dtype)
+        base = g.op("Atan", g.op("Div", a, b))
+        turn = g.op("Where", g.op("Less", a, zero), g.scalar(-math.pi, dtype), g.scalar(math.pi, dtype))
+        angle = g.op("Where", g.op("Less", b, zero), g.op("Add", base, turn), base)
+        origin = g.op("And", g.op("Equal", a, zero), g.op("Equal", b, zero))
+        return g.op("Where", origin, zero, angle)
+
     @converts_named(Ar, "Copysign")
     def _copysign(c):
         g, dtype, a, b = _pair(c)
