@@ -104,6 +104,9 @@ _TORCH_FORMS = {
     "logaddexp2": "log2(2^input + 2^other), stable.", "xlogy": "input * log(other), 0 where input is 0.",
     "addcmul": "input + value * tensor1 * tensor2.", "addcdiv": "input + value * tensor1 / tensor2.",
     "lerp": "input + weight * (end - input).", "rsub": "other - alpha * input.",
+    "fmax": "maximum ignoring NaN.", "fmin": "minimum ignoring NaN.", "ldexp": "input * 2^other.",
+    "heaviside": "Step function with values at 0.", "sinc": "sin(pi x) / (pi x).",
+    "aminmax": "(min, max).", "quantile": "q-th quantiles along dim.",
 }
 for _name, _doc in _TORCH_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)

@@ -200,6 +200,25 @@ class ArithmeticMethods:
             np.where(cut, 1.0, other)
         return elementwise.Mul.apply(self, elementwise.Log.apply(safe))
 
+    def fmax(self, other):
+        """maximum ignoring NaN (NaN only where both are NaN); ties send the gradient to self, as torch."""
+        a, b = self.data, np.asarray(_data(other))
+        return elementwise.Where.apply((a >= b) | np.isnan(b), self, other)
+
+    def fmin(self, other):
+        """minimum ignoring NaN; ties send the gradient to self, as torch."""
+        a, b = self.data, np.asarray(_data(other))
+        return elementwise.Where.apply((a <= b) | np.isnan(b), self, other)
+
+    def ldexp(self, other):
+        """self * 2^other."""
+        return elementwise.Mul.apply(self, elementwise.Pow.apply(2.0, other))
+
+    def heaviside(self, values):
+        """0 where self < 0, 1 where self > 0, ``values`` where self == 0 (no gradient, as torch)."""
+        _, (a, v) = promote_args(self.data, _data(values))
+        return tensors.Tensor._make(np.heaviside(a, v))
+
     def addcmul(self, tensor1, tensor2, *, value=1):
         """self + value * tensor1 * tensor2."""
         return elementwise.Add.apply(self, _scaled(elementwise.Mul.apply(tensor1, tensor2), value))

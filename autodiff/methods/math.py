@@ -177,6 +177,12 @@ class MathMethods:
     def rad2deg(self):
         return elementwise.Mul.apply(self, 180.0 / np.pi)
 
+    def sinc(self):
+        """sin(pi x) / (pi x), 1 at x = 0 (where its derivative is 0)."""
+        zero = self.data == 0
+        px = elementwise.Mul.apply(elementwise.Where.apply(zero, 1.0, self), np.pi)
+        return elementwise.Where.apply(zero, 1.0, elementwise.Div.apply(elementwise.Sin.apply(px), px))
+
     def sign(self):
         return unary.Sign.apply(self)
 

@@ -144,6 +144,52 @@ class ReductionMethods:
             return reduce.Min.apply(self, None, False)
         return _selection(self, dim, _keep(keepdims, keepdim), "min", select.argmin_kept)
 
+    def aminmax(self, *, dim=None, keepdim=False):
+        """(min, max) over ``dim`` or all elements, as ``torch.aminmax``."""
+        return select.return_type("aminmax", ("min", "max"))(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The q-th quantiles (q a number or a 1-d tensor in [0, 1]) along ``dim`` (of all elements when
+        None), interpolating between the sorted neighbours as torch: 'linear', 'lower', 'higher',
+        'midpoint' or 'nearest'. The gradient goes to the neighbours by their weights."""
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else _one_dim(self, dim, "quantile")
+        qs = np.asarray(q.data if isinstance(q, tensors.Tensor) else q, dtype=np.float64)
+        if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
+            raise ValueError(f"quantile: q must be a number or a 1-d tensor with values in [0, 1], got {q}")
+        n = x.shape[d]
+        if n == 0:
+            raise IndexError(f"quantile: cannot take quantiles of an empty dimension (shape {tuple(x.shape)})")
+        order = np.argsort(x.data, axis=d, kind="stable")
+        pos = qs.reshape(-1) * (n - 1)
+        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+        frac = pos - lo
+        if interpolation == "lower":
+            hi, frac = lo, frac * 0
+        elif interpolation == "higher":
+            lo, frac = hi, frac * 0
+        elif interpolation == "nearest":
+            lo = hi = np.round(pos).astype(np.int64)  # half to even, as torch
+            frac = frac * 0
+        elif interpolation == "midpoint":
+            frac = np.where(hi > lo, 0.5, 0.0)
+        elif interpolation != "linear":
+            raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'midpoint' or "
+                             f"'nearest', got {interpolation!r}")
+        outs = []
+        for k in range(pos.size):
+            v_lo = select.TakeAlongAxis.apply(x, np.take(order, [lo[k]], axis=d), d)
+            v_hi = select.TakeAlongAxis.apply(x, np.take(order, [hi[k]], axis=d), d)
+            v = v_lo + (v_hi - v_lo) * x.data.dtype.type(frac[k]) if hi[k] != lo[k] else v_lo
+            outs.append(v if keepdim and dim is not None else v.reshape(
+                tuple(s for i, s in enumerate(v.shape) if i != d) if dim is not None else ()))
+        if qs.ndim == 0:
+            out = outs[0]
+            return out.reshape((1,) * self.ndim) if keepdim and dim is None else out
+        from ..function_forms import stack
+        out = stack(outs, dim=0)
+        return out.reshape((len(outs),) + (1,) * self.ndim) if keepdim and dim is None else out
+
     def median(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         """The lower median: of all elements (a tensor), or along ``dim`` as (values, indices)."""
         dim = _axis(axis, dim)

@@ -79,6 +79,10 @@ CASES = [
            ("real", "nonzero")),
     binary("lerp", lambda a, b: a.lerp(b, 0.3), lambda a, b: a.lerp(b, 0.3)),
     binary("lerp_tensor_weight", lambda a, b: ad.lerp(a, b * 2, b), lambda a, b: torch.lerp(a, b * 2, b)),
+    binary("fmax", lambda a, b: ad.fmax(a, b), lambda a, b: torch.fmax(a, b)),
+    binary("fmin", lambda a, b: a.fmin(b), lambda a, b: a.fmin(b)),
+    binary("ldexp", lambda a, b: a.ldexp(b), lambda a, b: a.ldexp(b)),
+    binary("heaviside", lambda a, b: a.heaviside(b), lambda a, b: a.heaviside(b), grad=False),
     binary("maximum", lambda a, b: ad.maximum(a, b), lambda a, b: torch.maximum(a, b)),
     binary("minimum", lambda a, b: a.minimum(b), lambda a, b: a.minimum(b)),
     binary("max_other", lambda a, b: a.max(b), lambda a, b: a.max(b)),
@@ -108,6 +112,7 @@ CASES = [
           theirs=lambda x: (x.log()).nan_to_num(nan=1.5, neginf=-7.0)),
     unary("special.ndtr", ours=lambda x: ad.special.ndtr(x), theirs=lambda x: torch.special.ndtr(x)),
     unary("special.expit", ours=lambda x: ad.special.expit(x), theirs=lambda x: torch.special.expit(x)),
+    unary("sinc", "nonzero"),
     unary("ad.sinh", ours=lambda x: ad.sinh(x), theirs=lambda x: torch.sinh(x)),
     # --- reductions ------------------------------------------------------------------------------
     reduction("sum_dim", lambda x: x.sum(dim=-1, keepdim=True)),
@@ -159,6 +164,12 @@ CASES = [
     reduction("cummax", lambda x: x.cummax(dim=-1)), reduction("cummin", lambda x: x.cummin(0)),
     reduction("logcumsumexp", lambda x: x.logcumsumexp(dim=-1)),
     reduction("softmax", lambda x: x.softmax(dim=0)), reduction("log_softmax", lambda x: x.log_softmax(-1)),
+    reduction("aminmax", lambda x: x.aminmax(dim=-1)),
+    reduction("quantile", lambda x: x.quantile(0.3, dim=-1)),
+    reduction("quantile_all_many", lambda x: x.quantile(ad.tensor([0.2, 0.5, 0.95], dtype=x.dtype)),
+              lambda x: x.quantile(torch.tensor([0.2, 0.5, 0.95], dtype=x.dtype))),
+    reduction("quantile_midpoint", lambda x: ad.quantile(x, 0.5, dim=0, keepdim=True, interpolation="midpoint"),
+              lambda x: torch.quantile(x, 0.5, dim=0, keepdim=True, interpolation="midpoint")),
     reduction("mean_dim", lambda x: x.mean(dim=(0, -1))),
 ]
 
@@ -190,8 +201,9 @@ def test_values_and_gradients_match_torch(rng, case, shapes, dtype):
     ours_in = [ad.Tensor(a.copy(), requires_grad=case.grad) for a in arrays]
     th_in = [torch.tensor(a.copy(), requires_grad=case.grad) for a in arrays]
     out, th_out = case.ours(*ours_in), case.theirs(*th_in)
-    if type(th_out).__module__ == "torch.return_types":  # a namedtuple: (values, indices)
-        assert out.values is out[0] and out.indices is out[1]
+    if type(th_out).__module__ == "torch.return_types":  # a namedtuple: (values, indices), (min, max)
+        fields = ("min", "max") if type(th_out).__name__ == "aminmax" else ("values", "indices")
+        assert getattr(out, fields[0]) is out[0] and getattr(out, fields[1]) is out[1]
     outs, th_outs = _flat(out), _flat(th_out)
     assert len(outs) == len(th_outs)
     tol = _tol(dtype)
