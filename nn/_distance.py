@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+import autodiff
 from autodiff import Tensor, where
 
 __all__ = ["one_hot", "normalize", "cosine_similarity", "pairwise_distance"]
@@ -44,6 +45,8 @@ def one_hot(tensor, num_classes=-1):
 
 def vector_norm(x, p, dim, keepdim):
     """The p-norm of ``x`` along ``dim`` with a zero gradient at zero vectors (as PyTorch's norm)."""
+    if p <= 0:  # the count of non-zeros (p = 0), and the negative and -inf "norms"
+        return autodiff.linalg.vector_norm(x, p, dim, keepdim)
     if p == math.inf:
         peak = x.abs().max(axis=dim, keepdims=keepdim)
         return peak[0] if isinstance(peak, tuple) else peak  # torch's (values, indices) form

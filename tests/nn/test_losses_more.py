@@ -1,6 +1,8 @@
 """Further losses and distances (KLDiv ... MultiLabelSoftMargin, one_hot, normalize, cosine, pairwise):
 values and gradients of every float argument against PyTorch, all reductions, float32 and float64,
 gradcheck in float64, module forms and legacy size_average/reduce flags."""
+import math
+
 import numpy as np
 import pytest
 
@@ -227,6 +229,9 @@ DISTANCES = {
     "normalize": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a)),
     "normalize_p1_dim0": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a, p=1, dim=0)),
     "normalize_p3_last": (lambda r: [r.standard_normal((2, 3, 4))], lambda f, a: f.normalize(a, p=3, dim=-1)),
+    "normalize_p0": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a, p=0)),
+    "normalize_p_minus1_dim0": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a, p=-1, dim=0)),
+    "normalize_p_minus_inf": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a, p=-math.inf)),
     "normalize_inf": (lambda r: [r.standard_normal((4, 3))], lambda f, a: f.normalize(a, p=float("inf"))),
     "cosine_similarity": (lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3))],
                           lambda f, a, b: f.cosine_similarity(a, b)),
