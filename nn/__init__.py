@@ -29,3 +29,11 @@ from . import data, metrics, optim
 from .checkpoint import load, save
 from .train import evaluate, fit, predict
 from .diagnostics import TrainingRecorder
+
+
+def __getattr__(name):
+    """``nn.onnx`` is imported on first use (as ``torch.onnx``): only exporting needs it."""
+    if name == "onnx":
+        import importlib
+        return importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
