@@ -454,6 +454,30 @@ class ArithmeticMethods:
     def atan2_(self, other):
         return self._inplace_result(lambda x: x.atan2(other), "atan2_", other)
 
+    def __iand__(self, other):
+        return self._inplace_result(lambda x: x & other, "bitwise_and_", other)
+
+    def __ior__(self, other):
+        return self._inplace_result(lambda x: x | other, "bitwise_or_", other)
+
+    def __ixor__(self, other):
+        return self._inplace_result(lambda x: x ^ other, "bitwise_xor_", other)
+
+    def __ilshift__(self, other):
+        return self._inplace_result(lambda x: x << other, "bitwise_left_shift_", other)
+
+    def __irshift__(self, other):
+        return self._inplace_result(lambda x: x >> other, "bitwise_right_shift_", other)
+
+    bitwise_and_, bitwise_or_, bitwise_xor_ = __iand__, __ior__, __ixor__
+    bitwise_left_shift_, bitwise_right_shift_ = __ilshift__, __irshift__
+
+    def bitwise_not_(self):
+        return self._inplace_result(lambda x: ~x, "bitwise_not_")
+
+    def logical_not_(self):
+        return self._inplace_result(lambda x: x.logical_not(), "logical_not_")
+
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return self._inplace_result(lambda x: x.addcmul(tensor1, tensor2, value=value), "addcmul_", tensor1, tensor2)
 

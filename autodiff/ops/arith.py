@@ -24,9 +24,14 @@ def _floating_args(a, b):
     return a, b
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer division or modulus by zero: PyTorch raises a RuntimeError ("ZeroDivisionError"); this
+    is both, so either ``except`` catches it."""
+
+
 def _check_int_zero(name, dtype, b):
     if dtype.kind in "iub" and np.any(np.asarray(b) == 0):
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+        raise IntegerDivisionByZero(f"{name}: ZeroDivisionError: integer division by zero")
 
 
 def trunc_divide(a, b):
@@ -192,4 +197,4 @@ class LogAddExp(Function):
         return ga, gb
 
 
-__all__ = ["DivRounded", "Remainder", "Fmod", "Copysign", "Atan2", "Hypot", "LogAddExp", "trunc_divide"]
+__all__ = ["IntegerDivisionByZero", "DivRounded", "Remainder", "Fmod", "Copysign", "Atan2", "Hypot", "LogAddExp", "trunc_divide"]

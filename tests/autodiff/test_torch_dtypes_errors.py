@@ -265,3 +265,33 @@ def test_add_sub_alpha_in_place():
     a.add_(ad.tensor([1.0, 2.0, 3.0]), alpha=2).sub_(1, alpha=0.5)
     t.add_(torch.tensor([1.0, 2.0, 3.0]), alpha=2).sub_(1, alpha=0.5)
     np.testing.assert_allclose(a.data, t.numpy())
+
+
+def test_integer_division_by_zero_raises_like_torch():
+    for f in (lambda t: t // 0, lambda t: t % 0, lambda t: t.div(0, rounding_mode="trunc")):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            f(torch.tensor([1, 2]))
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            f(ad.tensor([1, 2]))
+    with pytest.raises(ZeroDivisionError):
+        ad.tensor([3]).fmod(ad.tensor([0]))
+    np.testing.assert_array_equal((ad.tensor([1, -1]) / 0).data, (torch.tensor([1, -1]) / 0).numpy())
+
+
+def test_inplace_bitwise_matches_torch():
+    a, t = ad.tensor([12, 5]), torch.tensor([12, 5])
+    a &= 6
+    t &= 6
+    a |= 1
+    t |= 1
+    a <<= 2
+    t <<= 2
+    a.bitwise_xor_(3)
+    t.bitwise_xor_(3)
+    np.testing.assert_array_equal(a.data, t.numpy())
+    m, tm = ad.tensor([True, False]), torch.tensor([True, False])
+    m.logical_not_()
+    tm.logical_not_()
+    np.testing.assert_array_equal(m.data, tm.numpy())
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        m |= ad.tensor([3, 4])
