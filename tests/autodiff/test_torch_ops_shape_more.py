@@ -307,3 +307,25 @@ def test_zero_dim_integer_tensor_is_an_integer_index():
     theirs = torch.tensor(x)[torch.tensor(1), :, torch.tensor([1, 2, 3])]
     same(ours, theirs)
     assert ours.shape == (5, 3)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_on_integers(reduce, include_self):
+    x = np.arange(12).reshape(3, 4) - 5
+    idx = np.array([[0, 0, 1], [2, 2, 2], [3, 0, 1]])
+    s = np.array([[3, -7, 2], [5, 1, -9], [4, 4, 4]])
+    ours = ad.tensor(x).scatter_reduce(1, ad.tensor(idx), ad.tensor(s), reduce, include_self=include_self)
+    theirs = torch.tensor(x).scatter_reduce(1, torch.tensor(idx), torch.tensor(s), reduce, include_self=include_self)
+    same(ours, theirs)
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_argument(reduce):
+    x, idx = X, np.array([[0, 0, 1], [2, 2, 2], [3, 0, 1]])
+    s = np.arange(9.0).reshape(3, 3) - 4
+    same(ad.tensor(x).scatter(1, ad.tensor(idx), ad.tensor(s), reduce=reduce),
+         torch.tensor(x).scatter(1, torch.tensor(idx), torch.tensor(s), reduce=reduce))
+    same(ad.tensor(x).scatter(1, ad.tensor(idx), 2.0, reduce=reduce),
+         torch.tensor(x).scatter(1, torch.tensor(idx), 2.0, reduce=reduce))
