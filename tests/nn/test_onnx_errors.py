@@ -425,3 +425,13 @@ def test_model_that_refuses_other_values_exports_with_a_warning(tmp_path):
         nn.onnx.export(model, ad.Tensor(x), tmp_path / "m.onnx")
     (y,) = run_onnx(tmp_path / "m.onnx", [x])
     np.testing.assert_allclose(y, model(ad.Tensor(x)).data, rtol=0, atol=1e-6)
+
+
+def test_nn_onnx_after_import_nn():
+    """``import nn`` is enough for ``nn.onnx.export`` (loaded on first use, as torch.onnx)."""
+    import subprocess
+    import sys
+    code = "import sys, nn; assert 'nn.onnx' not in sys.modules; print(nn.onnx.export.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "nn.onnx.export"
