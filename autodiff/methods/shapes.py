@@ -20,13 +20,23 @@ def index_key(key, shape=None):
     ``shape``, also rewritten so the indexed dims land where PyTorch puts them (``index.torch_key``)."""
     Tensor = tensors.Tensor
     if isinstance(key, Tensor):
-        key = key.data
-    elif isinstance(key, list):
-        key = np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
-    elif isinstance(key, tuple):
-        key = tuple(k.data if isinstance(k, Tensor) else (np.asarray(k) if isinstance(k, list) else k)
-                    for k in key)
-    if shape is not None and isinstance(key, tuple):
+        return key.data
+    if isinstance(key, list):
+        return np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
+    if not isinstance(key, tuple):
+        return key
+    parts = []
+    arrays = False
+    for k in key:
+        if isinstance(k, Tensor):
+            k = k.data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        if isinstance(k, np.ndarray):
+            arrays = True
+        parts.append(k)
+    key = tuple(parts)
+    if arrays and shape is not None:  # only a key with arrays can need torch's placement
         key = index.torch_key(key, shape)
     return key
 
