@@ -49,5 +49,6 @@ from .function_forms import (absolute, acos, acosh, add, all, allclose, amax, am
                              norm, not_equal, polygamma, positive, pow, prod, rad2deg, reciprocal,
                              remainder, round, rsqrt, sgn, sign, signbit, sinh, square, std_mean, sub,
                              subtract, tan, true_divide, trunc, var_mean, logaddexp2, xlogy, addcmul,
-                             addcdiv, lerp, rsub, fmax, fmin, ldexp, heaviside, sinc, aminmax, quantile)
+                             addcdiv, lerp, rsub, fmax, fmin, ldexp, heaviside, sinc, aminmax, quantile,
+                             mvlgamma, dist, trapezoid, trapz)
 from .mode import inference_mode, is_inference_mode_enabled

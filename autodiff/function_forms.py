@@ -8,7 +8,7 @@ from .methods.shapes import split
 from .ops import elementwise, shape
 from .tensor import Tensor
 
-__all__ = ["where", "maximum", "minimum", "concatenate", "cat", "stack", "split", "polygamma"]
+__all__ = ["where", "maximum", "minimum", "concatenate", "cat", "stack", "split", "polygamma", "trapezoid", "trapz"]
 
 
 def _as_tensor(x):
@@ -107,6 +107,7 @@ _TORCH_FORMS = {
     "fmax": "maximum ignoring NaN.", "fmin": "minimum ignoring NaN.", "ldexp": "input * 2^other.",
     "heaviside": "Step function with values at 0.", "sinc": "sin(pi x) / (pi x).",
     "aminmax": "(min, max).", "quantile": "q-th quantiles along dim.",
+    "mvlgamma": "Multivariate log-gamma.", "dist": "p-norm of input - other.",
 }
 for _name, _doc in _TORCH_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)
@@ -129,6 +130,15 @@ def where(condition, x=None, y=None):
 
 def maximum(a, b):
     return elementwise.Maximum.apply(_as_tensor(a), b)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoid-rule integral of ``y`` along ``dim`` (``torch.trapezoid``; ``trapz`` too)."""
+    from .methods.reductions import trapezoid as integrate
+    return integrate(_as_tensor(y), x, dx=dx, dim=dim)
+
+
+trapz = trapezoid
 
 
 def polygamma(n, input):

@@ -168,6 +168,18 @@ class MathMethods:
         """The n-th derivative of digamma (``torch.polygamma(n, x)`` is ``x.polygamma(n)``)."""
         return unary.Polygamma.apply(self, int(n))
 
+    def mvlgamma(self, p):
+        """Multivariate log-gamma of dimension p: p(p-1)/4 log(pi) + sum_j lgamma(x + (1 - j)/2)."""
+        p = int(p)
+        if p < 1:
+            raise ValueError(f"mvlgamma: p must be at least 1, got {p}")
+        if np.any(self.data <= (p - 1) / 2):
+            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+        out = elementwise.Add.apply(unary.Lgamma.apply(self), p * (p - 1) / 4 * np.log(np.pi))
+        for j in range(2, p + 1):
+            out = out + unary.Lgamma.apply(elementwise.Add.apply(self, (1 - j) / 2))
+        return out
+
     def logit(self, eps=None):
         return unary.Logit.apply(self, eps)
 

@@ -282,6 +282,10 @@ class ReductionMethods:
             p = 2
         return norms.VectorNorm.apply(x, p, dim, keepdim)
 
+    def dist(self, other, p=2):
+        """The p-norm of ``self - other`` (broadcast), as ``torch.dist``."""
+        return norms.VectorNorm.apply(elementwise.Sub.apply(self, other), p, None, False)
+
     # --- softmax ---------------------------------------------------------------------------------
     def softmax(self, dim=None, dtype=None, *, axis=None):
         dim = _axis(axis, dim)
@@ -340,3 +344,23 @@ def linalg_norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):
     if len(dim) == 2:
         return matrix_norm(x, ord, dim, keepdim, dtype=dtype)
     return vector_norm(x, ord, dim, keepdim, dtype=dtype)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """``torch.trapezoid``: the trapezoid-rule integral of ``y`` along ``dim`` (spacing ``dx``, default
+    1, or sample points ``x``)."""
+    d = _one_dim(y, dim, "trapezoid")
+    n = y.shape[d]
+    lead = (slice(None),) * d
+    if n == 0:
+        return y.sum(d)
+    mids = (y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]) * 0.5
+    if x is None:
+        return mids.sum(d) * (1 if dx is None else dx)
+    x = x if isinstance(x, tensors.Tensor) else tensors.Tensor(np.asarray(x))
+    if x.ndim == 1:
+        steps = x[1:] - x[:-1]
+        steps = steps.reshape((n - 1,) + (1,) * (y.ndim - d - 1))
+    else:
+        steps = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return (mids * steps).sum(d)

@@ -113,6 +113,7 @@ CASES = [
     unary("special.ndtr", ours=lambda x: ad.special.ndtr(x), theirs=lambda x: torch.special.ndtr(x)),
     unary("special.expit", ours=lambda x: ad.special.expit(x), theirs=lambda x: torch.special.expit(x)),
     unary("sinc", "nonzero"),
+    unary("mvlgamma", "gt1", ours=lambda x: (x + 1).mvlgamma(3), theirs=lambda x: (x + 1).mvlgamma(3)),
     unary("ad.sinh", ours=lambda x: ad.sinh(x), theirs=lambda x: torch.sinh(x)),
     # --- reductions ------------------------------------------------------------------------------
     reduction("sum_dim", lambda x: x.sum(dim=-1, keepdim=True)),
@@ -170,6 +171,10 @@ CASES = [
               lambda x: x.quantile(torch.tensor([0.2, 0.5, 0.95], dtype=x.dtype))),
     reduction("quantile_midpoint", lambda x: ad.quantile(x, 0.5, dim=0, keepdim=True, interpolation="midpoint"),
               lambda x: torch.quantile(x, 0.5, dim=0, keepdim=True, interpolation="midpoint")),
+    reduction("dist", lambda x: ad.dist(x, x * x, 3), lambda x: torch.dist(x, x * x, 3)),
+    reduction("trapezoid", lambda x: ad.trapezoid(x, dim=0), lambda x: torch.trapezoid(x, dim=0)),
+    reduction("trapezoid_dx", lambda x: ad.trapz(x, dx=0.5), lambda x: torch.trapz(x, dx=0.5)),
+    reduction("trapezoid_x", lambda x: ad.trapezoid(x, x.exp().cumsum(-1)), lambda x: torch.trapezoid(x, x.exp().cumsum(-1))),
     reduction("mean_dim", lambda x: x.mean(dim=(0, -1))),
 ]
 
