@@ -179,6 +179,15 @@ class Exporter(CheckingRuns):
                 return list(a.shape)
         return self.const_dims.get((c.index, j), list(np.shape(_array(a))))
 
+    def tensor_dims(self, t):
+        """Dims of a Tensor of the trace (a node's output, a graph input, or a constant's shape)."""
+        if t.grad_fn is not None:
+            _, i, k = self.trace.key(t)
+            return self.node_dims[i][k]
+        if id(t) in self.input_pos:
+            return self.arg_dims[self.input_pos[id(t)]]
+        return list(t.shape)
+
     def dim_value(self, d, c):
         """A 1-element int64 value holding dynamic dimension ``d`` at run time."""
         if not d.known:
@@ -271,7 +280,7 @@ class Exporter(CheckingRuns):
         c = OpContext(self, i, node)
         self.g.scope = node.scope
         convert = next(MODULE_CONVERTERS[k] for k in type(module).__mro__ if k in MODULE_CONVERTERS)
-        names = convert(c, module, [self.value_name(t, None, None) for t in inputs])
+        names = convert(c, module, [self.value_name(t, None, None) for t in inputs], inputs)
         self.g.scope = ""
         names = names if isinstance(names, (tuple, list)) else (names,)
         if len(names) != len(outputs):

@@ -36,10 +36,11 @@ def converts(*fns):
 
 
 def converts_module(*classes):
-    """Register the decorated ``convert(c, module, inputs)`` as the ONNX form of a whole module call.
+    """Register the decorated ``convert(c, module, names, tensors)`` as the ONNX form of a module call.
 
     It replaces the ops recorded inside the call (for modules whose ops have no faithful ONNX form,
-    e.g. masks computed with numpy); ``c`` is the context of the call's last op.
+    e.g. masks computed with numpy); ``c`` is the context of the call's first op, ``names`` the ONNX
+    values of the call's input Tensors ``tensors``.
     """
     def register(convert):
         for klass in classes:

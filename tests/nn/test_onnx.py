@@ -416,3 +416,21 @@ def test_max_unpool_scatter(tmp_path, rng):
     idx = np.array([[0, 4, 8], [1, 2, 3]])
     roundtrip(tmp_path, Unpool(), [f32(rng, 2, 3), idx], {"x": {0: "rows"}, "indices": {0: "rows"}},
               [f32(rng, 3, 3), np.array([[8, 0, 1], [5, 6, 7], [2, 3, 4]])])
+
+
+@pytest.mark.parametrize("layer, shape", [
+    pytest.param(lambda: nn.MaxPool3d(2, stride=(1, 2, 2), padding=1), (2, 3, 4, 5, 6), id="MaxPool3d"),
+    pytest.param(lambda: nn.AvgPool3d(2, stride=1, padding=1), (2, 3, 4, 4, 4), id="AvgPool3d"),
+    pytest.param(lambda: nn.AdaptiveAvgPool3d((2, 1, 3)), (2, 3, 4, 4, 6), id="AdaptiveAvgPool3d"),
+    pytest.param(lambda: nn.AdaptiveMaxPool1d(3), (2, 3, 7), id="AdaptiveMaxPool1d"),
+    pytest.param(lambda: nn.AdaptiveMaxPool2d((3, 2)), (2, 3, 7, 5), id="AdaptiveMaxPool2d_uneven"),
+    pytest.param(lambda: nn.AdaptiveMaxPool3d(1), (2, 3, 4, 4, 4), id="AdaptiveMaxPool3d_global"),
+    pytest.param(lambda: nn.LPPool2d(2, 2), (2, 3, 6, 6), id="LPPool2d"),
+    pytest.param(lambda: nn.Conv3d(3, 4, 3, padding=1, stride=(1, 2, 1)), (2, 3, 4, 5, 6), id="Conv3d"),
+    pytest.param(lambda: nn.ConvTranspose3d(3, 2, 2, stride=2), (2, 3, 3, 3, 3), id="ConvTranspose3d"),
+])
+def test_3d_and_adaptive_max_layers(tmp_path, rng, layer, shape):
+    if not hasattr(nn, "MaxPool3d"):
+        pytest.skip("nn has no 3-d layers")
+    model = layer()
+    roundtrip(tmp_path, model, [f32(rng, *shape)], {"input": {0: "batch"}}, [f32(rng, 3, *shape[1:])])

@@ -193,15 +193,15 @@ def _adaptive_avg_pool(c):
     return _pooled(c, build)
 
 
-def _adaptive_cells(g, x, dims, size):
-    """Cell i of an axis covers [floor(i n / o), ceil((i + 1) n / o)): one ReduceMean per cell and axis."""
+def _adaptive_cells(g, x, dims, size, reduce="ReduceMean"):
+    """Cell i of an axis covers [floor(i n / o), ceil((i + 1) n / o)): one reduction per cell and axis."""
     for a, (n, o) in enumerate(zip(dims, size)):
         axis = 2 + a
         cells = []
         for i in range(o):
             lo, hi = (i * n) // o, -((-(i + 1) * n) // o)
             piece = g.op("Slice", x, g.ints([lo]), g.ints([hi]), g.ints([axis]))
-            cells.append(g.reduce("ReduceMean", piece, [axis], True))
+            cells.append(g.reduce(reduce, piece, [axis], True))
         x = g.op("Concat", *cells, axis=axis)
     return x
 
