@@ -2,6 +2,7 @@
 short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an expand and a reshape)."""
 import numpy as np
 
+from .. import mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..ops import index
 from ..ops import shape as shape_ops
@@ -311,6 +312,34 @@ class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
             raise ShapeError("repeat_interleave: repeats can not be negative")
         idx = np.repeat(np.arange(n), np.broadcast_to(reps.reshape(-1), (n,)))
         return x.index_select(d, idx)
+
+    # --- the same, in place: the tensor takes the new shape (and the new graph node) ---------------
+    def _restride(self, what, result):
+        if self._requires_grad and self._node is None and mode.is_grad_enabled():
+            raise RuntimeError(f"{what}: a leaf Variable that requires grad is being used in an in-place "
+                               f"operation (shape {tuple(self.shape)}); use the out-of-place {what[:-1]}")
+        self.data, self._node, self._out_idx = result.data, result._node, result._out_idx
+        if getattr(result, "_base", None) is not None and result._base is not self:
+            self._base, self._view_steps = result._base, result._view_steps
+        return self
+
+    def t_(self):
+        return self._restride("t_", self.t())
+
+    def transpose_(self, dim0, dim1):
+        return self._restride("transpose_", self.swapdims(dim0, dim1))
+
+    def swapdims_(self, dim0, dim1):
+        return self._restride("swapdims_", self.swapdims(dim0, dim1))
+
+    def swapaxes_(self, axis0, axis1):
+        return self._restride("swapaxes_", self.swapdims(axis0, axis1))
+
+    def squeeze_(self, dim=None):
+        return self._restride("squeeze_", self.squeeze(dim=dim))
+
+    def unsqueeze_(self, dim):
+        return self._restride("unsqueeze_", self.unsqueeze(dim))
 
     # --- new tensors like this one ---------------------------------------------------------------
     def new_zeros(self, *size, dtype=None, requires_grad=False):

@@ -329,3 +329,21 @@ def test_scatter_with_reduce_argument(reduce):
          torch.tensor(x).scatter(1, torch.tensor(idx), torch.tensor(s), reduce=reduce))
     same(ad.tensor(x).scatter(1, ad.tensor(idx), 2.0, reduce=reduce),
          torch.tensor(x).scatter(1, torch.tensor(idx), 2.0, reduce=reduce))
+
+
+@pytest.mark.parametrize("name", ["t_", "transpose_", "swapdims_", "swapaxes_", "squeeze_", "unsqueeze_"])
+def test_inplace_shape_ops(name):
+    args = {"t_": (), "transpose_": (0, 1), "swapdims_": (1, 0), "swapaxes_": (0, 1), "squeeze_": (), "unsqueeze_": (0,)}[name]
+    x = np.random.default_rng(5).standard_normal((3, 1))
+    w = np.random.default_rng(6).standard_normal(6).reshape(-1)
+    out = []
+    for L in (ad, torch):
+        leaf = L.tensor(x, requires_grad=True)
+        y = leaf * 2.0
+        assert getattr(y, name)(*args) is y
+        (y.reshape(-1) * L.tensor(w[:y.reshape(-1).shape[0]])).sum().backward()
+        out.append((y, leaf.grad))
+        with pytest.raises(RuntimeError):
+            getattr(leaf, name)(*args)
+    same(out[0][0], out[1][0])
+    same(out[0][1], out[1][1])
