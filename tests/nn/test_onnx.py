@@ -434,3 +434,16 @@ def test_3d_and_adaptive_max_layers(tmp_path, rng, layer, shape):
         pytest.skip("nn has no 3-d layers")
     model = layer()
     roundtrip(tmp_path, model, [f32(rng, *shape)], {"input": {0: "batch"}}, [f32(rng, 3, *shape[1:])])
+
+
+@pytest.mark.parametrize("layer, shape", [
+    pytest.param(lambda: nn.MaxPool2d(3, stride=2, ceil_mode=True), (2, 3, 8, 8), id="max_ceil"),
+    pytest.param(lambda: nn.AvgPool2d(3, stride=2, ceil_mode=True), (2, 3, 8, 8), id="avg_ceil"),
+    pytest.param(lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+                 (2, 3, 8, 8), id="avg_ceil_exclude_pad"),
+    pytest.param(lambda: nn.AvgPool2d(2, divisor_override=3), (2, 3, 8, 8), id="avg_divisor"),
+    pytest.param(lambda: nn.MaxPool1d(3, stride=2, padding=1, dilation=2, ceil_mode=True), (2, 3, 10),
+                 id="max1d_dilation_ceil"),
+])
+def test_pooling_options(tmp_path, rng, layer, shape):
+    roundtrip(tmp_path, layer(), [f32(rng, *shape)], {"input": {0: "batch"}}, [f32(rng, 3, *shape[1:])])
