@@ -21,16 +21,17 @@ from .value import Value
 from .viz import draw, draw_chain, draw_steps, explore, to_dot
 from .shape_forms import (addbmm, addmm, addmv, addr, argsort, argwhere, atleast_1d, atleast_2d,
                           atleast_3d, baddbmm, bincount, block_diag, bmm, broadcast_shapes,
-                          broadcast_tensors, bucketize, cartesian_prod, chunk, clone, column_stack, cross,
-                          diag, diag_embed, diagonal, diff, dot, dsplit, dstack, einsum, empty, empty_like,
-                          flip, fliplr, flipud, gather, ger, hsplit, hstack, index_add, index_copy,
-                          index_fill, index_put, index_select, inner, kron, masked_fill, masked_scatter,
-                          masked_select, meshgrid, mm, moveaxis, movedim, msort, mv, narrow, narrow_copy,
-                          nonzero, numel, outer, put, rand_like, randn_like, ravel, repeat_interleave,
-                          roll, rot90, row_stack, scatter, scatter_add, scatter_reduce, searchsorted,
-                          select, sort, swapdims, t, take, take_along_dim, tensor_split, tensordot, tile,
-                          topk, trace, tril, tril_indices, triu, triu_indices, unbind, unflatten, unique,
-                          unique_consecutive, vdot, vsplit, vstack)
+                          broadcast_tensors, bucketize, cartesian_prod, chunk, clone, column_stack,
+                          combinations, cross, diag, diag_embed, diagflat, diagonal, diagonal_scatter,
+                          diff, dot, dsplit, dstack, einsum, empty, empty_like, flip, fliplr, flipud,
+                          gather, ger, hsplit, hstack, index_add, index_copy, index_fill, index_put,
+                          index_select, inner, kron, masked_fill, masked_scatter, masked_select, meshgrid,
+                          mm, moveaxis, movedim, msort, mv, narrow, narrow_copy, nonzero, numel, outer,
+                          put, rand_like, randn_like, ravel, repeat_interleave, roll, rot90, row_stack,
+                          scatter, scatter_add, scatter_reduce, searchsorted, select, select_scatter,
+                          slice_scatter, sort, swapdims, t, take, take_along_dim, tensor_split, tensordot,
+                          tile, topk, trace, tril, tril_indices, triu, triu_indices, unbind, unflatten,
+                          unique, unique_consecutive, vdot, vsplit, vstack)
 
 from . import linalg, special
 from .dtypes import (bool, can_cast, cdouble, cfloat, complex64, complex128, double, float, float16, float32,

@@ -14,7 +14,7 @@ __all__ = ["meshgrid", "cartesian_prod", "hstack", "vstack", "row_stack", "dstac
            "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes", "searchsorted",
            "bucketize", "empty", "empty_like", "rand_like", "randn_like", "einsum", "mm", "bmm", "mv", "dot",
            "vdot", "outer", "ger", "inner", "kron", "cross", "tensordot", "addmm", "addmv", "baddbmm",
-           "addbmm", "addr", "tril_indices", "triu_indices", "block_diag"]
+           "addbmm", "addr", "tril_indices", "triu_indices", "block_diag", "combinations"]
 
 
 def _as_tensor(x):
@@ -54,7 +54,9 @@ _METHOD_FORMS = {
     "trace": "Sum of a matrix's diagonal.", "diff": "n-th forward difference along dim.",
     "bincount": "Counts (or weight sums) of non-negative ints.", "hsplit": "tensor_split along dim 1 (0 for 1-d).",
     "vsplit": "tensor_split along dim 0.", "dsplit": "tensor_split along dim 2.", "ravel": "Flattened to 1-d.",
-    "narrow_copy": "narrow, copied.",
+    "narrow_copy": "narrow, copied.", "diagflat": "Flattened input on a diagonal of a matrix.",
+    "diagonal_scatter": "src written on a diagonal.", "select_scatter": "src written at select(dim, index).",
+    "slice_scatter": "src written at a slice along dim.",
 }
 for _name, _doc in _METHOD_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)
@@ -270,3 +272,16 @@ def block_diag(*tensors):
         rows.append(shape_ops.Pad.apply(b, ((0, 0), (left, width - left - b.shape[1])), 0))
         left += b.shape[1]
     return shape_ops.Concatenate.apply(0, *rows)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """Every length-``r`` combination of a 1-d tensor's elements, as rows (itertools' order)."""
+    import itertools
+    t = _as_tensor(input)
+    if t.ndim != 1:
+        raise ShapeError(f"combinations: expects a 1-d tensor, got shape {tuple(t.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(pick(range(t.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    if r == 0 or rows.size == 0:
+        return t[np.zeros(0, np.int64)] if r else Tensor(np.zeros((0,), t.dtype))
+    return t[rows]

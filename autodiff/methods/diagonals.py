@@ -3,12 +3,12 @@ fill_diagonal_ (the ops in ``ops/diagonal.py``, or compositions)."""
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..ops import diagonal, shape
+from ..ops import diagonal, elementwise, shape
 from ..ops.dims import ShapeError, wrap_dim
 
 
 class DiagonalMethods:
-    """diagonal, diag_embed, diag, tril, triu, trace, diff, fill_diagonal_."""
+    """diagonal, diag_embed, diag, diagflat, diagonal_scatter, tril, triu, trace, diff, fill_diagonal_."""
 
     __slots__ = ()
 
@@ -63,6 +63,21 @@ class DiagonalMethods:
         for _ in range(n):
             x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
         return x
+
+    def diagflat(self, offset=0):
+        """The flattened tensor on the ``offset`` diagonal of a square matrix."""
+        return self.reshape(-1).diag_embed(offset, 0, 1)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        """A copy with ``src`` written on the diagonal that ``diagonal(offset, dim1, dim2)`` reads."""
+        a, b = wrap_dim(dim1, self.ndim, "diagonal_scatter"), wrap_dim(dim2, self.ndim, "diagonal_scatter")
+        src = src if isinstance(src, tensors.Tensor) else tensors.Tensor(src)
+        want = np.diagonal(np.empty(self.shape, bool), offset, a, b).shape
+        if tuple(src.shape) != want:
+            raise ShapeError(f"diagonal_scatter: src must have the shape of the diagonal, {want}, got {tuple(src.shape)}")
+        on = diagonal.diag_scatter(np.ones(want, bool), self.shape, int(offset), a, b)
+        placed = diagonal.DiagScatter.apply(src.astype(self.dtype), tuple(self.shape), int(offset), a, b)
+        return elementwise.Where.apply(on, placed, self)
 
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal, in place (all dims equal beyond 2-d)."""

@@ -3,6 +3,7 @@ tensor_split, h/v/dsplit, unbind; each a slice (or an index) of the tensor, so e
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
+from ..ops import index
 from ..ops.dims import ShapeError, wrap_dim
 
 
@@ -100,6 +101,23 @@ class PieceMethods:
         if self.ndim < 3:
             raise ShapeError(f"dsplit: requires a tensor with at least 3 dimensions, got shape {tuple(self.shape)}")
         return self._split_even("dsplit", sections, 2)
+
+    def select_scatter(self, src, dim, index):
+        """A copy with the slice ``select(dim, index)`` replaced by ``src``."""
+        d = wrap_dim(dim, self.ndim, "select_scatter")
+        return self._write("select_scatter", (slice(None),) * d + (int(index),), src)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        """A copy with the slice ``start:end:step`` along ``dim`` replaced by ``src``."""
+        d = wrap_dim(dim, self.ndim, "slice_scatter")
+        return self._write("slice_scatter", (slice(None),) * d + (slice(start, end, step),), src)
+
+    def _write(self, op, key, src):
+        src = src if isinstance(src, tensors.Tensor) else tensors.Tensor(src)
+        want = np.empty(self.shape, bool)[key].shape
+        if tuple(src.shape) != want:
+            raise ShapeError(f"{op}: src must have the shape of the slice it replaces, {want}, got {tuple(src.shape)}")
+        return index.SetItem.apply(self, src if src.dtype == self.dtype else src.astype(self.dtype), key)
 
     def unbind(self, dim=0):
         d = wrap_dim(dim, self.ndim, "unbind")

@@ -225,6 +225,13 @@ CASES = [
     ("vsplit at", lambda L, x: x.vsplit([1])[1], [(3, 2)], True),
     ("dsplit", lambda L, x: L.dsplit(x, 2)[0], [(1, 2, 4)], True),
     ("ravel narrow_copy", lambda L, x: L.ravel(x.narrow_copy(1, 1, 2)), [(2, 3)], True),
+    ("diagflat", lambda L, x: L.diagflat(x, -1), [(2, 2)], True),
+    ("diagonal_scatter", lambda L, x, s: x.diagonal_scatter(s, 1), [(3, 4), (3,)], True),
+    ("diagonal_scatter dims", lambda L, x, s: L.diagonal_scatter(x, s, -1, 0, 2), [(3, 2, 4), (2, 2)], True),
+    ("select_scatter", lambda L, x, s: x.select_scatter(s, 1, -1), [(2, 3, 4), (2, 4)], True),
+    ("slice_scatter", lambda L, x, s: L.slice_scatter(x, s, 1, 1, None, 2), [(2, 5), (2, 2)], True),
+    ("combinations", lambda L, x: L.combinations(x), [(4,)], True),
+    ("combinations r3 repl", lambda L, x: L.combinations(x, 3, with_replacement=True), [(3,)], True),
     ("new_tensor ops", lambda L, x: x * x.new_ones(2, 3) + x.new_full((2, 3), 1.5) + x.new_zeros((3,)), [(2, 3)], True),
 ]
 
