@@ -216,8 +216,8 @@ class ArithmeticMethods:
 
     def heaviside(self, values):
         """0 where self < 0, 1 where self > 0, ``values`` where self == 0 (no gradient, as torch)."""
-        _, (a, v) = promote_args(self.data, _data(values))
-        return tensors.Tensor._make(np.heaviside(a, v))
+        dtype, (a, v) = promote_args(self.data, _data(values))
+        return tensors.Tensor._make(np.heaviside(a, v).astype(dtype, copy=False))
 
     def addcmul(self, tensor1, tensor2, *, value=1):
         """self + value * tensor1 * tensor2."""

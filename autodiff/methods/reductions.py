@@ -75,8 +75,10 @@ class ReductionMethods:
         return reduce.Sum.apply(_cast_input(self, dtype), _axis(axis, dim), _keep(keepdims, keepdim))
 
     def nansum(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        mask = np.isnan(self.data)
-        return elementwise.Where.apply(mask, 0.0, self).sum(_axis(axis, dim), _keep(keepdims, keepdim))
+        """Sum treating NaN as 0 (integer tensors have none: their plain sum)."""
+        x = self if self.data.dtype.kind not in "fc" else \
+            elementwise.Where.apply(np.isnan(self.data), np.zeros((), self.data.dtype), self)
+        return x.sum(_axis(axis, dim), _keep(keepdims, keepdim))
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         return reduce.Mean.apply(_cast_input(self, dtype), _axis(axis, dim), _keep(keepdims, keepdim))
