@@ -145,7 +145,7 @@ def test_error_types_match_torch(k):
 
 def test_transpose_swaps_two_dims():
     x = np.arange(6.0).reshape(2, 3)
-    assert ad.tensor(x).transpose(0, 1).shape == (3, 2)  # numpy's meaning was the identity permutation
+    assert ad.tensor(x).transpose(0, 1).shape == (3, 2)  # numpy's meaning is the identity permutation
     y = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(ad.tensor(y).transpose(1, 2).data, torch.tensor(y).transpose(1, 2).numpy())
     np.testing.assert_array_equal(ad.transpose(ad.tensor(y), -1, 0).data, y.swapaxes(-1, 0))
