@@ -48,7 +48,8 @@ def _take_planes(x, idx, out_spatial):
     dims = len(out_spatial)
     lead = tuple(x.shape[:-dims])
     rows = int(np.prod(lead, dtype=np.int64))
-    values = TakeAlongAxis.apply(x.reshape((rows, -1)), idx.reshape(rows, -1), 1)
+    plane = int(np.prod(x.shape[-dims:], dtype=np.int64))
+    values = TakeAlongAxis.apply(x.reshape((rows, plane)), idx.reshape(rows, int(np.prod(out_spatial))), 1)
     return values.reshape(lead + tuple(out_spatial))
 
 
@@ -73,7 +74,7 @@ def max_pool_indices(a, kernel_size, stride, padding, dilation, out, pads):
     spatial = a.shape[1:]
     padded = np.pad(a[:, None], ((0, 0), (0, 0)) + pads, constant_values=-np.inf)
     win = _windows(padded, kernel_size, stride, dilation, out)[:, 0]
-    best = win.reshape(win.shape[:1 + dims] + (-1,)).argmax(-1)
+    best = win.reshape(win.shape[:1 + dims] + (int(np.prod(kernel_size)),)).argmax(-1)
     offsets = np.unravel_index(best, kernel_size)
     flat = np.zeros(best.shape, np.int64)
     outside = np.zeros(best.shape, bool)
@@ -101,7 +102,8 @@ def _max_pool(name, dims, input, kernel_size, stride, padding, dilation, ceil_mo
     shape, kernel_size, stride, padding, dilation, out, pads = _pool_geometry(
         name, dims, x, kernel_size, stride, padding, dilation, ceil_mode)
     lead = shape[:-dims]
-    idx = max_pool_indices(x.data.reshape((-1,) + shape[-dims:]), kernel_size, stride, padding, dilation, out, pads)
+    rows = int(np.prod(lead, dtype=np.int64))
+    idx = max_pool_indices(x.data.reshape((rows,) + shape[-dims:]), kernel_size, stride, padding, dilation, out, pads)
     y = _take_planes(x, idx, out)
     return (y, Tensor(idx.reshape(lead + out))) if return_indices else y
 
@@ -167,7 +169,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise ValueError(f"{name}: divisor_override must be a positive int, got {divisor_override!r}")
     spatial = shape[-3:]
     ones = np.ones((1, 1) + kernel_size, x.dtype)
-    sums = ConvNd.apply(x.reshape((-1, 1) + spatial), ones, None, (stride, pads, dilation, 1), out)
+    rows = int(np.prod(shape[:-3], dtype=np.int64))
+    sums = ConvNd.apply(x.reshape((rows, 1) + spatial), ones, None, (stride, pads, dilation, 1), out)
     if divisor_override is not None:
         divisor = np.full(out, float(divisor_override))
     else:
@@ -261,7 +264,7 @@ def _adaptive_max(name, dims, input, output_size, return_indices):
     x = _tensor(input)
     shape = _check_input(name, dims, x)
     out = _adaptive_sizes(name, dims, shape, output_size)
-    idx = adaptive_max_indices(x.data.reshape((-1,) + shape[-dims:]), out)
+    idx = adaptive_max_indices(x.data.reshape((int(np.prod(shape[:-dims], dtype=np.int64)),) + shape[-dims:]), out)
     y = _take_planes(x, idx, out)
     return (y, Tensor(idx.reshape(shape[:-dims] + out))) if return_indices else y
 

@@ -85,12 +85,12 @@ def max_unpool_nd(input, indices, kernel_size, stride=None, padding=0, output_si
     size = unpool_output_size(name, shape[-dims:], kernel_size, stride, padding, output_size)
     plane = int(np.prod(size))
     rows = int(np.prod(shape[:-dims], dtype=np.int64))
-    flat = idx.reshape(rows, -1).astype(np.int64, copy=False)
+    flat = idx.reshape(rows, int(np.prod(shape[-dims:]))).astype(np.int64, copy=False)
     if flat.size and (flat.min() < 0 or flat.max() >= plane):
         bad = flat.min() if flat.min() < 0 else flat.max()
         raise ShapeError(f"{name}: found an invalid max index {bad} (output planes are of size {size}, "
                          f"{plane} places; input {shape})")
-    y = MaxUnpool.apply(x.reshape((rows, -1)), flat, plane)
+    y = MaxUnpool.apply(x.reshape((rows, flat.shape[1])), flat, plane)
     return y.reshape(shape[:-dims] + size)
 
 
