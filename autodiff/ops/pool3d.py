@@ -3,8 +3,9 @@
 Everything here is a composition of existing ops, so all of it is differentiable twice:
 
 * max pooling (plain and adaptive) finds each window's winner with numpy (the first maximum in
-  row-major order, as PyTorch; a window that holds only ``-inf`` keeps its first input place) and takes
-  the values through ``TakeAlongAxis`` on the flattened planes: the gradient goes to the winner only;
+  row-major order and the last NaN, as PyTorch; a window that holds only ``-inf`` keeps its first input
+  place) and takes the values through ``TakeAlongAxis`` on the flattened planes: the gradient goes to
+  the winner only;
 * 3-d average pooling is a depthwise convolution with a constant all-ones kernel (``conv3d.ConvNd``),
   divided by each window's divisor (PyTorch's rules for ``count_include_pad``, ``ceil_mode`` and
   ``divisor_override``);
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..kernels.pool import pool_output_size
 from .conv import int_tuple
-from .conv3d import ConvNd, _windows
+from .conv3d import ConvNd
 from .pool import avg_pool_nd, max_pool_nd, normalize_pool_args
 from .select import TakeAlongAxis
 
@@ -69,31 +70,40 @@ def _pool_geometry(name, dims, x, kernel_size, stride, padding, dilation, ceil_m
 
 
 def max_pool_indices(a, kernel_size, stride, padding, dilation, out, pads):
-    """Flat plane index of every window's winner of the array ``a`` ``(M, *S)``: ``(M, *out)`` int64."""
+    """Flat plane index of every window's winner of the array ``a`` ``(M, *S)``: ``(M, *out)`` int64.
+
+    PyTorch's scan, vectorised over the windows: kernel offsets in row-major order, a value replaces the
+    best so far when it is greater or NaN (so the first maximum wins, and the last NaN); the index starts
+    at the window's first input place, which a window of ``-inf`` only keeps.
+    """
     dims = len(kernel_size)
     spatial = a.shape[1:]
-    padded = np.pad(a[:, None], ((0, 0), (0, 0)) + pads, constant_values=-np.inf)
-    win = _windows(padded, kernel_size, stride, dilation, out)[:, 0]
-    best = win.reshape(win.shape[:1 + dims] + (int(np.prod(kernel_size)),)).argmax(-1)
-    offsets = np.unravel_index(best, kernel_size)
-    flat = np.zeros(best.shape, np.int64)
-    outside = np.zeros(best.shape, bool)
-    first = []
+    padded = np.pad(a, ((0, 0),) + pads, constant_values=-np.inf)
+    starts, firsts = [], []
     for ax in range(dims):
         view = [1] * (1 + dims)
         view[1 + ax] = -1
         start = (np.arange(out[ax]) * stride[ax] - padding[ax]).reshape(view)
-        place = start + offsets[ax] * dilation[ax]
-        outside |= (place < 0) | (place >= spatial[ax])
-        # the first input place of the window (a padded start steps in by whole dilations)
-        first.append(start + -(-np.maximum(-start, 0) // dilation[ax]) * dilation[ax])
-        flat = flat * spatial[ax] + place
-    if outside.any():  # a window of -inf only: PyTorch keeps its first input place
-        fallback = np.zeros(best.shape, np.int64)
+        starts.append(start)
+        # the first input place of the window (a start in the padding steps in by whole dilations)
+        firsts.append(start + -(-np.maximum(-start, 0) // dilation[ax]) * dilation[ax])
+
+    def flat_index(coords):
+        flat = np.zeros((1,) * (1 + dims), np.int64)
         for ax in range(dims):
-            fallback = fallback * spatial[ax] + first[ax]
-        flat = np.where(outside, fallback, flat)
-    return flat
+            flat = flat * spatial[ax] + coords[ax]
+        return flat
+
+    best = np.full((a.shape[0],) + tuple(out), -np.inf, a.dtype)
+    idx = np.broadcast_to(flat_index(firsts), best.shape).copy()
+    for offset in np.ndindex(*kernel_size):
+        where = (slice(None),) + tuple(slice(k * dl, k * dl + (o - 1) * s + 1, s)
+                                       for k, dl, o, s in zip(offset, dilation, out, stride))
+        values = padded[where]
+        take = (values > best) | np.isnan(values)
+        np.copyto(best, values, where=take)
+        np.copyto(idx, flat_index([st + k * dl for st, k, dl in zip(starts, offset, dilation)]), where=take)
+    return idx
 
 
 def _max_pool(name, dims, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -228,12 +238,23 @@ def adaptive_avg_pool3d(input, output_size, *, name="adaptive_avg_pool3d"):
     return (mats[0] @ y.reshape(lead + (d, out[1] * out[2]))).reshape(lead + out)
 
 
+def _first_max_or_last_nan(seg, axis):
+    """Along ``axis``: the index of the last NaN if there is one, else of the first maximum (PyTorch's
+    scan: a value wins when it is greater or NaN)."""
+    best = seg.argmax(axis=axis)
+    nan = np.isnan(seg)
+    if nan.any():
+        last_nan = seg.shape[axis] - 1 - np.flip(nan, axis).argmax(axis=axis)
+        best = np.where(nan.any(axis=axis), last_nan, best)
+    return best
+
+
 def adaptive_max_indices(a, out):
     """Flat plane index of each adaptive cell's first maximum of ``a`` ``(M, *S)``: ``(M, *out)`` int64.
 
-    Max over a box is separable: axes are reduced last to first, each cell keeping its first maximum and
-    carrying the coordinates of the axes already reduced, so the winner is the box's first maximum in
-    row-major order, as PyTorch's.
+    Max over a box is separable: axes are reduced last to first, each cell keeping its first maximum (or
+    its last NaN) and carrying the coordinates of the axes already reduced, so the winner is the box's
+    first maximum (or last NaN) in row-major order, as PyTorch's.
     """
     dims = len(out)
     spatial = a.shape[1:]
@@ -245,7 +266,7 @@ def adaptive_max_indices(a, out):
         for lo, hi in _cells(spatial[ax], out[ax]):
             cut = (slice(None),) * axis + (slice(lo, hi),)
             seg = values[cut]
-            best = np.expand_dims(seg.argmax(axis=axis), axis)
+            best = np.expand_dims(_first_max_or_last_nan(seg, axis), axis)
             pieces.append(np.take_along_axis(seg, best, axis))
             picked[ax].append(best + lo)
             for b in range(ax + 1, dims):

@@ -118,6 +118,31 @@ def test_adaptive_max_pool_ties_pick_the_first_maximum_as_torch(torch):
     np.testing.assert_array_equal(idx.data, idx_r.numpy())
 
 
+@pytest.mark.parametrize("fn, args", [("max_pool3d", (2,)), ("max_pool3d", (3, 2, 1)),
+                                      ("adaptive_max_pool3d", ((2, 3, 2),)), ("adaptive_max_pool2d", ((3, 2),)),
+                                      ("adaptive_max_pool1d", (4,))])
+def test_nan_wins_and_the_last_nan_is_picked_as_torch(torch, rng, fn, args):
+    shape = {"1": (2, 3, 9), "2": (2, 3, 7, 5), "3": (2, 3, 6, 7, 5)}[fn[-2]]
+    x = rng.standard_normal(shape)
+    x[x > 1.0] = np.nan
+    y, idx = getattr(F, fn)(ad.Tensor(x), *args, return_indices=True)
+    y_r, idx_r = getattr(torch.nn.functional, fn)(torch.tensor(x), *args, return_indices=True)
+    np.testing.assert_array_equal(idx.data, idx_r.numpy())
+    np.testing.assert_array_equal(y.data, y_r.numpy())  # NaN where torch has NaN
+
+
+@pytest.mark.parametrize("fn, args", [("max_pool3d", (2,)), ("avg_pool3d", (2,)), ("adaptive_avg_pool3d", (2,)),
+                                      ("adaptive_max_pool3d", (2,)), ("lp_pool3d", (2, 2)),
+                                      ("adaptive_max_pool1d", (2,))])
+def test_empty_batch_gives_torchs_shape(torch, fn, args):
+    shape = (0, 2, 5) if fn.endswith("1d") else (0, 2, 4, 4, 4)
+    x = ad.Tensor(np.zeros(shape), requires_grad=True)
+    y = getattr(F, fn)(x, *args)
+    assert y.shape == tuple(getattr(torch.nn.functional, fn)(torch.zeros(shape), *args).shape)
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
 UNPOOL = [
     (3, (2, 2, 6, 4, 4), dict(kernel_size=2), None),
     (3, (1, 2, 7, 6, 5), dict(kernel_size=2), (7, 6, 5)),
