@@ -8,6 +8,9 @@ import autodiff as ad
 import nn
 import nn.functional as F
 
+# torch warns that its nested-tensor fast path is off for these layer settings
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+
 
 @pytest.fixture
 def torch():
