@@ -2,7 +2,7 @@
 states of a step-by-step backward pass (one frame per node, in reverse topological order)."""
 from collections import namedtuple
 
-from . import labels as L
+from . import labels
 from .formulas import wrap
 from .graph import build_graph
 
@@ -99,33 +99,33 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
             for f in path:
                 prod *= f.value
             total += prod * root_n.grad
-            factors = " x ".join(L.num(f.value, fmt) for f in path) or "1"
-            notes.append(f"path {k + 1}: {factors} = {L.num(prod, fmt)}")
+            factors = " x ".join(labels.num(f.value, fmt) for f in path) or "1"
+            notes.append(f"path {k + 1}: {factors} = {labels.num(prod, fmt)}")
         else:
             notes.append(f"path {k + 1}: " + " -> ".join(f"[{f.op}: {f.formula}]" for f in path))
     if not complete:
         notes.append(f"... {counts[lid] - len(paths)} more paths not listed (max_paths={max_paths})")
     if scalar and complete:
-        notes.append(f"sum x dL/dL ({L.num(root_n.grad, fmt)}) = {L.num(total, fmt)}; "
-                     f"grad of {names[lid]} = {L.num(leaf_n.grad, fmt)}")
+        notes.append(f"sum x dL/dL ({labels.num(root_n.grad, fmt)}) = {labels.num(total, fmt)}; "
+                     f"grad of {names[lid]} = {labels.num(leaf_n.grad, fmt)}")
     out = _header(rankdir, None, [], dpi)
-    out.append(f"  graph [label={L.quote(chr(10).join(notes))}, labelloc=b, labeljust=l, fontsize=11];")
+    out.append(f"  graph [label={labels.quote(chr(10).join(notes))}, labelloc=b, labeljust=l, fontsize=11];")
     for nid in g.order:
         if nid not in on:
             continue
         n = g.nodes[nid]
         lines = [names[nid]]
         if scalar:
-            lines += [f"data {L.num(n.value, fmt)}", f"grad {L.num(n.grad, fmt)}"]
+            lines += [f"data {labels.num(n.value, fmt)}", f"grad {labels.num(n.grad, fmt)}"]
         else:
-            lines.append(f"{L.shape_text(n.shape)} {n.dtype}")
+            lines.append(f"{labels.shape_text(n.shape)} {n.dtype}")
             if n.value is not None:
-                lines.append(L.summary(n.value, fmt))
+                lines.append(labels.summary(n.value, fmt))
             if n.grad is not None:
-                lines.append("grad " + L.summary(n.grad, fmt).replace(chr(10), chr(10) + "grad "))
-        fill = L.PARAM_COLOR if nid == lid else ("#e6ffe6" if nid == g.root else "white")
+                lines.append("grad " + labels.summary(n.grad, fmt).replace(chr(10), chr(10) + "grad "))
+        fill = labels.PARAM_COLOR if nid == lid else ("#e6ffe6" if nid == g.root else "white")
         per = ", peripheries=2" if nid == g.root else ""
-        out.append(f"  {nid} [label={L.quote(chr(10).join(lines))}, shape=box, style=filled, "
+        out.append(f"  {nid} [label={labels.quote(chr(10).join(lines))}, shape=box, style=filled, "
                    f"fillcolor=\"{fill}\"{per}];")
     for op in g.op_nodes():
         for i, d in enumerate(op.inputs):
@@ -139,8 +139,8 @@ def chain_dot(g, leaf, fmt="%.4f", rankdir="LR", title=None, max_paths=64, dpi=N
                 else:
                     lab = [f"{op.op}: grad sent = {op.outgoing[i]}"]
                 if op.locals[i] is not None:
-                    lab.append(f"= {L.num(op.locals[i], fmt)}")
-                out.append(f"  {d} -> {o} [label={L.quote(chr(10).join(lab))}];")
+                    lab.append(f"= {labels.num(op.locals[i], fmt)}")
+                out.append(f"  {d} -> {o} [label={labels.quote(chr(10).join(lab))}];")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -2,7 +2,7 @@
 import copy
 from collections import deque
 
-from . import labels as L
+from . import labels
 from .graph import Graph, OpNode, grad_magnitude
 
 __all__ = ["collapse_graph", "limit_graph"]
@@ -53,7 +53,7 @@ def collapse_graph(g, depth=None):
                 if box_of.get(d) != k and d not in box.inputs:
                     box.inputs.append(d)
         elif n.is_leaf and n.requires_grad:
-            box.box_params.append(f"{n.name or 'param'} {L.shape_text(n.shape)}")
+            box.box_params.append(f"{n.name or 'param'} {labels.shape_text(n.shape)}")
             m = grad_magnitude(n.grad)
             if m is not None:
                 box.box_grads.append(f"{n.name or 'param'}: max |grad| {m:.3g}")

@@ -13,7 +13,7 @@ output right; the arrows of the backward view point from the output towards the 
 """
 import numpy as np
 
-from . import labels as L
+from . import labels
 from .collapse import limit_graph
 from .formulas import wrap
 from .graph import build_graph
@@ -80,7 +80,7 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
         return chain_dot(g, leaf, fmt=fmt, rankdir="LR" if rankdir == "auto" else rankdir, title=title,
                          max_paths=max_paths, dpi=dpi)
     g, keep, notes = limit_graph(g, collapse, max_nodes, node_budget)
-    opts = dict(fmt=fmt, health=health and L.grads_known(g), vanish=vanish, explode=explode,
+    opts = dict(fmt=fmt, health=health and labels.grads_known(g), vanish=vanish, explode=explode,
                 state=_state, keep=keep)
     if rankdir == "auto":
         n_ops = sum(1 for n in g.op_nodes() if keep is None or n.id in keep)
@@ -95,7 +95,7 @@ def to_dot(root, view="forward", *, params=None, tensors=None, inputs=None, leaf
     if keep is not None:
         out += _hidden_note(g, keep, "f" if view == "both" else "")
     if legend and (g.engine == "tensor" or view != "forward") and _state is None:
-        out += L.legend_dot("", ("forward", "backward") if view == "both" else (view,))
+        out += labels.legend_dot("", ("forward", "backward") if view == "both" else (view,))
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -108,7 +108,7 @@ def _header(rankdir, title, notes, dpi):
         out.append(f"  graph [dpi={int(dpi)}];")
     text = "\n".join(([title] if title else []) + list(notes))
     if text:
-        out.append(f"  graph [label={L.quote(text)}, labelloc=t, fontsize=12];")
+        out.append(f"  graph [label={labels.quote(text)}, labelloc=t, fontsize=12];")
     return out
 
 
@@ -120,7 +120,7 @@ _CLUSTER_LABEL = CLUSTER_LABEL_PLACES[0] + " fontcolor=\"#3d5f99\"; fontsize=10;
 
 def _cluster(name, label, body, color="#bbbbbb", indent="  ", attrs=""):
     return ([f"{indent}subgraph {name} {{",
-             f"{indent}  label={L.quote(label)}; style=rounded; color=\"{color}\"; {attrs}"]
+             f"{indent}  label={labels.quote(label)}; style=rounded; color=\"{color}\"; {attrs}"]
             + [indent + line for line in body] + [f"{indent}}}"])
 
 
@@ -134,20 +134,20 @@ def _data_attrs(node, fmt, health, vanish, explode, state, zero_ok=False):
             grad_state = "pending" if grad is state["pending"] else "ready"
             grad = None
     if not node.requires_grad and node.value is None:
-        return f'label={L.quote(node.label or "const")}, shape=plaintext, fontcolor="#777777"'
-    label = L.data_label(node, fmt, grad, grad_state)
+        return f'label={labels.quote(node.label or "const")}, shape=plaintext, fontcolor="#777777"'
+    label = labels.data_label(node, fmt, grad, grad_state)
     record = label.startswith("{")  # a scalar Value: micrograd's { name | data | grad } record
-    attrs = [f'label="{label}", shape=record' if record else f"label={L.quote(label)}, shape=box"]
-    flag = (L.health(grad, vanish, explode, zero_ok=zero_ok) if health and grad_state == "final"
+    attrs = [f'label="{label}", shape=record' if record else f"label={labels.quote(label)}, shape=box"]
+    flag = (labels.health(grad, vanish, explode, zero_ok=zero_ok) if health and grad_state == "final"
             and node.requires_grad else None)
-    fill = L.HEALTH_COLORS[flag] if flag else (L.PARAM_COLOR if node.is_leaf and node.requires_grad else None)
+    fill = labels.HEALTH_COLORS[flag] if flag else (labels.PARAM_COLOR if node.is_leaf and node.requires_grad else None)
     if state is not None and node.id in state.get("highlight", ()):
-        fill = L.HIGHLIGHT_COLOR
+        fill = labels.HIGHLIGHT_COLOR
     if fill:
         attrs.append(f'style=filled, fillcolor="{fill}"')
     if flag:  # the flag inside the node, so it cannot drift between boxes
-        attrs[0] = attrs[0].replace(" }\"", f" | {L.HEALTH_WORDS[flag]} }}\"") if record else \
-            f"label={L.quote(label + chr(10) + L.HEALTH_WORDS[flag])}, shape=box"
+        attrs[0] = attrs[0].replace(" }\"", f" | {labels.HEALTH_WORDS[flag]} }}\"") if record else \
+            f"label={labels.quote(label + chr(10) + labels.HEALTH_WORDS[flag])}, shape=box"
     return ", ".join(attrs)
 
 
@@ -183,23 +183,23 @@ def _forward(g, prefix, fmt, health, vanish, explode, state, keep):
     def line_of(nid):
         n = g.nodes[nid]
         if n.kind == "data":
-            zero = L.zero_by_input(g, nid)
+            zero = labels.zero_by_input(g, nid)
             return f"  {prefix}{nid} [{_data_attrs(n, fmt, health, vanish, explode, state, zero)}];"
-        style = f'style=filled, fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else L.OP_COLOR}"'
+        style = f'style=filled, fillcolor="{labels.HIGHLIGHT_COLOR if nid in hl else labels.OP_COLOR}"'
         label = n.op if not getattr(n, "box", None) else n.box
         shape = "box, style=\"rounded,filled\"" if getattr(n, "box", None) else "ellipse"
         if getattr(n, "box", None):
-            style = f'fillcolor="{L.HIGHLIGHT_COLOR if nid in hl else L.MODULE_COLOR}"'
-        return f"  {prefix}{nid} [label={L.quote(label)}, shape={shape}, {style}];"
+            style = f'fillcolor="{labels.HIGHLIGHT_COLOR if nid in hl else labels.MODULE_COLOR}"'
+        return f"  {prefix}{nid} [label={labels.quote(label)}, shape={shape}, {style}];"
 
     out = _in_scope_clusters(g, ids, prefix or "f", line_of, prefix)
     for src, dst, i in _edges(g, keep):
         attrs = []
         n = g.nodes[dst]
         if n.kind == "op" and len(n.inputs) > 1 and n.op not in _SYMMETRIC:
-            attrs.append(f"label={L.quote(str(i))}")  # the argument's position where order matters
+            attrs.append(f"label={labels.quote(str(i))}")  # the argument's position where order matters
         if (src, dst) in hot:
-            attrs.append(f'color="{L.HIGHLIGHT_COLOR}", penwidth=2.5')
+            attrs.append(f'color="{labels.HIGHLIGHT_COLOR}", penwidth=2.5')
         out.append(f"  {prefix}{src} -> {prefix}{dst}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
     for r in g.roots:
         if keep is None or r in keep:
@@ -224,10 +224,10 @@ def _root_symbol(g):
 def _grad_label(n, fmt, is_root, L_):
     head = f"d{L_}/d{wrap(n.label or ('output' if is_root else n.id))}"
     if n.shape == () and n.dtype == "float":
-        return f"{head}\n{L.num(n.grad, fmt)}"
-    lines = [head, L.shape_text(n.shape)]
+        return f"{head}\n{labels.num(n.grad, fmt)}"
+    lines = [head, labels.shape_text(n.shape)]
     if n.grad is not None:
-        lines.append(L.summary(n.grad, fmt))
+        lines.append(labels.summary(n.grad, fmt))
     elif is_root and int(np.prod(n.shape)) == 1:
         lines.append("1 (seed)")
     return "\n".join(lines)
@@ -240,7 +240,7 @@ def _local_lines(g, op, fmt):
     for d, form, loc in zip(op.inputs, op.formulas, op.locals):
         if not g.nodes[d].requires_grad or form is None:
             continue
-        val = f" = {L.num(loc, fmt)}" if loc is not None and not _is_number(form) else ""
+        val = f" = {labels.num(loc, fmt)}" if loc is not None and not _is_number(form) else ""
         lines.append(f"d{wrap(y)}/d{wrap(g.nodes[d].label)} = {form}{val}")
     return lines
 
@@ -249,28 +249,28 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
     out = []
     ok = (lambda nid: True) if keep is None else (lambda nid: nid in keep)
     scalar = g.engine == "value"
-    shades = L.magnitude_colors(g) if health else {}
+    shades = labels.magnitude_colors(g) if health else {}
     L_ = _root_symbol(g)
     for n in g.data_nodes():
         if not n.requires_grad or not ok(n.id):
             continue
-        flag = L.health(n.grad, vanish, explode, zero_ok=L.zero_by_input(g, n.id)) if health else None
-        fill = L.HEALTH_COLORS[flag] if flag else shades.get(n.id, "white")
-        label = _grad_label(n, fmt, n.id in g.roots, L_) + (f"\n{L.HEALTH_WORDS[flag]}" if flag else "")
+        flag = labels.health(n.grad, vanish, explode, zero_ok=labels.zero_by_input(g, n.id)) if health else None
+        fill = labels.HEALTH_COLORS[flag] if flag else shades.get(n.id, "white")
+        label = _grad_label(n, fmt, n.id in g.roots, L_) + (f"\n{labels.HEALTH_WORDS[flag]}" if flag else "")
         extra_style = ", penwidth=2" if n.is_leaf and not flag else ""
-        out.append(f"  {prefix}g_{n.id} [label={L.quote(label)}, shape=box, "
+        out.append(f"  {prefix}g_{n.id} [label={labels.quote(label)}, shape=box, "
                    f"style=filled, fillcolor=\"{fill}\"{extra_style}];")
         uses = [c for c in g.consumers.get(n.id, ()) if ok(c[0])]
         if len(uses) > 1:  # fan-out: the gradient is the sum of what each use sends back
-            out.append(f"  {prefix}s_{n.id} [label={L.quote('+')}, shape=circle, width=0.3, fixedsize=true];")
-            out.append(f"  {prefix}g_{n.id} -> {prefix}s_{n.id} [dir=back, label={L.quote(f'sum of {len(uses)}')}];")
+            out.append(f"  {prefix}s_{n.id} [label={labels.quote('+')}, shape=circle, width=0.3, fixedsize=true];")
+            out.append(f"  {prefix}g_{n.id} -> {prefix}s_{n.id} [dir=back, label={labels.quote(f'sum of {len(uses)}')}];")
     for op in g.op_nodes():
         if not ok(op.id):
             continue
         head = (getattr(op, "box", None) or op.op).split(chr(10))[0]
         lines = [f"{head} backward"] + _local_lines(g, op, fmt) + list(getattr(op, "box_grads", []))
-        out.append(f"  {prefix}b_{op.id} [label={L.quote(chr(10).join(lines))}, shape=box, style=\"rounded,filled\", "
-                   f"fillcolor=\"{L.OP_COLOR}\"];")
+        out.append(f"  {prefix}b_{op.id} [label={labels.quote(chr(10).join(lines))}, shape=box, style=\"rounded,filled\", "
+                   f"fillcolor=\"{labels.OP_COLOR}\"];")
         gin = None
         for o in op.outputs:  # gradient flowing in
             if not ok(o):
@@ -278,8 +278,8 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
             on = g.nodes[o]
             gin = on.grad
             lab = f"g = d{L_}/d{wrap(on.label)}"
-            lab += f"\n= {L.num(on.grad, fmt)}" if scalar else f"\n{L.shape_text(on.shape)}"
-            out.append(f"  {prefix}b_{op.id} -> {prefix}g_{o} [dir=back, label={L.quote(lab)}];")
+            lab += f"\n= {labels.num(on.grad, fmt)}" if scalar else f"\n{labels.shape_text(on.shape)}"
+            out.append(f"  {prefix}b_{op.id} -> {prefix}g_{o} [dir=back, label={labels.quote(lab)}];")
         for i, d in enumerate(op.inputs):  # gradient flowing out to each input
             dn = g.nodes[d]
             if not dn.requires_grad or not ok(d):
@@ -288,10 +288,10 @@ def _backward(g, prefix, fmt, health, vanish, explode, state, keep):
             target = f"{prefix}s_{d}" if len(uses) > 1 else f"{prefix}g_{d}"
             lab = op.outgoing[i] if i < len(op.outgoing) else "?"
             if scalar and op.locals[i] is not None and gin is not None:
-                lab += f"\n= {L.num(gin, fmt)} * {L.num(op.locals[i], fmt)} = {L.num(gin * op.locals[i], fmt)}"
+                lab += f"\n= {labels.num(gin, fmt)} * {labels.num(op.locals[i], fmt)} = {labels.num(gin * op.locals[i], fmt)}"
             elif not scalar:
-                lab += f"\n{L.shape_text(dn.shape)}"
-            out.append(f"  {target} -> {prefix}b_{op.id} [dir=back, label={L.quote(lab)}, color=\"#c0392b\", "
+                lab += f"\n{labels.shape_text(dn.shape)}"
+            out.append(f"  {target} -> {prefix}b_{op.id} [dir=back, label={labels.quote(lab)}, color=\"#c0392b\", "
                        f"fontcolor=\"#c0392b\"];")
     return out
 
@@ -317,7 +317,7 @@ def _hidden_note(g, keep, prefix):
         srcs = n.inputs if n.kind == "op" else [g.producer(nid)] if g.producer(nid) else []
         if any(s not in keep for s in srcs):
             edges.add(nid)
-    out = [f"  {prefix}hidden [label={L.quote(f'... {hidden} more nodes not drawn')}, shape=note, "
+    out = [f"  {prefix}hidden [label={labels.quote(f'... {hidden} more nodes not drawn')}, shape=note, "
            "fontcolor=\"#555555\"];"]
     out += [f"  {prefix}hidden -> {prefix}{d} [style=dashed, color=\"#999999\"];" for d in sorted(edges)]
     return out

@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from . import labels as L
+from . import labels
 from .capture import replay
 from .chain import PENDING, READY, step_states
 from .collapse import collapse_graph
@@ -195,7 +195,7 @@ def explore(root, params=None, path=None, *, inputs=None, tensors=None, collapse
     data["start_collapsed"] = bool(start_collapsed)
     heading = title or f"autodiff graph: {len(g.op_nodes())} ops, {len(g.data_nodes())} values"
     legend = "".join(f'<div class="lg"><span style="background:{c}"></span>{html.escape(t)}</div>'
-                     for c, t in L.legend_rows(("forward", "backward")))
+                     for c, t in labels.legend_rows(("forward", "backward")))
     page = PAGE.replace("%%TITLE%%", html.escape(heading)).replace("%%LEGEND%%", legend)
     svgs = "".join(f'<div class="view" id="view-{k}" data-view="{k}">{v}</div>' for k, v in views.items())
     page = page.replace("%%SVGS%%", svgs)

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from . import formulas as F
+from . import formulas
 from .formulas import local_formula
 from .names import normalize_inputs, normalize_params, param_names_from_scopes
 
@@ -267,7 +267,7 @@ def _inputs_of(node):
 
 def _shows_const(op, i):
     """Whether a constant argument i of ``op`` enters its gradient formulas (drawn as a node)."""
-    return F.references(op, i) or F.references(op.lower(), i)
+    return formulas.references(op, i) or formulas.references(op.lower(), i)
 
 
 def _short_scope(scope, tops):
@@ -313,7 +313,7 @@ def _build_tensor(roots, names, objs, param_ids, input_objs=()):
 
     def const_label(value, op, i):
         if value is None:
-            roles = F.ROLES.get(op, ())
+            roles = formulas.ROLES.get(op, ())
             if i < len(roles) and roles[i]:
                 return roles[i]
             if i > 0:
@@ -419,8 +419,8 @@ def _fill_formulas(g, op, node):
     gsym = "g" if "g" not in set(labels) | {fnames["y"]} else "dL/dout"
     extra = _formula_extra(node, shapes, y.shape if y is not None else None)
     for pos in op.arg_pos:
-        op.formulas.append(F.local_formula(op.op, pos, fnames, extra))
-        out = F.outgoing_formula(op.op, pos, fnames, extra, gsym)
+        op.formulas.append(formulas.local_formula(op.op, pos, fnames, extra))
+        out = formulas.outgoing_formula(op.op, pos, fnames, extra, gsym)
         op.outgoing.append(out[:-4] if out.endswith(" / 1") else out)
         op.locals.append(None)
 

@@ -124,7 +124,7 @@ def roll_graph(g):
 
 def rolled_dot(g, **kwargs):
     """DOT of the rolled forward view: the loop body once, its ops "x T", back edges dashed."""
-    from . import labels as L
+    from . import labels
     from .dot import to_dot
     rolled, reps, back = roll_graph(g)
     title = kwargs.pop("title", None)
@@ -135,5 +135,5 @@ def rolled_dot(g, **kwargs):
     src = to_dot(None, "forward", graph=rolled, title="\n".join(t for t in (title, note) if t),
                  collapse="never", **kwargs)
     extra = [f'  {d} -> {op} [style=dashed, color="#8e44ad", fontcolor="#8e44ad", constraint=false, '
-             f'label={L.quote("next step")}];' for d, op, _ in back]
+             f'label={labels.quote("next step")}];' for d, op, _ in back]
     return src.rstrip().rstrip("}") + "\n".join(extra) + "\n}\n"

@@ -3,7 +3,7 @@
 An unlabelled value is named by its expression when that is short (``x1*w1``, brackets where
 precedence asks for them), by its number when it is a constant, else ``sum #7`` and the like.
 """
-from . import formulas as F
+from . import formulas
 from .graph import DataNode, Graph, OpNode, _postorder
 
 __all__ = ["build_value_graph"]
@@ -22,13 +22,13 @@ def _value_label(op, child_labels, n):
             weak = c.startswith("-") or " " in c or (op == "**" and not c.isalnum())
             return weak and (tight or (k == 1 and op == "-"))
 
-        a, b = ((f"({c})" if c.startswith("-") else F.wrap(c)) if needs_brackets(k, c) else c
+        a, b = ((f"({c})" if c.startswith("-") else formulas.wrap(c)) if needs_brackets(k, c) else c
                 for k, c in enumerate(child_labels))
         text = f"{a}{_INFIX[op]}{b}" if tight else f"{a} {op} {b}"
     elif op.startswith("**") and len(child_labels) == 1:
-        text = f"{F.wrap(child_labels[0])}^{op[2:]}"
+        text = f"{formulas.wrap(child_labels[0])}^{op[2:]}"
     elif len(child_labels) == 1:
-        text = f"-{F.wrap(child_labels[0])}" if op == "neg" else f"{op}({child_labels[0]})"
+        text = f"-{formulas.wrap(child_labels[0])}" if op == "neg" else f"{op}({child_labels[0]})"
     else:
         text = ""
     return text if text and len(text) <= _MAX_EXPR else f"{_OP_WORDS.get(op, op)} #{n}"
@@ -60,8 +60,8 @@ def build_value_graph(roots, names):
             op.seq = n
             fnames = {"args": [labels[id(c)] for c in children], "y": label}
             for i in range(len(children)):
-                op.formulas.append(F.local_formula(op_name, i, fnames))
-                op.outgoing.append(F.outgoing_formula(op_name, i, fnames))
+                op.formulas.append(formulas.local_formula(op_name, i, fnames))
+                op.outgoing.append(formulas.outgoing_formula(op_name, i, fnames))
             local = getattr(v, "_local_grads", None)
             op.locals = [float(x) for x in local] if local else [None] * len(children)
         g._add(DataNode(did, name, float(v.data), float(v.grad), (), "float", not children, True, "", v,
