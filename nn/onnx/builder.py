@@ -5,7 +5,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from . import trace as T
+from . import trace as tracing
 from .convert import MODULE_CONVERTERS, ExportError, OpContext, converter_for
 from .graph import GraphBuilder
 from .runs import CheckingRuns, _array, _same
@@ -19,7 +19,7 @@ class Exporter(CheckingRuns):
     def __init__(self, model, args, kwargs, opset, fold):
         self.model, self.args, self.kwargs, self.fold = model, args, kwargs, fold
         self.g = GraphBuilder(opset)
-        self.trace, _ = T.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
+        self.trace, _ = tracing.run(model, args, kwargs, watch=tuple(MODULE_CONVERTERS))
         self.param_names = {}
         if hasattr(model, "named_parameters"):
             for name, p in model.named_parameters():
@@ -127,7 +127,7 @@ class Exporter(CheckingRuns):
             if entry is None:
                 continue
             name, dims, axis = entry
-            if t.data.shape == tuple(d.value if isinstance(d, T.Dim) else d for d in dims):
+            if t.data.shape == tuple(d.value if isinstance(d, tracing.Dim) else d for d in dims):
                 return name
             if t.data.ndim == len(dims) - 1:
                 return self.g.squeeze(name, [axis])
@@ -143,7 +143,7 @@ class Exporter(CheckingRuns):
 
     def dynamic_const(self, c, j):
         dims = self.const_dims.get((c.index, j))
-        return dims is not None and any(isinstance(d, T.Dim) for d in dims)
+        return dims is not None and any(isinstance(d, tracing.Dim) for d in dims)
 
     def const_name(self, c, j, arr):
         """A constant argument baked in; one whose shape follows a dynamic axis is built at run time."""
@@ -231,7 +231,7 @@ class Exporter(CheckingRuns):
             g.reserve(name)
         for pos, (name, t) in enumerate(zip(names, tr.inputs)):
             self.leaf_names[id(t)] = name
-            g.add_input(name, t.data.dtype, [d.param() if isinstance(d, T.Dim) else d for d in self.arg_dims[pos]])
+            g.add_input(name, t.data.dtype, [d.param() if isinstance(d, tracing.Dim) else d for d in self.arg_dims[pos]])
         for i, node in enumerate(tr.nodes):
             if i in self.covered:
                 self._convert_module(i, node)
@@ -262,7 +262,7 @@ class Exporter(CheckingRuns):
                 dims = self.arg_dims[self.input_pos[id(t)]]
             else:
                 dims = self.computed_dims(t) or self._constant_output(k, t, name)
-            dims = [d.param() if isinstance(d, T.Dim) else d for d in dims]
+            dims = [d.param() if isinstance(d, tracing.Dim) else d for d in dims]
             for axis, sym in dyn_out.get(name, {}).items():
                 dims[axis] = sym
             g.add_output(name, t.data.dtype, dims)
@@ -314,7 +314,7 @@ class Exporter(CheckingRuns):
                 return None
         if any(key[0] == i for key in self.varying_kwargs):
             return None
-        if any(isinstance(d, T.Dim) for dims in self.node_dims[i] for d in dims):
+        if any(isinstance(d, tracing.Dim) for dims in self.node_dims[i] for d in dims):
             return None
         names = []
         for k in range(len(self.node_dims[i])):
@@ -357,9 +357,9 @@ def _default_input_names(model, args, kwargs):
     names = []
     for i, a in enumerate(args):
         base = params[i] if i < len(params) else f"input_{i}"
-        pieces = T.flatten(a, "arguments")
+        pieces = tracing.flatten(a, "arguments")
         names += [base] if isinstance(a, Tensor) else [f"{base}_{k}" for k in range(len(pieces))]
     for key, v in kwargs.items():
-        pieces = T.flatten(v, "arguments")
+        pieces = tracing.flatten(v, "arguments")
         names += [key] if isinstance(v, Tensor) else [f"{key}_{k}" for k in range(len(pieces))]
     return names

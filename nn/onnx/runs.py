@@ -7,7 +7,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from . import trace as T
+from . import trace as tracing
 from .convert import ExportError
 
 __all__ = ["CheckingRuns", "RunFailed"]
@@ -23,13 +23,13 @@ class CheckingRuns:
     def _rerun(self, arrays, what):
         args, kwargs = _replace_leaves((self.args, self.kwargs), arrays, [0])
         try:
-            other, _ = T.run(self.model, args, kwargs)
+            other, _ = tracing.run(self.model, args, kwargs)
         except Exception as e:
             raise RunFailed(f"onnx export: the model failed when traced again with {what}: "
                             f"{type(e).__name__}: {e}") from None
         try:
-            T.compare(self.trace, other, what)
-        except T.StructureError as e:
+            tracing.compare(self.trace, other, what)
+        except tracing.StructureError as e:
             raise ExportError(str(e)) from None
         return other
 
@@ -91,7 +91,7 @@ class CheckingRuns:
             for s in group:
                 new_sizes[s] = new
                 for pos, axis in axes_of[s]:
-                    self.arg_dims[pos][axis] = T.Dim(1, (sym,), sizes[sym])
+                    self.arg_dims[pos][axis] = tracing.Dim(1, (sym,), sizes[sym])
                     self.sym_source.setdefault(sym, (pos, axis))
         for sym, other in traces.items():
             self._note_varying(other, f"the size of dynamic axis {sym!r}")
@@ -99,7 +99,7 @@ class CheckingRuns:
         for i, shapes in enumerate(self.trace.output_shapes):
             for k, base in enumerate(shapes):
                 varied = {s: tr.output_shapes[i][k] for s, tr in traces.items()}
-                self.node_dims[i][k] = T.symbolic_dims(base, varied, sizes, new_sizes)
+                self.node_dims[i][k] = tracing.symbolic_dims(base, varied, sizes, new_sizes)
             for j, x in enumerate(self.trace.args[i]):
                 if not isinstance(x, Tensor) and not isinstance(x, np.ndarray) or (
                         isinstance(x, Tensor) and not self._is_const_leaf(x)):
@@ -108,7 +108,7 @@ class CheckingRuns:
                 varied = {s: np.shape(_array(tr.args[i][j]))
                           for s, tr in traces.items()}
                 if any(v != shape for v in varied.values()):
-                    self.const_dims[(i, j)] = T.symbolic_dims(shape, varied, sizes, new_sizes)
+                    self.const_dims[(i, j)] = tracing.symbolic_dims(shape, varied, sizes, new_sizes)
 
     def _resized(self, places, new):
         arrays = [t.data for t in self.trace.inputs]

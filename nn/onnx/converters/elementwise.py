@@ -3,16 +3,16 @@ import math
 
 import numpy as np
 
-from autodiff.ops import activation as A
-from autodiff.ops import elementwise as E
-from autodiff.ops import reduce as R
+from autodiff.ops import activation
+from autodiff.ops import elementwise
+from autodiff.ops import reduce as reduce_ops
 
 from ..convert import converts_named
 
 try:
-    from autodiff.ops import gelu as G
+    from autodiff.ops import gelu
 except ImportError:  # pragma: no cover - older engine without GELU
-    G = None
+    gelu = None
 
 
 # --- elementwise -------------------------------------------------------------------------------------
@@ -28,7 +28,7 @@ def _binary(onnx_op):
 
 
 for _name, _op in _BINARY.items():
-    converts_named(E, _name)(_binary(_op))
+    converts_named(elementwise, _name)(_binary(_op))
 
 _UNARY = {"Neg": "Neg", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Abs": "Abs", "Sin": "Sin", "Cos": "Cos",
           "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Softplus": "Softplus", "Relu": "Relu"}
@@ -41,10 +41,10 @@ def _unary(onnx_op):
 
 
 for _name, _op in _UNARY.items():
-    converts_named(E, _name)(_unary(_op))
+    converts_named(elementwise, _name)(_unary(_op))
 
 
-@converts_named(E, "Clip")
+@converts_named(elementwise, "Clip")
 def _clip(c):
     dtype = c.out_dtype()
     lo, hi = c.value(1), c.value(2)
@@ -52,19 +52,19 @@ def _clip(c):
                   None if hi is None else c.g.scalar(hi, dtype))
 
 
-@converts_named(E, "Where")
+@converts_named(elementwise, "Where")
 def _where(c):
     dtype = c.out_dtype()
     return c.g.op("Where", c.x(0, np.bool_), c.x(1, dtype), c.x(2, dtype))
 
 
-@converts_named(E, "Cast")
+@converts_named(elementwise, "Cast")
 def _cast(c):
     return c.g.cast(c.x(0), c.out_dtype())
 
 
 # --- activations ---------------------------------------------------------------------------------------
-@converts_named(A, "Step")
+@converts_named(activation, "Step")
 def _step(c):
     g, dtype = c.g, c.out_dtype()
     low = -1 if c.kwargs.get("bipolar", False) else 0
@@ -73,22 +73,22 @@ def _step(c):
     return g.op("Where", cond, g.scalar(1, dtype), g.scalar(low, dtype))
 
 
-@converts_named(A, "ArcTan")
+@converts_named(activation, "ArcTan")
 def _arctan(c):
     return c.g.op("Atan", c.x(0))
 
 
-@converts_named(A, "LeakyReLU")
+@converts_named(activation, "LeakyReLU")
 def _leaky_relu(c):
     return c.g.op("LeakyRelu", c.x(0), alpha=float(c.kwargs.get("negative_slope", 0.01)))
 
 
-@converts_named(A, "ELU")
+@converts_named(activation, "ELU")
 def _elu(c):
     return c.g.op("Elu", c.x(0), alpha=float(c.kwargs.get("alpha", 1.0)))
 
 
-@converts_named(A, "Softplus")
+@converts_named(activation, "Softplus")
 def _softplus(c):
     """log(1 + e^(beta x)) / beta, and x where beta x > threshold (PyTorch's definition)."""
     g, dtype = c.g, c.dtype(0)
@@ -101,7 +101,7 @@ def _softplus(c):
     return g.op("Where", g.op("Greater", bx, g.scalar(threshold, dtype)), x, soft)
 
 
-@converts_named(A, "PReLU")
+@converts_named(activation, "PReLU")
 def _prelu(c):
     """PRelu with the slope reshaped to broadcast over the channel axis 1 (or the only axis)."""
     g = c.g
@@ -114,8 +114,8 @@ def _prelu(c):
     return g.op("PRelu", c.x(0), slope)
 
 
-if G is not None:
-    @converts_named(G, "GELU")
+if gelu is not None:
+    @converts_named(gelu, "GELU")
     def _gelu(c):
         g, dtype = c.g, c.out_dtype()
         approximate = c.kwargs.get("approximate", "none")
@@ -132,14 +132,14 @@ if G is not None:
                         g.scalar(1.0, dtype))
         return g.op("Mul", g.op("Mul", x, half), g.scalar(0.5, dtype))
 
-    @converts_named(G, "NormalCDF")
+    @converts_named(gelu, "NormalCDF")
     def _normal_cdf(c):
         g, dtype = c.g, c.out_dtype()
         x = c.x(0, dtype)
         erf = g.op("Erf", g.op("Mul", x, g.scalar(1.0 / math.sqrt(2.0), dtype)))
         return g.op("Mul", g.op("Add", erf, g.scalar(1.0, dtype)), g.scalar(0.5, dtype))
 
-    @converts_named(G, "SiLU")
+    @converts_named(gelu, "SiLU")
     def _silu(c):
         x = c.x(0, c.out_dtype())
         return c.g.op("Mul", x, c.g.op("Sigmoid", x))
@@ -159,10 +159,10 @@ def _reduction(onnx_op):
     return convert
 
 
-converts_named(R, "Sum")(_reduction("ReduceSum"))
-converts_named(R, "Mean")(_reduction("ReduceMean"))
-converts_named(R, "Max")(_reduction("ReduceMax"))
-converts_named(R, "Min")(_reduction("ReduceMin"))
+converts_named(reduce_ops, "Sum")(_reduction("ReduceSum"))
+converts_named(reduce_ops, "Mean")(_reduction("ReduceMean"))
+converts_named(reduce_ops, "Max")(_reduction("ReduceMax"))
+converts_named(reduce_ops, "Min")(_reduction("ReduceMin"))
 
 
 def _count(c, axes):
@@ -175,7 +175,7 @@ def _count(c, axes):
     return g.cast(g.reduce("ReduceProd", sizes, [0], False), dtype)
 
 
-@converts_named(R, "Var")
+@converts_named(reduce_ops, "Var")
 def _var(c):
     """mean((x - mean(x))^2) * n / (n - ddof) over the axes."""
     g, dtype = c.g, c.dtype(0)
@@ -193,7 +193,7 @@ def _var(c):
     return var
 
 
-@converts_named(R, "LogSumExp")
+@converts_named(reduce_ops, "LogSumExp")
 def _logsumexp(c):
     """m + log(sum(exp(x - m))) with m the maximum (stable for large x)."""
     g = c.g
@@ -206,11 +206,11 @@ def _logsumexp(c):
     return out if c.saved.keepdims else g.squeeze(out, axes)
 
 
-@converts_named(R, "Softmax")
+@converts_named(reduce_ops, "Softmax")
 def _softmax(c):
     return c.g.op("Softmax", c.x(0), axis=int(c.saved.axis))
 
 
-@converts_named(R, "LogSoftmax")
+@converts_named(reduce_ops, "LogSoftmax")
 def _log_softmax(c):
     return c.g.op("LogSoftmax", c.x(0), axis=int(c.saved.axis))

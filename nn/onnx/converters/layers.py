@@ -1,11 +1,11 @@
 """Layer ops: linear, normalisation, embedding, convolution, padding modes and pooling."""
 import numpy as np
 
-from autodiff.ops import conv as C
+from autodiff.ops import conv
 from autodiff.ops import embedding as Em
 from autodiff.ops import linear as Li
-from autodiff.ops import norm as N
-from autodiff.ops import padmode as P
+from autodiff.ops import norm
+from autodiff.ops import padmode
 from autodiff.ops import pool as Po
 
 from ..convert import converts_named
@@ -47,7 +47,7 @@ def _running_stat(c, key, channels, dtype):
     return c.g.const(np.asarray(c.kwarg(key), dtype=dtype).reshape(channels), hint=key)
 
 
-@converts_named(N, "Normalize")
+@converts_named(norm, "Normalize")
 def _normalize(c):
     """LayerNormalization (statistics over trailing axes), BatchNormalization (running statistics),
     or the formula with ReduceMean (batch statistics over other axes)."""
@@ -84,7 +84,7 @@ def _normalize(c):
 
 
 # --- convolution -------------------------------------------------------------------------------------
-@converts_named(C, "Conv")
+@converts_named(conv, "Conv")
 def _conv(c):
     """Conv over (N, C, L) or (N, C, H, W); the op keeps 1-d convolutions as 2-d ones of height 1."""
     g, dtype = c.g, c.out_dtype()
@@ -98,7 +98,7 @@ def _conv(c):
                 pads=[p[0] for p in pads] + [p[1] for p in pads], dilations=dilation, group=groups)
 
 
-@converts_named(P, "PadMode")
+@converts_named(padmode, "PadMode")
 def _pad_mode(c):
     g = c.g
     mode = c.value(2) if len(c.args) > 2 else c.kwargs["mode"]

@@ -12,11 +12,11 @@ try:
     from autodiff.ops import diagonal as Di
     from autodiff.ops import einsum as Ei
     from autodiff.ops import norms as No
-    from autodiff.ops import reduce as R
+    from autodiff.ops import reduce as reduce_ops
     from autodiff.ops import select as Se
-    from autodiff.ops import unary as U
+    from autodiff.ops import unary
 except ImportError:  # pragma: no cover - an engine without these modules registers nothing here
-    Ar = Cu = Di = Ei = No = R = Se = U = None
+    Ar = Cu = Di = Ei = No = reduce_ops = Se = unary = None
 
 
 def _float_input(c, j=0):
@@ -49,11 +49,11 @@ _FORMULAS = {
     "Erfc": lambda g, x, k: g.op("Sub", k(1), g.op("Erf", x)),
 }
 
-if U is not None:
+if unary is not None:
     for _name, _op in _DIRECT.items():
-        converts_named(U, _name)(_direct(_op))
+        converts_named(unary, _name)(_direct(_op))
     for _name, _formula in _FORMULAS.items():
-        converts_named(U, _name)(_built(_formula))
+        converts_named(unary, _name)(_built(_formula))
 
     def _rounding(onnx_op):
         def convert(c):
@@ -66,22 +66,22 @@ if U is not None:
         return convert
 
     for _name, _op in {"Floor": "Floor", "Ceil": "Ceil", "Round": "Round", "Sign": "Sign"}.items():
-        converts_named(U, _name)(_rounding(_op))
+        converts_named(unary, _name)(_rounding(_op))
 
     def _trunc(g, x, k):
         return g.op("Where", g.op("Less", x, k(0)), g.op("Ceil", x), g.op("Floor", x))
 
-    @converts_named(U, "Trunc")
+    @converts_named(unary, "Trunc")
     def _trunc_op(c):
         if c.dtype(0).kind in "biu":
             return c.g.op("Identity", c.x(0))
         return _built(_trunc)(c)
 
-    @converts_named(U, "Frac")
+    @converts_named(unary, "Frac")
     def _frac(c):
         return _built(lambda g, x, k: g.op("Sub", x, _trunc(g, x, k)))(c)
 
-    @converts_named(U, "Logit")
+    @converts_named(unary, "Logit")
     def _logit(c):
         g, dtype = c.g, c.out_dtype()
         x = _float_input(c)
@@ -163,8 +163,8 @@ if Cu is not None:
         axis = c.g.const(np.asarray(c.saved.axis, np.int64), hint="axis")
         return c.g.op("CumSum", x, axis, reverse=int(bool(c.saved.reverse)))
 
-if R is not None and getattr(R, "Prod", None) is not None:
-    @converts_named(R, "Prod")
+if reduce_ops is not None and getattr(reduce_ops, "Prod", None) is not None:
+    @converts_named(reduce_ops, "Prod")
     def _prod(c):
         x = c.x(0)
         if not c.rank(0):

@@ -12,27 +12,27 @@ import numpy as np
 from ..convert import converts_module
 
 try:
-    from nn.layers import activation_extra as X
+    from nn.layers import activation_extra
 except ImportError:  # pragma: no cover - nn without these layers
-    X = None
+    activation_extra = None
 
 
-if X is not None:
-    @converts_module(X.Softshrink)
+if activation_extra is not None:
+    @converts_module(activation_extra.Softshrink)
     def _softshrink(c, module, inputs, tensors):
         lambd = float(module.lambd)
-        bias = 0.0 if isinstance(module, getattr(X, "Hardshrink", ())) else lambd
+        bias = 0.0 if isinstance(module, getattr(activation_extra, "Hardshrink", ())) else lambd
         return c.g.op("Shrink", inputs[0], bias=bias, lambd=lambd)
 
-    @converts_module(X.Threshold)
+    @converts_module(activation_extra.Threshold)
     def _threshold(c, module, inputs, tensors):
         g, dtype = c.g, c.out_dtype()
         x = inputs[0]
         above = g.op("Greater", x, g.scalar(module.threshold, dtype))
         return g.op("Where", above, x, g.scalar(module.value, dtype))
 
-    if getattr(X, "RReLU", None) is not None:
-        @converts_module(X.RReLU)
+    if getattr(activation_extra, "RReLU", None) is not None:
+        @converts_module(activation_extra.RReLU)
         def _rrelu(c, module, inputs, tensors):
             """In eval mode (as exported) the slope is fixed at (lower + upper) / 2."""
             return c.g.op("LeakyRelu", inputs[0], alpha=(float(module.lower) + float(module.upper)) / 2)

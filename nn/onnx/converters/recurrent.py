@@ -10,7 +10,7 @@ An LSTM with projections (``proj_size``) has no ONNX op; it becomes a ``Scan`` o
 """
 import numpy as np
 
-from autodiff.ops import recurrent as R
+from autodiff.ops import recurrent
 
 from ..convert import converts_named
 
@@ -66,19 +66,19 @@ def _sequence(c, onnx_op, n_gates, order, states, **attrs):
     return (g.squeeze(outs[0], [1]),) + tuple(g.squeeze(o, [0]) for o in outs[1:])
 
 
-@converts_named(R, "LSTMSequence")
+@converts_named(recurrent, "LSTMSequence")
 def _lstm(c):
     if c.arg("w_hr") is not None:
         return _lstm_projected(c)
     return _sequence(c, "LSTM", 4, _LSTM_ORDER, ("h0", "c0"))
 
 
-@converts_named(R, "GRUSequence")
+@converts_named(recurrent, "GRUSequence")
 def _gru(c):
     return _sequence(c, "GRU", 3, _GRU_ORDER, ("h0",), linear_before_reset=1)
 
 
-@converts_named(R, "RNNSequence")
+@converts_named(recurrent, "RNNSequence")
 def _rnn(c):
     act = {"tanh": "Tanh", "relu": "Relu"}[c.arg("nonlinearity", "tanh")]
     return _sequence(c, "RNN", 1, (0,), ("h0",), activations=[act])
@@ -130,7 +130,7 @@ def _lstm_projected(c):
     return out, h_n, c_n
 
 
-@converts_named(R, "GRUCellStep")
+@converts_named(recurrent, "GRUCellStep")
 def _gru_cell(c):
     """r = s(x_r + h_r), z = s(x_z + h_z), n = tanh(x_n + r h_n), h' = n + z (h - n)."""
     g, dtype = c.g, c.out_dtype()

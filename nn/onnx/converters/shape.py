@@ -1,9 +1,9 @@
 """Shape ops (reshape, transpose, broadcast, pad, concatenate, stack), indexing and matmul."""
 import numpy as np
 
-from autodiff.ops import index as I
-from autodiff.ops import linalg as L
-from autodiff.ops import shape as S
+from autodiff.ops import index as index_ops
+from autodiff.ops import linalg
+from autodiff.ops import shape as shape_ops
 
 from ..convert import converts_named
 
@@ -11,12 +11,12 @@ _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
 
 
-@converts_named(S, "Reshape")
+@converts_named(shape_ops, "Reshape")
 def _reshape(c):
     return c.reshape(c.x(0), c.dims(0), c.out_dims())
 
 
-@converts_named(S, "Transpose")
+@converts_named(shape_ops, "Transpose")
 def _transpose(c):
     rank = c.rank(0)
     axes = c.value(1)
@@ -26,12 +26,12 @@ def _transpose(c):
     return c.g.op("Transpose", c.x(0), perm=perm)
 
 
-@converts_named(S, "BroadcastTo")
+@converts_named(shape_ops, "BroadcastTo")
 def _broadcast_to(c):
     return c.g.op("Expand", c.x(0), c.shape_tensor(c.out_dims(), keep_from=c.dims(0)))
 
 
-@converts_named(S, "Pad")
+@converts_named(shape_ops, "Pad")
 def _pad(c):
     g = c.g
     rank = c.rank(0)
@@ -46,7 +46,7 @@ def _joined(c):
     return [c.x(j, dtype) for j in range(1, len(c.args))]
 
 
-@converts_named(S, "Concatenate")
+@converts_named(shape_ops, "Concatenate")
 def _concatenate(c):
     parts = _joined(c)
     if len(parts) == 1:
@@ -54,7 +54,7 @@ def _concatenate(c):
     return c.g.op("Concat", *parts, axis=int(c.saved.axis))
 
 
-@converts_named(S, "Stack")
+@converts_named(shape_ops, "Stack")
 def _stack(c):
     axis = int(c.saved.axis)
     parts = [c.g.unsqueeze(p, [axis]) for p in _joined(c)]
@@ -63,7 +63,7 @@ def _stack(c):
     return c.g.op("Concat", *parts, axis=axis)
 
 
-@converts_named(L, "MatMul")
+@converts_named(linalg, "MatMul")
 def _matmul(c):
     dtype = c.out_dtype()
     return c.g.op("MatMul", c.x(0, dtype), c.x(1, dtype))
@@ -89,7 +89,7 @@ def _is_mask(k):
     return isinstance(k, np.ndarray) and k.dtype == np.bool_
 
 
-@converts_named(I, "GetItem")
+@converts_named(index_ops, "GetItem")
 def _getitem(c):
     """Basic indexing as one Slice (+ Squeeze for ints, Unsqueeze for None); one index array as Gather."""
     g = c.g
@@ -154,12 +154,12 @@ def _getitem(c):
 
 
 try:
-    from autodiff.ops import hooks as H
+    from autodiff.ops import hooks
 except ImportError:  # pragma: no cover - engine without backward hooks
-    H = None
+    hooks = None
 
-if H is not None:
-    @converts_named(H, "GradCallback")
+if hooks is not None:
+    @converts_named(hooks, "GradCallback")
     def _grad_callback(c):
         """Identity in the forward pass (the op only matters for gradients)."""
         outs = tuple(c.g.op("Identity", c.x(j)) for j in range(len(c.args)))
@@ -184,7 +184,7 @@ def _static(c, j, what):
     return [int(d) for d in dims]
 
 
-@converts_named(I, "SetItem")
+@converts_named(index_ops, "SetItem")
 def _setitem(c):
     """a with a[key] = v: the key's flat positions (from an arange) scattered with v broadcast to them."""
     shape = _static(c, 0, "assigning into a slice")
@@ -194,7 +194,7 @@ def _setitem(c):
     return _scatter_flat(c, c.x(0, dtype), shape, positions, v)
 
 
-@converts_named(I, "CopySlices")
+@converts_named(index_ops, "CopySlices")
 def _copyslices(c):
     """The base of a view changed in place: its old values, with the view's new values at ``vidx``."""
     shape = _static(c, 0, "changing a view in place")
