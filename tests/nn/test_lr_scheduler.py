@@ -5,7 +5,7 @@ import pytest
 
 import autodiff as ad
 from nn import optim
-from nn.optim import lr_scheduler as lr_scheduler_ops
+from nn.optim import lr_scheduler as schedulers
 
 torch = pytest.importorskip("torch")
 
@@ -42,7 +42,7 @@ def test_epoch_schedulers_match_torch(make):
 
 def test_step_lr_closed_form():
     opt, _ = _pair(lr=1.0)
-    sched = lr_scheduler_ops.StepLR(opt, step_size=4, gamma=0.1)
+    sched = schedulers.StepLR(opt, step_size=4, gamma=0.1)
     for epoch in range(1, 13):
         sched.step()
         assert opt.param_groups[0]["lr"] == pytest.approx(0.1 ** (epoch // 4))
@@ -57,7 +57,7 @@ def test_reduce_on_plateau_matches_torch(kwargs):
     rng = np.random.default_rng(0)
     metrics = np.r_[np.linspace(1, 0.5, 6), 0.5 + 0.02 * rng.random(30), np.linspace(0.5, 0.3, 5)]
     opt, topt = _pair(groups=True)
-    sched = lr_scheduler_ops.ReduceLROnPlateau(opt, **kwargs)
+    sched = schedulers.ReduceLROnPlateau(opt, **kwargs)
     tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
     for m in metrics:
         sched.step(m)
@@ -71,7 +71,7 @@ def test_reduce_on_plateau_matches_torch(kwargs):
 
 def test_reduce_on_plateau_accepts_tensor_metric():
     opt, _ = _pair()
-    sched = lr_scheduler_ops.ReduceLROnPlateau(opt, patience=0)
+    sched = schedulers.ReduceLROnPlateau(opt, patience=0)
     sched.step(ad.tensor(1.0))
     sched.step(np.float32(2.0))
     assert opt.param_groups[0]["lr"] == pytest.approx(0.01)
@@ -79,7 +79,7 @@ def test_reduce_on_plateau_accepts_tensor_metric():
 
 def test_adaptive_lr_by_hand():
     opt, _ = _pair(lr=0.1)
-    sched = lr_scheduler_ops.AdaptiveLR(opt)
+    sched = schedulers.AdaptiveLR(opt)
     errors = [10.0, 9.0, 9.3, 9.8, 5.0, 5.2, 5.5]
     lr, prev = 0.1, None
     for e in errors:
@@ -98,7 +98,7 @@ def test_adaptive_lr_by_hand():
 def test_adaptive_lr_restores_weights_of_rejected_epoch():
     w = ad.Tensor(np.zeros(2), requires_grad=True)
     opt = optim.SGD([w], lr=1.0)
-    sched = lr_scheduler_ops.AdaptiveLR(opt, params=[w])
+    sched = schedulers.AdaptiveLR(opt, params=[w])
     history = []
     for epoch, error in enumerate([5.0, 4.0, 9.0, 4.1, 4.5]):
         w.data[...] = epoch + 1.0  # "training" moved the weights
@@ -114,26 +114,26 @@ def test_adaptive_lr_restores_weights_of_rejected_epoch():
 
 def test_adaptive_lr_bounds_and_args():
     opt, _ = _pair(lr=0.1)
-    sched = lr_scheduler_ops.AdaptiveLR(opt, rho_i=2.0, max_lr=0.3, min_lr=0.05, rho_d=0.1)
+    sched = schedulers.AdaptiveLR(opt, rho_i=2.0, max_lr=0.3, min_lr=0.05, rho_d=0.1)
     for e in [1.0, 0.5, 0.4, 0.3]:
         sched.step(e)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.3)
     sched.step(10.0)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
     with pytest.raises(ValueError, match="rho_d"):
-        lr_scheduler_ops.AdaptiveLR(opt, rho_d=1.5)
+        schedulers.AdaptiveLR(opt, rho_d=1.5)
 
 
 def test_scheduler_state_dict_round_trip():
     opt, _ = _pair()
-    sched = lr_scheduler_ops.StepLR(opt, step_size=2, gamma=0.5)
+    sched = schedulers.StepLR(opt, step_size=2, gamma=0.5)
     for _ in range(3):
         sched.step()
     sd = sched.state_dict()
     assert sd["last_epoch"] == 3 and "optimizer" not in sd
     opt2, _ = _pair()
     opt2.load_state_dict(opt.state_dict())
-    sched2 = lr_scheduler_ops.StepLR(opt2, step_size=2, gamma=0.5)
+    sched2 = schedulers.StepLR(opt2, step_size=2, gamma=0.5)
     sched2.load_state_dict(sd)
     for _ in range(5):
         sched.step()
@@ -144,10 +144,10 @@ def test_scheduler_state_dict_round_trip():
 def test_errors():
     opt, _ = _pair()
     with pytest.raises(ValueError, match="factor should be < 1.0"):
-        lr_scheduler_ops.ReduceLROnPlateau(opt, factor=2.0)
+        schedulers.ReduceLROnPlateau(opt, factor=2.0)
     with pytest.raises(ValueError, match=r"single number.*\(2,\)"):
-        lr_scheduler_ops.ReduceLROnPlateau(opt).step(np.zeros(2))
+        schedulers.ReduceLROnPlateau(opt).step(np.zeros(2))
     with pytest.raises(ValueError, match="step_size"):
-        lr_scheduler_ops.StepLR(opt, step_size=0)
+        schedulers.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="one per parameter group"):
-        lr_scheduler_ops.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+        schedulers.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])

@@ -6,7 +6,7 @@ import pytest
 
 import autodiff as ad
 from nn import optim
-from nn.optim import lr_scheduler as lr_scheduler_ops
+from nn.optim import lr_scheduler as schedulers
 
 torch = pytest.importorskip("torch")
 
@@ -71,7 +71,7 @@ def test_schedule_follows_torch_step_by_step(name, kind):
 @pytest.mark.parametrize("epochs", [[0.5, 1.25, 2.0, 3.9, 7.5, 20.0], [1, 4, 6, 9, 2]])
 def test_warm_restarts_fractional_epochs_follow_torch(epochs):
     opt, topt = _optimizers("sgd")
-    sched = lr_scheduler_ops.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    sched = schedulers.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
     tsched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=2, T_mult=2)
     for e in epochs:
         sched.step(e)
@@ -81,7 +81,7 @@ def test_warm_restarts_fractional_epochs_follow_torch(epochs):
 
 def test_cosine_closed_form_by_hand():
     opt, _ = _optimizers("sgd", lr=1.0)
-    sched = lr_scheduler_ops.CosineAnnealingLR(opt, T_max=4, eta_min=0.0)
+    sched = schedulers.CosineAnnealingLR(opt, T_max=4, eta_min=0.0)
     for e in range(1, 5):
         sched.step()
         assert sched.get_last_lr()[0] == pytest.approx((1 + math.cos(math.pi * e / 4)) / 2)
@@ -89,32 +89,32 @@ def test_cosine_closed_form_by_hand():
 
 def test_onecycle_refuses_stepping_past_the_end_and_bad_arguments():
     opt, _ = _optimizers("sgd")
-    sched = lr_scheduler_ops.OneCycleLR(opt, max_lr=0.1, total_steps=3)
+    sched = schedulers.OneCycleLR(opt, max_lr=0.1, total_steps=3)
     for _ in range(3):
         sched.step()
     with pytest.raises(ValueError, match="tried to step 4 times; .* total steps is 3"):
         sched.step()
     with pytest.raises(ValueError, match="total_steps OR"):
-        lr_scheduler_ops.OneCycleLR(opt, max_lr=0.1)
+        schedulers.OneCycleLR(opt, max_lr=0.1)
     with pytest.raises(ValueError, match="momentum or betas"):
-        lr_scheduler_ops.CyclicLR(optim.Adagrad([ad.Tensor(np.ones(1), requires_grad=True)]), 0.01, 0.1)
+        schedulers.CyclicLR(optim.Adagrad([ad.Tensor(np.ones(1), requires_grad=True)]), 0.01, 0.1)
     with pytest.raises(ValueError, match="start_factor"):
-        lr_scheduler_ops.LinearLR(opt, start_factor=0)
+        schedulers.LinearLR(opt, start_factor=0)
     with pytest.raises(ValueError, match="2 milestones for 3 schedulers"):
-        lr_scheduler_ops.SequentialLR(opt, [lr_scheduler_ops.LinearLR(opt), lr_scheduler_ops.LinearLR(opt), lr_scheduler_ops.LinearLR(opt)], milestones=[1])
+        schedulers.SequentialLR(opt, [schedulers.LinearLR(opt), schedulers.LinearLR(opt), schedulers.LinearLR(opt)], milestones=[1])
 
 
 def test_schedules_state_dict_round_trip_through_nn_save(tmp_path):
     import nn
     opt, _ = _optimizers("sgd")
-    sched = lr_scheduler_ops.MultiStepLR(opt, milestones=[2, 4])
+    sched = schedulers.MultiStepLR(opt, milestones=[2, 4])
     for _ in range(3):
         sched.step()
     nn.save(sched.state_dict(), tmp_path / "s.ckpt")
     opt2, _ = _optimizers("sgd")
     for g, g2 in zip(opt.param_groups, opt2.param_groups):
         g2.update(lr=g["lr"], initial_lr=g["initial_lr"])
-    again = lr_scheduler_ops.MultiStepLR(opt2, milestones=[7])
+    again = schedulers.MultiStepLR(opt2, milestones=[7])
     again.load_state_dict(nn.load(tmp_path / "s.ckpt"))
     for _ in range(3):
         sched.step()
