@@ -28,7 +28,7 @@ def _pair(lr=0.1, groups=False):
 ])
 def test_epoch_schedulers_match_torch(make):
     opt, topt = _pair(groups=True)
-    sched, tsched = make(lr_scheduler_ops, opt), make(torch.optim.lr_scheduler, topt)
+    sched, tsched = make(schedulers, opt), make(torch.optim.lr_scheduler, topt)
     assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr())
     for _ in range(12):
         opt.step()

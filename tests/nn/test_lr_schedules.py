@@ -56,7 +56,7 @@ CASES = {
 def test_schedule_follows_torch_step_by_step(name, kind):
     make, steps = CASES[name]
     opt, topt = _optimizers(kind)
-    sched, tsched = make(lr_scheduler_ops, opt), make(torch.optim.lr_scheduler, topt)
+    sched, tsched = make(schedulers, opt), make(torch.optim.lr_scheduler, topt)
     for step in range(steps + 1):
         assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-12, abs=1e-15), step
         assert [g["lr"] for g in opt.param_groups] == pytest.approx(
