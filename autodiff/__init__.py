@@ -25,13 +25,13 @@ from .shape_forms import (addbmm, addmm, addmv, addr, argsort, argwhere, atleast
                           combinations, cross, diag, diag_embed, diagflat, diagonal, diagonal_scatter,
                           diff, dot, dsplit, dstack, einsum, empty, empty_like, flip, fliplr, flipud,
                           gather, ger, hsplit, hstack, index_add, index_copy, index_fill, index_put,
-                          index_select, inner, kron, masked_fill, masked_scatter, masked_select, meshgrid,
-                          mm, moveaxis, movedim, msort, mv, narrow, narrow_copy, nonzero, numel, outer,
-                          put, rand_like, randn_like, ravel, repeat_interleave, roll, rot90, row_stack,
-                          scatter, scatter_add, scatter_reduce, searchsorted, select, select_scatter,
-                          slice_scatter, sort, swapdims, t, take, take_along_dim, tensor_split, tensordot,
-                          tile, topk, trace, tril, tril_indices, triu, triu_indices, unbind, unflatten,
-                          unique, unique_consecutive, vdot, vsplit, vstack)
+                          index_reduce, index_select, inner, kron, masked_fill, masked_scatter,
+                          masked_select, meshgrid, mm, moveaxis, movedim, msort, mv, narrow, narrow_copy,
+                          nonzero, numel, outer, put, rand_like, randn_like, ravel, repeat_interleave,
+                          roll, rot90, row_stack, scatter, scatter_add, scatter_reduce, searchsorted,
+                          select, select_scatter, slice_scatter, sort, swapdims, t, take, take_along_dim,
+                          tensor_split, tensordot, tile, topk, trace, tril, tril_indices, triu,
+                          triu_indices, unbind, unflatten, unique, unique_consecutive, vdot, vsplit, vstack)
 
 from . import linalg, special
 from .dtypes import (bool, can_cast, cdouble, cfloat, complex64, complex128, double, float, float16, float32,

@@ -57,6 +57,7 @@ _METHOD_FORMS = {
     "narrow_copy": "narrow, copied.", "diagflat": "Flattened input on a diagonal of a matrix.",
     "diagonal_scatter": "src written on a diagonal.", "select_scatter": "src written at select(dim, index).",
     "slice_scatter": "src written at a slice along dim.",
+    "index_reduce": "Reduce source slices into index along dim (prod, mean, amax, amin).",
 }
 for _name, _doc in _METHOD_FORMS.items():
     globals()[_name] = _method_form(_name, _doc)

@@ -249,6 +249,21 @@ class IndexingMethods:
         _, key = self._dim_index("index_fill", dim, index)
         return _flat(self)._set(key, _scalar("index_fill", value, self.dtype)).reshape(self.shape)
 
+    def index_reduce(self, dim, index, source, reduce, include_self=True):
+        """Reduce the slices of ``source`` into those of self at ``index`` along ``dim``: prod, mean,
+        amax or amin (``scatter_reduce`` with the index spread over the slices)."""
+        if reduce not in ("prod", "mean", "amax", "amin"):
+            raise ValueError(f"index_reduce: reduce argument must be one of prod, mean, amax, amin, got {reduce!r}")
+        d, key = self._dim_index("index_reduce", dim, index)
+        src = self._source("index_reduce", key, d, source)
+        view = [1] * max(self.ndim, 1)
+        view[d] = -1
+        spread = np.broadcast_to(key[-1].reshape(view), src.shape)
+        return _flat(self).scatter_reduce(d, spread, src, reduce, include_self=include_self).reshape(self.shape)
+
+    def index_reduce_(self, dim, index, source, reduce, include_self=True):
+        return _inplace(self, self.index_reduce(dim, index, source, reduce, include_self=include_self))
+
     def _set(self, key, value):
         return index_ops.SetItem.apply(self, value, key)
 

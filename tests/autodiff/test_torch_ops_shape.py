@@ -11,6 +11,7 @@ import pytest
 import autodiff as ad
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
 
 IDX = np.array([[1, 0, 3], [2, 2, 0]])          # an index along dim 1 of a (2, 4) tensor
 IDX3 = np.array([[[1, 0, 3, 3, 0]], [[2, 2, 0, 1, 1]]])  # along dim 1 of (2, 4, 5), shape (2, 1, 5)
@@ -140,6 +141,12 @@ CASES = [
     ("index_add alpha", lambda L, x, s: x.index_add(1, T(L, np.array([0, 0])), s, alpha=-2.0), [(2, 3), (2, 2)], True),
     ("index_copy", lambda L, x, s: x.index_copy(1, T(L, np.array([2, 0])), s), [(2, 3), (2, 2)], True),
     ("index_fill", lambda L, x: x.index_fill(1, T(L, np.array([2, 0])), -1.5), [(2, 3)], True),
+    ("index_reduce prod", lambda L, x, s: x.index_reduce(0, T(L, ROWS), s, "prod"), [(3, 2), (3, 2)], True),
+    ("index_reduce mean excl", lambda L, x, s: L.index_reduce(x, 1, T(L, np.array([0, 0, 2])), s, "mean",
+                                                                include_self=False), [(2, 3), (2, 3)], True),
+    ("index_reduce amax", lambda L, x, s: x.index_reduce(1, T(L, np.array([1, 1])), s, "amax"), [(2, 3), (2, 2)], True),
+    ("index_reduce amin excl", lambda L, x, s: x.index_reduce(0, T(L, np.array([2])), s, "amin", include_self=False),
+     [(3, 2), (1, 2)], True),
     # masks
     ("masked_fill", lambda L, x: x.masked_fill(T(L, MASK), 2.0), [(2, 4)], True),
     ("masked_fill bcast", lambda L, x: x.masked_fill(T(L, MASK_ROW), -1.0), [(3, 4)], True),
