@@ -49,12 +49,13 @@ def annotate_gemm_fraction(rows: list[dict]) -> float | None:
 
 
 def measure_gemm_floor(rows: list[dict], threads: int, rate: float | None = None) -> float | None:
-    """Add ``floor_x`` = time / (FLOPs / best GEMM rate) to every side of the rows that declare FLOPs.
+    """Add ``floor_x`` = time / (FLOPs / best GEMM rate) to every side of the model-step rows (isolated
+    rows that declare FLOPs).
 
     The rate is the best float32 GEMM rate at ``threads`` threads, measured in a fresh process
     (:func:`benchmarks.isolated.gemm_rate`) unless given. Returns it (GFLOP/s), or None without such rows.
     """
-    with_flops = [r for r in rows if r.get("status") == "ok" and r.get("flops")]
+    with_flops = [r for r in rows if r.get("status") == "ok" and r.get("flops") and r.get("mode") == "isolated"]
     if not with_flops:
         return None
     if rate is None:

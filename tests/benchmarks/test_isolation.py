@@ -169,6 +169,9 @@ def test_gemm_floor_and_steps_summary():
                      "sides": {"ours": {"status": "ok", "median": ours, "q1": ours, "q3": ours},
                                "torch": {"status": "ok", "median": torch, "q1": torch, "q3": torch,
                                          "ratio": ours / torch}}})
+    micro = {"name": "conv.matmul", "status": "ok", "mode": "in-process", "threads": 1, "flops": 1e6,
+             "sides": {"ours": {"status": "ok", "median": 1e-5, "q1": 1e-5, "q3": 1e-5}}}
+    assert report.measure_gemm_floor([micro], 1, rate=200.0) is None and "floor_x" not in micro["sides"]["ours"]
     assert report.measure_gemm_floor(rows[:1], 1, rate=200.0) == 200.0
     assert report.measure_gemm_floor(rows[1:], 2, rate=400.0) == 400.0
     assert rows[0]["sides"]["ours"]["floor_x"] == pytest.approx(0.02 / (2e9 / 200e9))
