@@ -9,10 +9,14 @@ import numpy as np
 
 from . import backward
 from .graph import VersionBox
+from .ops.promotion import get_default_dtype
 from .methods.arithmetic import ArithmeticMethods
+from .methods.diagonals import DiagonalMethods
 from .methods.indexing import IndexingMethods
 from .methods.inplace import InplaceMethods
 from .methods.math import MathMethods
+from .methods.pieces import PieceMethods
+from .methods.products import ProductMethods
 from .methods.reductions import ReductionMethods
 from .methods.shapes import ShapeMethods
 
@@ -20,7 +24,7 @@ __all__ = ["Tensor", "to_array"]
 
 
 def to_array(data, dtype=None):
-    """numpy array for ``data``: float ndarrays keep their dtype, Python floats become float32.
+    """numpy array for ``data``: ndarrays keep their dtype, Python floats get the default float dtype.
 
     Raises TypeError for data that is not numeric (strings, objects), as ``torch.tensor`` does.
     """
@@ -42,8 +46,8 @@ def to_array(data, dtype=None):
                             f"(numpy dtype {arr.dtype})")
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
-        elif arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
+        elif arr.dtype == np.float64:  # Python floats: the default float dtype (float32 unless set)
+            arr = arr.astype(get_default_dtype())
         elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biufc":
@@ -64,7 +68,8 @@ def _unwrap_nested(x):
     return x
 
 
-class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, IndexingMethods, InplaceMethods):
+class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, PieceMethods, DiagonalMethods,
+             ProductMethods, IndexingMethods, InplaceMethods):
     """An n-d array that records the operations made on it, for reverse-mode differentiation.
 
     Args:

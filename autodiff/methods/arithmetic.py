@@ -1,18 +1,15 @@
-"""Tensor's arithmetic, comparison and bitwise operators, their method forms (``add(other, alpha=)``,
-``div(other, rounding_mode=)`` ...) and in-place versions (``add_``, ``mul_`` ...).
+"""Tensor's arithmetic, comparison and bitwise operators and their method forms (``add(other, alpha=)``,
+``div(other, rounding_mode=)`` ...); their in-place versions (``add_``, ``mul_`` ...) are in inplace.py.
 
 Differentiable ones are ``SomeFunction.apply(self, other)``; comparisons and bitwise ops give tensors
 without a gradient (bool or integer), computed with torch's type promotion.
 """
 import numpy as np
 
-from .. import mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from ..errors import ShapeError
 from ..ops import arith, elementwise, linalg
-from ..ops.promotion import promote_args, result_type
-
-_grad_enabled = mode._grad_enabled
+from ..ops.promotion import promote_args
+from . import products
 
 
 def _as_operand(x):
@@ -110,7 +107,7 @@ class ArithmeticMethods:
         return self @ other
 
     def dot(self, other):
-        return self @ other
+        return products.dot(self, other)
 
     # --- method forms --------------------------------------------------------------------------------
     def add(self, other, *, alpha=1):
@@ -337,152 +334,3 @@ class ArithmeticMethods:
 
     def __hash__(self):
         return id(self)
-
-    # --- in place ------------------------------------------------------------------------------------
-    def _inplace_result(self, fn, what, *others):
-        """Set this tensor to ``fn(self)`` in place, recorded like any op when grad is on.
-
-        PyTorch's rules: the result must keep this tensor's shape (ShapeError, a RuntimeError
-        otherwise) and be castable to its dtype (``int_tensor.add_(1.5)`` is a RuntimeError).
-        """
-        Tensor = tensors.Tensor
-        recording = _grad_enabled.get() and (
-            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
-        if recording:
-            self._check_recordable(what)
-            result = fn(self._old_values())
-        else:
-            result = fn(self)
-        if result.shape != self.data.shape:
-            raise ShapeError(f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
-                             f"shape {tuple(result.shape)}")
-        if not np.can_cast(result.data.dtype, self.data.dtype, casting="same_kind"):
-            raise RuntimeError(f"{what}: result type {result.data.dtype} can't be cast to the desired "
-                               f"output type {self.data.dtype}")
-        if recording:
-            self._take_result(result)
-        else:
-            np.copyto(self.data, result.data, casting="same_kind")
-        self._version[0] += 1
-        return self
-
-    def _inplace_binary(self, other, op, ufunc, what):
-        """``self op= other``: numpy's in-place ufunc when nothing is recorded, else ``_inplace_result``."""
-        Tensor = tensors.Tensor
-        other_t = isinstance(other, Tensor)
-        if _grad_enabled.get() and (self._requires_grad or (other_t and other._requires_grad)):
-            return self._inplace_result(lambda x: op.apply(x, other), what, other)
-        od = other.data if other_t else other
-        dtype = result_type(self.data, od)
-        if ufunc is np.true_divide and dtype.kind not in "fc":
-            dtype = np.dtype(np.float64)  # true division of integers is a float result
-        if not np.can_cast(dtype, self.data.dtype, casting="same_kind"):
-            raise RuntimeError(f"{what}: result type {dtype} can't be cast to the desired output type "
-                               f"{self.data.dtype}")
-        try:
-            shape = np.broadcast_shapes(self.data.shape, np.shape(od))
-        except ValueError:
-            raise ShapeError(f"{what}: shapes {tuple(self.shape)} and {tuple(np.shape(od))} cannot be "
-                             "broadcast") from None
-        if shape != self.data.shape:
-            raise ShapeError(f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
-                             f"shape {shape}")
-        ufunc(self.data, od, out=self.data, casting="same_kind")
-        self._version[0] += 1
-        return self
-
-    def __iadd__(self, other):
-        return self._inplace_binary(other, elementwise.Add, np.add, "add_")
-
-    def __isub__(self, other):
-        return self._inplace_binary(other, elementwise.Sub, np.subtract, "sub_")
-
-    def __imul__(self, other):
-        return self._inplace_binary(other, elementwise.Mul, np.multiply, "mul_")
-
-    def __itruediv__(self, other):
-        return self._inplace_binary(other, elementwise.Div, np.true_divide, "div_")
-
-    def __ifloordiv__(self, other):
-        return self._inplace_result(lambda x: x // other, "floor_divide_", other)
-
-    def __imod__(self, other):
-        return self._inplace_result(lambda x: x % other, "remainder_", other)
-
-    def __ipow__(self, other):
-        return self._inplace_result(lambda x: x ** other, "pow_", other)
-
-    def add_(self, other, *, alpha=1):
-        return self._inplace_binary(_scaled(other, alpha), elementwise.Add, np.add, "add_")
-
-    def sub_(self, other, *, alpha=1):
-        return self._inplace_binary(_scaled(other, alpha), elementwise.Sub, np.subtract, "sub_")
-
-    def mul_(self, other):
-        return self._inplace_binary(other, elementwise.Mul, np.multiply, "mul_")
-
-    def div_(self, other, *, rounding_mode=None):
-        if rounding_mode is None:
-            return self._inplace_binary(other, elementwise.Div, np.true_divide, "div_")
-        return self._inplace_result(lambda x: x.div(other, rounding_mode=rounding_mode), "div_", other)
-
-    subtract_ = sub_
-    multiply_ = mul_
-    divide_ = div_
-    true_divide_ = div_
-
-    def pow_(self, exponent):
-        return self._inplace_result(lambda x: x.pow(exponent), "pow_", exponent)
-
-    def neg_(self):
-        return self._inplace_result(lambda x: x.neg(), "neg_")
-
-    negative_ = neg_
-
-    def floor_divide_(self, other):
-        return self._inplace_result(lambda x: x.floor_divide(other), "floor_divide_", other)
-
-    def remainder_(self, other):
-        return self._inplace_result(lambda x: x.remainder(other), "remainder_", other)
-
-    def fmod_(self, other):
-        return self._inplace_result(lambda x: x.fmod(other), "fmod_", other)
-
-    def copysign_(self, other):
-        return self._inplace_result(lambda x: x.copysign(other), "copysign_", other)
-
-    def atan2_(self, other):
-        return self._inplace_result(lambda x: x.atan2(other), "atan2_", other)
-
-    def __iand__(self, other):
-        return self._inplace_result(lambda x: x & other, "bitwise_and_", other)
-
-    def __ior__(self, other):
-        return self._inplace_result(lambda x: x | other, "bitwise_or_", other)
-
-    def __ixor__(self, other):
-        return self._inplace_result(lambda x: x ^ other, "bitwise_xor_", other)
-
-    def __ilshift__(self, other):
-        return self._inplace_result(lambda x: x << other, "bitwise_left_shift_", other)
-
-    def __irshift__(self, other):
-        return self._inplace_result(lambda x: x >> other, "bitwise_right_shift_", other)
-
-    bitwise_and_, bitwise_or_, bitwise_xor_ = __iand__, __ior__, __ixor__
-    bitwise_left_shift_, bitwise_right_shift_ = __ilshift__, __irshift__
-
-    def bitwise_not_(self):
-        return self._inplace_result(lambda x: ~x, "bitwise_not_")
-
-    def logical_not_(self):
-        return self._inplace_result(lambda x: x.logical_not(), "logical_not_")
-
-    def addcmul_(self, tensor1, tensor2, *, value=1):
-        return self._inplace_result(lambda x: x.addcmul(tensor1, tensor2, value=value), "addcmul_", tensor1, tensor2)
-
-    def addcdiv_(self, tensor1, tensor2, *, value=1):
-        return self._inplace_result(lambda x: x.addcdiv(tensor1, tensor2, value=value), "addcdiv_", tensor1, tensor2)
-
-    def lerp_(self, end, weight):
-        return self._inplace_result(lambda x: x.lerp(end, weight), "lerp_", end, weight)

@@ -7,9 +7,7 @@ from .. import tensor as tensors  # the Tensor class, read at call time (tensor.
 from ..ops import index
 from ..ops import shape as shape_ops
 from ..ops.dims import ShapeError, wrap_dim, wrap_dims
-from .diagonals import DiagonalMethods
-from .pieces import PieceMethods, split  # noqa: F401  (split: function_forms imports it from here)
-from .products import ProductMethods
+from .pieces import split  # noqa: F401  (split: function_forms imports it from here)
 
 
 def _axis(axis, dim):
@@ -51,7 +49,7 @@ def _is_dtype(x):
     return isinstance(x, (str, type, np.dtype)) and not isinstance(x, (int, np.integer))
 
 
-class ShapeMethods(PieceMethods, DiagonalMethods, ProductMethods):
+class ShapeMethods:
     """reshape/view, transpose/permute/movedim, expand, squeeze/unsqueeze, flatten/unflatten, flip/roll/
     rot90, repeat/tile/repeat_interleave, new_* constructors and ``t[key]``. The pieces (split, chunk,
     unfold ...), the diagonals (diagonal, tril ...) and the products (mm, bmm, kron ...) come from the

@@ -430,9 +430,10 @@ class Where(Function):
         cond = np.asarray(cond, dtype=bool)
         ctx.cond = cond
         ctx.shapes = (_shape(a), _shape(b))
-        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
-            _, (a, b) = promote_args(a, b)
-        return np.where(cond, a, b)
+        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:  # same dtype: nothing to do
+            return np.where(cond, a, b)
+        dtype, (a, b) = promote_args(a, b)
+        return np.where(cond, a, b).astype(dtype, copy=False)  # two Python numbers: the default dtype
 
     @staticmethod
     def backward(ctx, g):

@@ -295,3 +295,13 @@ def test_inplace_bitwise_matches_torch():
     np.testing.assert_array_equal(m.data, tm.numpy())
     with pytest.raises(RuntimeError, match="can't be cast"):
         m |= ad.tensor([3, 4])
+
+
+@pytest.mark.parametrize("a,b", [(1.0, 0.0), (1, 0), (1, 0.5), (True, 2)])
+def test_where_of_two_python_numbers_has_torchs_dtype(a, b):
+    torch = pytest.importorskip("torch")
+    cond = np.array([True, False, True])
+    ours = ad.where(cond, a, b)
+    theirs = torch.where(torch.tensor(cond), a, b)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

@@ -175,9 +175,7 @@ def test_integer_is_a_basic_index(key):
 
 
 @pytest.mark.parametrize("key", [
-    pytest.param((0, slice(None), [1, 3]), marks=pytest.mark.xfail(
-        strict=True, reason="InplaceMethods.__setitem__ calls index_key(key) without the tensor's shape, so "
-                            "it keeps numpy's placement; passing self.shape fixes it")),
+    (0, slice(None), [1, 3]),
     (slice(None), 1, [0, 4]), ([1, 0], slice(None), [0, 4]),
 ])
 def test_setitem_uses_the_same_placement(key):
