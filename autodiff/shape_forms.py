@@ -87,7 +87,7 @@ def meshgrid(*tensors, indexing="ij"):
     """
     ts = _tensors(tensors)
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ShapeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for t in ts:
         if t.ndim > 1:
             raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got shape {tuple(t.shape)}")
@@ -198,9 +198,9 @@ def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None
     """
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+            raise ShapeError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         if right and side == "left":
-            raise ValueError("searchsorted: side='left' and right=True contradict each other")
+            raise ShapeError("searchsorted: side='left' and right=True contradict each other")
         right = side == "right"
     seq, vals = _data(sorted_sequence), _data(input)
     sort_idx = None if sorter is None else _data(sorter)

@@ -10,6 +10,7 @@ import numpy as np
 import autodiff
 from autodiff import Tensor, where
 from autodiff.ops.activation import ELU
+from autodiff.errors import ShapeError
 
 __all__ = ["mish", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softsign", "logsigmoid", "threshold",
            "celu", "selu", "glu", "softmin", "tanhshrink", "softshrink", "hardshrink", "rrelu"]
@@ -32,7 +33,7 @@ def mish(input, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; gradient 1 strictly inside, else 0."""
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
+        raise ShapeError(f"hardtanh: min_val {min_val} must not be greater than max_val {max_val}")
     return _t(input).clip(min_val, max_val)
 
 
@@ -72,7 +73,7 @@ def threshold(input, threshold, value, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (e^(x / alpha) - 1)), which is alpha elu(x / alpha)."""
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides x)")
+        raise ShapeError("celu: alpha must not be 0 (it divides x)")
     input = _t(input)
     return ELU.apply(input / alpha, alpha=1.0) * alpha
 
@@ -90,13 +91,13 @@ def glu(input, dim=-1):
     """
     input = _t(input)
     if input.ndim == 0:
-        raise ValueError("glu: does not support 0-d (scalar) inputs")
+        raise ShapeError("glu: does not support 0-d (scalar) inputs")
     if not -input.ndim <= dim < input.ndim:
         raise IndexError(f"glu: dim {dim} is out of range for an input of shape {tuple(input.shape)}")
     axis = dim % input.ndim
     size = input.shape[axis]
     if size % 2:
-        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} of input of shape "
+        raise ShapeError(f"glu: halving dimension must be even, but dimension {dim} of input of shape "
                          f"{tuple(input.shape)} has size {size}")
     before = (slice(None),) * axis
     a = input[before + (slice(0, size // 2),)]
@@ -125,7 +126,7 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     """x - lambd for x > lambd, x + lambd for x < -lambd, else 0."""
     if lambd < 0:
-        raise ValueError(f"softshrink: lambd must be greater or equal to 0, but found to be {lambd}")
+        raise ShapeError(f"softshrink: lambd must be greater or equal to 0, but found to be {lambd}")
     input = _t(input)
     x = input.data
     return where(x > lambd, input - lambd, where(x < -lambd, input + lambd, x.dtype.type(0)))
@@ -144,7 +145,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     a = (lower + upper) / 2. The gradient for x <= 0 is that a.
     """
     if not 0 <= lower <= upper:
-        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
+        raise ShapeError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
     input = _t(input)
     dtype = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
     if training:

@@ -9,6 +9,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor, where
+from autodiff.errors import ShapeError
 
 __all__ = ["one_hot", "normalize", "cosine_similarity", "pairwise_distance"]
 
@@ -87,7 +88,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:
-        raise ValueError(f"cosine_similarity: x1 of shape {tuple(x1.shape)} and x2 of shape "
+        raise ShapeError(f"cosine_similarity: x1 of shape {tuple(x1.shape)} and x2 of shape "
                          f"{tuple(x2.shape)} do not broadcast") from None
     if not -len(shape) <= dim < max(len(shape), 1):
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for shape {shape}")
@@ -114,8 +115,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     try:
         diff = x1 - x2
     except ValueError:
-        raise ValueError(f"pairwise_distance: x1 of shape {tuple(x1.shape)} and x2 of shape "
+        raise ShapeError(f"pairwise_distance: x1 of shape {tuple(x1.shape)} and x2 of shape "
                          f"{tuple(x2.shape)} do not broadcast") from None
     if diff.ndim == 0:
-        raise ValueError("pairwise_distance: inputs must have at least one dimension, got 0-d tensors")
+        raise ShapeError("pairwise_distance: inputs must have at least one dimension, got 0-d tensors")
     return vector_norm(diff + eps, p, -1, keepdim)

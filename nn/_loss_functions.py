@@ -12,6 +12,7 @@ from autodiff import Tensor, where
 
 from . import functional as F
 from ._distance import pairwise_distance
+from autodiff.errors import ShapeError
 
 __all__ = ["kl_div", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "margin_ranking_loss",
            "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "triplet_margin_loss",
@@ -39,7 +40,7 @@ def _same_shape(name, *tensors):
     shape = tensors[0].shape
     for t in tensors[1:]:
         if t.shape != shape:
-            raise ValueError(f"{name}: input shapes {' and '.join(str(tuple(u.shape)) for u in tensors)} differ")
+            raise ShapeError(f"{name}: input shapes {' and '.join(str(tuple(u.shape)) for u in tensors)} differ")
     return tensors
 
 
@@ -48,7 +49,7 @@ def _broadcast(name, *tensors):
     try:
         np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
-        raise ValueError(f"{name}: shapes {' and '.join(str(tuple(t.shape)) for t in tensors)} do not "
+        raise ShapeError(f"{name}: shapes {' and '.join(str(tuple(t.shape)) for t in tensors)} do not "
                          f"broadcast") from None
     return tensors
 
@@ -72,7 +73,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "batchmean", "sum", "none"):
-        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+        raise ShapeError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
     input, target = _broadcast("kl_div", input, target)
     if log_target:
         loss = target.exp() * (target - input)
@@ -88,7 +89,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = legacy_reduction(size_average, reduce, reduction)
     F._check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ShapeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _broadcast("smooth_l1_loss", input, target)
     diff = input - target
     size = diff.abs()
@@ -102,7 +103,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta); times ``weight`` when given."""
     F._check_reduction("huber_loss", reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ShapeError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _broadcast("huber_loss", input, target)
     diff = input - target
     size = diff.abs()
@@ -141,10 +142,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     input1, input2 = _t(input1), _t(input2)
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
     if input1.shape != input2.shape or input1.ndim not in (1, 2):
-        raise ValueError(f"cosine_embedding_loss: inputs must both be (N, D) or (D,), got shapes "
+        raise ShapeError(f"cosine_embedding_loss: inputs must both be (N, D) or (D,), got shapes "
                          f"{tuple(input1.shape)} and {tuple(input2.shape)}")
     if y.shape != tuple(input1.shape[:-1]):
-        raise ValueError(f"cosine_embedding_loss: target of shape {y.shape} does not match inputs of shape "
+        raise ShapeError(f"cosine_embedding_loss: target of shape {y.shape} does not match inputs of shape "
                          f"{tuple(input1.shape)} (expected {tuple(input1.shape[:-1])})")
     eps = 1e-12
     dot = (input1 * input2).sum(axis=-1)
@@ -201,10 +202,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             var = var.unsqueeze(-1)
         elif not (shape[:-1] == tuple(var.shape[:-1]) and var.shape[-1] == 1) and \
                 not (input.ndim == var.ndim and _broadcasts_to(var.shape, shape)):
-            raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input of "
+            raise ShapeError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input of "
                              f"shape {shape}")
     if np.any(var.data < 0):
-        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        raise ShapeError("gaussian_nll_loss: var has negative entry/entries")
     # clamp at eps without a gradient of its own: add the clamp's shift as a constant
     var = var + Tensor(np.maximum(var.data, eps) - var.data)
     diff = input - target
@@ -227,7 +228,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     F._check_reduction("triplet_margin_loss", reduction)
     anchor, positive, negative = _t(anchor), _t(positive), _t(negative)
     if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
-        raise ValueError(f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,), got "
+        raise ShapeError(f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,), got "
                          f"shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
@@ -258,7 +259,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     F._check_reduction("multilabel_soft_margin_loss", reduction)
     input, target = _same_shape("multilabel_soft_margin_loss", input, target)
     if input.ndim == 0:
-        raise ValueError("multilabel_soft_margin_loss: input must have a class dimension, got a 0-d tensor")
+        raise ShapeError("multilabel_soft_margin_loss: input must have a class dimension, got a 0-d tensor")
     # log sigmoid(x) = -softplus(-x), log sigmoid(-x) = -softplus(x)
     loss = target * (-input).softplus() + (1 - target) * input.softplus()
     if weight is not None:
@@ -273,10 +274,10 @@ def _class_targets(name, input, target, per_class=False):
     if y.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {y.dtype}")
     if input.ndim not in (1, 2):
-        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
+        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
     expected = tuple(input.shape) if per_class else tuple(input.shape[:-1])
     if y.shape != expected:
-        raise ValueError(f"{name}: target of shape {y.shape} does not match input of shape {tuple(input.shape)} "
+        raise ShapeError(f"{name}: target of shape {y.shape} does not match input of shape {tuple(input.shape)} "
                          f"(expected {expected})")
     c = input.shape[-1]
     if y.size and (y.max() >= c or y.min() < (-1 if per_class else 0)):
@@ -294,7 +295,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = legacy_reduction(size_average, reduce, reduction)
     F._check_reduction("multi_margin_loss", reduction)
     if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: only p = 1 and p = 2 are supported, got p={p}")
+        raise ShapeError(f"multi_margin_loss: only p = 1 and p = 2 are supported, got p={p}")
     input = _t(input)
     y = _class_targets("multi_margin_loss", input, target)
     x = input.reshape(-1, input.shape[-1])
@@ -347,7 +348,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     """
     F._check_reduction("triplet_margin_with_distance_loss", reduction)
     if margin <= 0:
-        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+        raise ShapeError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
     anchor, positive, negative = _t(anchor), _t(positive), _t(negative)
     distance = pairwise_distance if distance_function is None else distance_function
     d_pos = distance(anchor, positive)

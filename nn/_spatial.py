@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from autodiff import Tensor
+from autodiff.errors import ShapeError
 
 __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle"]
 
@@ -151,7 +152,7 @@ def _axis_matrix(mode, in_size, out_size, align_corners, scale, ftype, antialias
 def _per_axis(name, value, dims, what):
     if isinstance(value, (list, tuple)):
         if len(value) != dims:
-            raise ValueError(f"interpolate: {what} {tuple(value)} must have {dims} entries for {dims} spatial "
+            raise ShapeError(f"interpolate: {what} {tuple(value)} must have {dims} entries for {dims} spatial "
                              f"dims (input {name})")
         return tuple(value)
     return (value,) * dims
@@ -181,24 +182,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     shape = tuple(input.shape)
     dims = len(shape) - 2
     if mode not in _MODE_DIMS:
-        raise ValueError(f"interpolate: mode must be one of {tuple(_MODE_DIMS)}, got {mode!r}")
+        raise ShapeError(f"interpolate: mode must be one of {tuple(_MODE_DIMS)}, got {mode!r}")
     if dims not in (1, 2, 3) or (_MODE_DIMS[mode] is not None and _MODE_DIMS[mode] != dims):
         want = {1: "3-d", 2: "4-d", 3: "5-d"}.get(_MODE_DIMS[mode], "3-d, 4-d or 5-d")
-        raise ValueError(f"interpolate: mode {mode!r} needs {want} input (N, C, *spatial), got shape {shape}")
+        raise ShapeError(f"interpolate: mode {mode!r} needs {want} input (N, C, *spatial), got shape {shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"interpolate: expected a floating-point input, got dtype {input.dtype}")
     if antialias and (mode not in ("bilinear", "bicubic") or dims != 2):
-        raise ValueError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires "
+        raise ShapeError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires "
                          f"a 4-d input, got mode {mode!r} and shape {shape}")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
-            raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+            raise ShapeError("interpolate: align_corners option can only be set with the interpolating modes: "
                              "linear | bilinear | bicubic | trilinear")
         align_corners = False
     elif align_corners is None:
         align_corners = False
     if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: exactly one of size and scale_factor must be given, got "
+        raise ShapeError("interpolate: exactly one of size and scale_factor must be given, got "
                          f"size={size!r}, scale_factor={scale_factor!r}")
     in_sizes = shape[2:]
     if size is not None:
@@ -207,12 +208,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         scales = tuple(float(s) for s in _per_axis(shape, scale_factor, dims, "scale_factor"))
         if min(scales) <= 0:
-            raise ValueError(f"interpolate: scale_factor {scale_factor} must be positive")
+            raise ShapeError(f"interpolate: scale_factor {scale_factor} must be positive")
         out_sizes = tuple(int(math.floor(float(n) * s)) for n, s in zip(in_sizes, scales))
         if recompute_scale_factor:
             scales = (None,) * dims
     if min(out_sizes) < 1 or min(in_sizes) < 1:
-        raise ValueError(f"interpolate: input spatial size {in_sizes} and output size {out_sizes} must be positive")
+        raise ShapeError(f"interpolate: input spatial size {in_sizes} and output size {out_sizes} must be positive")
     ftype = np.float32 if input.dtype == np.float32 else np.float64
     out = input
     for a in range(dims):
@@ -230,7 +231,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def _factor(name, what, value):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
+        raise ShapeError(f"{name}: {what} must be a positive int, got {value!r}")
     return int(value)
 
 
@@ -244,7 +245,7 @@ def pixel_shuffle(input, upscale_factor):
     r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
     shape = tuple(input.shape)
     if len(shape) < 3 or shape[-3] % (r * r):
-        raise ValueError(f"pixel_shuffle: expected an input (*, C*r^2, H, W) whose channels divide by "
+        raise ShapeError(f"pixel_shuffle: expected an input (*, C*r^2, H, W) whose channels divide by "
                          f"upscale_factor^2 = {r * r}, got shape {shape}")
     lead, (c, h, w) = shape[:-3], shape[-3:]
     k = len(lead)
@@ -263,7 +264,7 @@ def pixel_unshuffle(input, downscale_factor):
     r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
     shape = tuple(input.shape)
     if len(shape) < 3 or shape[-2] % r or shape[-1] % r:
-        raise ValueError(f"pixel_unshuffle: expected an input (*, C, H, W) with H and W divisible by "
+        raise ShapeError(f"pixel_unshuffle: expected an input (*, C, H, W) with H and W divisible by "
                          f"downscale_factor = {r}, got shape {shape}")
     lead, (c, h, w) = shape[:-3], shape[-3:]
     k = len(lead)

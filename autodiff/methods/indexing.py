@@ -99,7 +99,7 @@ class IndexingMethods:
         if reduce is not None:
             mode = {"add": "sum", "multiply": "prod"}.get(reduce)
             if mode is None:
-                raise ValueError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+                raise ShapeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
             if src is None:
                 src = np.full(_array(index).shape, value, self.data.dtype)
             return self.scatter_reduce(dim, index, src, mode)
@@ -126,7 +126,7 @@ class IndexingMethods:
             include_self: whether self's values at the reached places take part.
         """
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-            raise ValueError(f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, "
+            raise ShapeError(f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, "
                              f"got {reduce!r}")
         _, key, shape = _gather_key("scatter_reduce", self, dim, index, _as_tensor(src))
         x = _flat(self)
@@ -253,7 +253,7 @@ class IndexingMethods:
         """Reduce the slices of ``source`` into those of self at ``index`` along ``dim``: prod, mean,
         amax or amin (``scatter_reduce`` with the index spread over the slices)."""
         if reduce not in ("prod", "mean", "amax", "amin"):
-            raise ValueError(f"index_reduce: reduce argument must be one of prod, mean, amax, amin, got {reduce!r}")
+            raise ShapeError(f"index_reduce: reduce argument must be one of prod, mean, amax, amin, got {reduce!r}")
         d, key = self._dim_index("index_reduce", dim, index)
         src = self._source("index_reduce", key, d, source)
         view = [1] * max(self.ndim, 1)

@@ -3,6 +3,7 @@ conversions (``to``, ``type``, ``half``, ``long`` ...)."""
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
+from ..errors import ShapeError
 from ..ops import elementwise, unary
 
 # torch's legacy tensor type names, as ``x.type()`` returns them
@@ -172,9 +173,9 @@ class MathMethods:
         """Multivariate log-gamma of dimension p: p(p-1)/4 log(pi) + sum_j lgamma(x + (1 - j)/2)."""
         p = int(p)
         if p < 1:
-            raise ValueError(f"mvlgamma: p must be at least 1, got {p}")
+            raise ShapeError(f"mvlgamma: p must be at least 1, got {p}")
         if np.any(self.data <= (p - 1) / 2):
-            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+            raise ShapeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
         out = elementwise.Add.apply(unary.Lgamma.apply(self), p * (p - 1) / 4 * np.log(np.pi))
         for j in range(2, p + 1):
             out = out + unary.Lgamma.apply(elementwise.Add.apply(self, (1 - j) / 2))
@@ -243,7 +244,7 @@ class MathMethods:
     def clamp(self, min=None, max=None):
         """Clamp into [min, max] (numbers or tensors); the gradient passes where the value is inside."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+            raise ShapeError("clamp: at least one of 'min' or 'max' must not be None")
         return elementwise.Clip.apply(self, min, max)
 
     clip = clamp

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
+from ..errors import ShapeError
 from ..ops import cumulative, elementwise, norms, reduce, select
 from .math import as_dtype
 
@@ -158,7 +159,7 @@ class ReductionMethods:
         d = 0 if dim is None else _one_dim(self, dim, "quantile")
         qs = np.asarray(q.data if isinstance(q, tensors.Tensor) else q, dtype=np.float64)
         if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
-            raise ValueError(f"quantile: q must be a number or a 1-d tensor with values in [0, 1], got {q}")
+            raise ShapeError(f"quantile: q must be a number or a 1-d tensor with values in [0, 1], got {q}")
         n = x.shape[d]
         if n == 0:
             raise IndexError(f"quantile: cannot take quantiles of an empty dimension (shape {tuple(x.shape)})")
@@ -176,7 +177,7 @@ class ReductionMethods:
         elif interpolation == "midpoint":
             frac = np.where(hi > lo, 0.5, 0.0)
         elif interpolation != "linear":
-            raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'midpoint' or "
+            raise ShapeError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'midpoint' or "
                              f"'nearest', got {interpolation!r}")
         outs = []
         for k in range(pos.size):
@@ -308,7 +309,7 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     x = _cast_input(x, dtype)
     d0, d1 = (reduce.normalize_axis(d, x.ndim, "matrix_norm")[0] for d in dim)
     if d0 == d1:
-        raise ValueError(f"matrix_norm: dims must be different, got {dim}")
+        raise ShapeError(f"matrix_norm: dims must be different, got {dim}")
     if ord == "fro":
         return norms.VectorNorm.apply(x, 2, (d0, d1), keepdim)
     if ord in (1, -1, math.inf, -math.inf):
@@ -323,7 +324,7 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
             out = out.reshape(tuple(1 if i in (d0, d1) else s for i, s in enumerate(x.shape)))
         return out
     else:
-        raise ValueError(f"matrix_norm: unsupported ord {ord!r} (use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
+        raise ShapeError(f"matrix_norm: unsupported ord {ord!r} (use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
     return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in (d0, d1)))
 
 

@@ -2,6 +2,7 @@
 logaddexp, with torch's type promotion and gradients (reduced back to each input's shape)."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import unbroadcast
 from .promotion import floating_dtype, promote, promote_args
@@ -57,7 +58,7 @@ class DivRounded(Function):
             return np.floor_divide(a, b)
         if rounding_mode == "trunc":
             return trunc_divide(a, b)
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise ShapeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
     @staticmethod
     def backward(ctx, g):

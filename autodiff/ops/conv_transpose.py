@@ -11,6 +11,7 @@ output size is ``(H - 1) s - 2 p + d (k - 1) + output_padding + 1``. The op is `
 """
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, im2col, nchw_to_rows
@@ -93,12 +94,12 @@ def _conv_transpose(name, dims, input, weight, bias, stride, padding, output_pad
                     output_size=None):
     w_shape = _shape_of(weight)
     if len(w_shape) != dims + 2:
-        raise ValueError(f"{name}: weight must be {dims + 2}-d (in_channels, out_channels/groups, "
+        raise ShapeError(f"{name}: weight must be {dims + 2}-d (in_channels, out_channels/groups, "
                          f"{'kh, kw' if dims == 2 else 'k'}), got shape {w_shape}")
     x_shape = _shape_of(input)
     if len(x_shape) not in (dims + 1, dims + 2):
         layout = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
-        raise ValueError(f"{name}: expected a {dims + 2}-d input {layout} or an unbatched {dims + 1}-d one, "
+        raise ShapeError(f"{name}: expected a {dims + 2}-d input {layout} or an unbatched {dims + 1}-d one, "
                          f"got shape {x_shape}")
     dtype = np.dtype(getattr(input, "dtype", np.float64))
     if dtype not in (np.float32, np.float64):
@@ -107,35 +108,35 @@ def _conv_transpose(name, dims, input, weight, bias, stride, padding, output_pad
     if unbatched:
         x_shape = (1,) + x_shape
     if isinstance(padding, str):
-        raise ValueError(f"{name}: padding must be an int or a tuple of {dims} ints (no 'same' or 'valid' for a "
+        raise ShapeError(f"{name}: padding must be an int or a tuple of {dims} ints (no 'same' or 'valid' for a "
                          f"transposed convolution, as PyTorch), got {padding!r}")
     stride = int_tuple(stride, dims, "stride", name)
     padding = int_tuple(padding, dims, "padding", name)
     dilation = int_tuple(dilation, dims, "dilation", name)
     output_padding = int_tuple(output_padding, dims, "output_padding", name)
     if min(stride + dilation) < 1 or min(padding + output_padding) < 0:
-        raise ValueError(f"{name}: stride {stride} and dilation {dilation} must be positive, padding {padding} and "
+        raise ShapeError(f"{name}: stride {stride} and dilation {dilation} must be positive, padding {padding} and "
                          f"output_padding {output_padding} non-negative")
     for a in range(dims):
         if output_padding[a] >= max(stride[a], dilation[a]):
-            raise ValueError(f"{name}: output_padding {output_padding} must be smaller than either stride {stride} "
+            raise ShapeError(f"{name}: output_padding {output_padding} must be smaller than either stride {stride} "
                              f"or dilation {dilation}")
     if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        raise ShapeError(f"{name}: groups must be a positive int, got {groups!r}")
     c_in = w_shape[0]
     if c_in % groups:
-        raise ValueError(f"{name}: groups={groups} does not divide the weight's {c_in} input channels "
+        raise ShapeError(f"{name}: groups={groups} does not divide the weight's {c_in} input channels "
                          f"(weight {w_shape})")
     if x_shape[1] != c_in:
-        raise ValueError(f"{name}: expected input with {c_in} channels (weight {w_shape}), got {x_shape[1]} "
+        raise ShapeError(f"{name}: expected input with {c_in} channels (weight {w_shape}), got {x_shape[1]} "
                          f"channels (input {x_shape})")
     c_out = w_shape[1] * groups
     if bias is not None and _shape_of(bias) != (c_out,):
-        raise ValueError(f"{name}: bias must have shape {(c_out,)}, got {_shape_of(bias)}")
+        raise ShapeError(f"{name}: bias must have shape {(c_out,)}, got {_shape_of(bias)}")
     out = tuple(conv_transpose_output_size(x_shape[2 + a], w_shape[2 + a], stride[a], padding[a], dilation[a],
                                            output_padding[a]) for a in range(dims))
     if min(out) < 1:
-        raise ValueError(f"{name}: output size {out} is not positive (input {x_shape}, weight {w_shape}, "
+        raise ShapeError(f"{name}: output size {out} is not positive (input {x_shape}, weight {w_shape}, "
                          f"stride {stride}, padding {padding}, dilation {dilation})")
     if unbatched:
         input = input.reshape(x_shape)

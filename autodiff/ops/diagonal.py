@@ -1,6 +1,7 @@
 """Diagonals and triangles: diagonal, its adjoint (embed a diagonal into zeros), tril/triu."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import where
 
@@ -67,7 +68,7 @@ class Triangle(Function):
     @staticmethod
     def forward(ctx, a, diagonal, upper):
         if a.ndim < 2:
-            raise ValueError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions, "
+            raise ShapeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions, "
                              f"got shape {a.shape}")
         n, m = a.shape[-2:]
         keep = ~np.tri(n, m, diagonal - 1, dtype=bool) if upper else np.tri(n, m, diagonal, dtype=bool)

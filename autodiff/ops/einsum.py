@@ -11,6 +11,7 @@ import string
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import _is_tensor
 
@@ -27,7 +28,7 @@ def _tokens(term):
             out.append(term[i])
             i += 1
         else:
-            raise ValueError(f"einsum: invalid subscript {term[i]!r} in {term!r}: only letters and '...' are allowed")
+            raise ShapeError(f"einsum: invalid subscript {term[i]!r} in {term!r}: only letters and '...' are allowed")
     return out
 
 
@@ -37,16 +38,16 @@ def parse(equation, n_operands):
     lhs, arrow, rhs = eq.partition("->")
     terms = [_tokens(t) for t in lhs.split(",")]
     if len(terms) != n_operands:
-        raise ValueError(f"einsum: the equation {equation!r} has {len(terms)} operand(s) but "
+        raise ShapeError(f"einsum: the equation {equation!r} has {len(terms)} operand(s) but "
                          f"{n_operands} were given")
     if arrow:
         out = _tokens(rhs)
         labels = {t for term in terms for t in term}
         for t in out:
             if t not in labels:
-                raise ValueError(f"einsum: output subscript {t!r} does not appear in the inputs of {equation!r}")
+                raise ShapeError(f"einsum: output subscript {t!r} does not appear in the inputs of {equation!r}")
         if len(set(out)) != len(out):
-            raise ValueError(f"einsum: output subscript repeated in {equation!r}")
+            raise ShapeError(f"einsum: output subscript repeated in {equation!r}")
     else:
         counts = {}
         for term in terms:
@@ -99,7 +100,7 @@ class Einsum(Function):
         for term, op in zip(terms, operands):
             fixed = len([t for t in term if t != "..."])
             if ("..." in term and np.ndim(op) < fixed) or ("..." not in term and np.ndim(op) != fixed):
-                raise ValueError(f"einsum: the subscripts {''.join(term)!r} don't match an operand of shape "
+                raise ShapeError(f"einsum: the subscripts {''.join(term)!r} don't match an operand of shape "
                                  f"{np.shape(op)}")
         ctx.terms, ctx.out = terms, out
         ctx.save_for_backward(*operands)

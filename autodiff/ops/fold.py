@@ -8,6 +8,7 @@ Layout: PyTorch's ``(N, C kh kw, L)`` blocks, block row ``(c kh + i) kw + j`` an
 """
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from ..kernels.im2col import col2im, conv_output_size, im2col
 from .conv import int_tuple
@@ -72,7 +73,7 @@ def _geometry(name, spatial, kernel_size, dilation, padding, stride):
     padding = int_tuple(padding, 2, "padding", name)
     stride = int_tuple(stride, 2, "stride", name)
     if min(kernel + dilation + stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{name}: kernel_size {kernel}, dilation {dilation} and stride {stride} must be positive "
+        raise ShapeError(f"{name}: kernel_size {kernel}, dilation {dilation} and stride {stride} must be positive "
                          f"and padding {padding} non-negative")
     out = tuple(conv_output_size(spatial[a], kernel[a], stride[a], padding[a], dilation[a]) for a in range(2))
     return (kernel, dilation, padding, stride, out)
@@ -96,14 +97,14 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """
     shape = tuple(input.shape)
     if len(shape) not in (3, 4):
-        raise ValueError(f"unfold: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape {shape}")
+        raise ShapeError(f"unfold: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape {shape}")
     _float_input("unfold", input)
     unbatched = len(shape) == 3
     if unbatched:
         input = input.reshape((1,) + shape)
     geometry = _geometry("unfold", shape[-2:], kernel_size, dilation, padding, stride)
     if min(geometry[4]) < 1:
-        raise ValueError(f"unfold: kernel_size {geometry[0]} (dilation {geometry[1]}) is larger than the padded "
+        raise ShapeError(f"unfold: kernel_size {geometry[0]} (dilation {geometry[1]}) is larger than the padded "
                          f"input {tuple(s + 2 * p for s, p in zip(shape[-2:], geometry[2]))} (input {shape})")
     out = Unfold.apply(input, geometry=geometry)
     return out.reshape(tuple(out.shape[1:])) if unbatched else out
@@ -121,7 +122,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """
     shape = tuple(input.shape)
     if len(shape) not in (2, 3):
-        raise ValueError(f"fold: expected a 2-d (C*kh*kw, L) or 3-d (N, C*kh*kw, L) input, got shape {shape}")
+        raise ShapeError(f"fold: expected a 2-d (C*kh*kw, L) or 3-d (N, C*kh*kw, L) input, got shape {shape}")
     _float_input("fold", input)
     unbatched = len(shape) == 2
     if unbatched:
@@ -132,10 +133,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     kernel, out = geometry[0], geometry[4]
     k = kernel[0] * kernel[1]
     if shape[1] % k:
-        raise ValueError(f"fold: expected size of input's dimension 1 to be divisible by the product of kernel_size "
+        raise ShapeError(f"fold: expected size of input's dimension 1 to be divisible by the product of kernel_size "
                          f"{kernel} = {k}, but got input of shape {tuple(input.shape)}")
     if min(out) < 1 or shape[2] != out[0] * out[1]:
-        raise ValueError(f"fold: given output_size={size}, kernel_size={kernel}, dilation={geometry[1]}, "
+        raise ShapeError(f"fold: given output_size={size}, kernel_size={kernel}, dilation={geometry[1]}, "
                          f"padding={geometry[2]}, stride={geometry[3]}, expected {max(out[0], 0) * max(out[1], 0)} "
                          f"blocks in input's dimension 2, but got input of shape {tuple(input.shape)}")
     out_t = Fold.apply(input, x_shape=(shape[0], shape[1] // k) + size, geometry=geometry)

@@ -1,6 +1,7 @@
 """Matrix product with numpy's semantics (1-D, 2-D, batched, broadcast batch dimensions)."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from ..kernels.gemm import matmul as _matmul  # BLAS/Numba per shape; thin 2-d products on one BLAS thread
 from .array_or_tensor import unbroadcast
@@ -12,12 +13,12 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         if np.ndim(a) == 0 or np.ndim(b) == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+            raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{np.shape(a)} and {np.shape(b)}")
         ka = a.shape[-1]
         kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                              f"{ka} (last dim of the first) != {kb} (rows of the second)")
         ctx.save_for_backward(a, b)
         return _matmul(a, b)

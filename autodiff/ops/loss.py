@@ -1,6 +1,7 @@
 """Fused losses: cross-entropy on logits (log-softmax + NLL in one node) and binary cross-entropy."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 
 
@@ -188,7 +189,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, y, weight=None):
         if np.any((x < 0) | (x > 1)):
-            raise ValueError("binary_cross_entropy: all input values must be between 0 and 1")
+            raise ShapeError("binary_cross_entropy: all input values must be between 0 and 1")
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), -100)
             log_1mx = np.maximum(np.log1p(-x), -100)

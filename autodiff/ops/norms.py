@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import sign, where
 from .promotion import to_floating
@@ -88,7 +89,7 @@ class SingularValueNorm(Function):
     @staticmethod
     def forward(ctx, a, ord):
         if a.ndim < 2:
-            raise ValueError(f"matrix_norm: expected a tensor with 2 or more dimensions, got shape {a.shape}")
+            raise ShapeError(f"matrix_norm: expected a tensor with 2 or more dimensions, got shape {a.shape}")
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         ctx.ord = ord
         ctx.u, ctx.s, ctx.vh = u, s, vh

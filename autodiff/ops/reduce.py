@@ -1,6 +1,7 @@
 """Reductions over ``axis=None | int | tuple`` with ``keepdims``, and softmax / log-softmax."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import broadcast_to, exp, where
 from .promotion import to_floating
@@ -25,7 +26,7 @@ def normalize_axis(axis, ndim, op="reduce"):
                              f"{span - 1}], but got {a}) for a tensor with {ndim} dimensions")
         out.append(a % span)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {a % span} appears multiple times in the list of dims {axis}")
+        raise ShapeError(f"{op}: dim {a % span} appears multiple times in the list of dims {axis}")
     return tuple(sorted(out))
 
 
@@ -166,7 +167,7 @@ class _Extreme(Function):
     def forward(cls, ctx, a, axis=None, keepdims=False):
         axes = normalize_axis(axis, a.ndim, cls.name)
         if a.size == 0:
-            raise ValueError(f"{cls.name}: cannot reduce an empty tensor of shape {a.shape}")
+            raise ShapeError(f"{cls.name}: cannot reduce an empty tensor of shape {a.shape}")
         out = np.asarray(cls.reducer(a, axis=axes if a.ndim else None, keepdims=True))
         ctx.axes, ctx.keepdims, ctx.shape = axes, keepdims, a.shape
         ctx.save_for_backward(a)

@@ -1,6 +1,7 @@
 """Shape ops with numpy's meanings: reshape, transpose, broadcast, pad, concatenate, stack."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
 from .array_or_tensor import unbroadcast
 
@@ -16,7 +17,7 @@ class Reshape(Function):
         try:
             return a.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} "
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {a.shape} "
                              f"(size {a.size}) into shape {tuple(shape)}") from None
 
     @staticmethod
@@ -35,7 +36,7 @@ class Transpose(Function):
             axes = tuple(range(a.ndim))[::-1]
         axes = tuple(int(x) % max(a.ndim, 1) for x in axes)
         if sorted(axes) != list(range(a.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes "
+            raise ShapeError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes "
                              f"of a tensor of shape {a.shape}")
         ctx.inverse = tuple(np.argsort(axes))
         return a.transpose(axes)
@@ -56,7 +57,7 @@ class BroadcastTo(Function):
         try:
             return np.broadcast_to(a, tuple(shape))
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {a.shape} to {tuple(shape)}") from None
+            raise ShapeError(f"broadcast_to: cannot broadcast shape {a.shape} to {tuple(shape)}") from None
 
     @staticmethod
     def backward(ctx, g):
@@ -83,13 +84,13 @@ class Concatenate(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         if not arrays:
-            raise ValueError("concatenate: need at least one tensor")
+            raise ShapeError("concatenate: need at least one tensor")
         nd = np.ndim(arrays[0])
         ax = axis % max(nd, 1)
         for a in arrays[1:]:
             if np.ndim(a) != nd or any(s != t for i, (s, t) in enumerate(zip(np.shape(a), np.shape(arrays[0])))
                                        if i != ax):
-                raise ValueError("concatenate: shapes " + ", ".join(str(np.shape(x)) for x in arrays)
+                raise ShapeError("concatenate: shapes " + ", ".join(str(np.shape(x)) for x in arrays)
                                  + f" do not match outside axis {axis}")
         ctx.axis = ax
         ctx.sizes = [np.shape(a)[ax] for a in arrays]
@@ -113,7 +114,7 @@ class Stack(Function):
     def forward(ctx, axis, *arrays):
         shapes = {np.shape(a) for a in arrays}
         if len(shapes) != 1:
-            raise ValueError("stack: all tensors must have the same shape, got "
+            raise ShapeError("stack: all tensors must have the same shape, got "
                              + ", ".join(str(np.shape(a)) for a in arrays))
         out = np.stack(arrays, axis=axis)
         ctx.axis = axis % out.ndim

@@ -5,6 +5,7 @@ to the element that landed in each place, as in PyTorch. Index results are int64
 """
 import numpy as np
 
+from ..errors import ShapeError
 from .select import return_type  # the one registry of torch.return_types-like namedtuples
 
 __all__ = ["sort_indices", "topk_indices", "unique", "searchsorted", "return_type"]
@@ -56,7 +57,7 @@ def searchsorted(seq, values, right=False, sorter=None):
         s = seq if sorter is None else seq[sorter]
         return np.searchsorted(s, values, side=side).astype(np.int64)
     if seq.shape[:-1] != values.shape[:-1]:
-        raise ValueError(f"searchsorted: boundaries {seq.shape} and input value {values.shape} must have "
+        raise ShapeError(f"searchsorted: boundaries {seq.shape} and input value {values.shape} must have "
                          "the same leading dimensions (all but the last)")
     s2 = seq.reshape(-1, seq.shape[-1])
     if sorter is not None:
