@@ -15,15 +15,16 @@ def _axis(axis, dim):
 
 
 def index_key(key, shape=None):
-    """An indexing key with Tensors (and lists) turned into numpy arrays; given the indexed tensor's
-    ``shape``, also rewritten so the indexed dims land where PyTorch puts them (``index.torch_key``)."""
+    """An indexing key with Tensors, lists and other array-likes (a numpy-convertible array of another
+    library) turned into numpy arrays; given the indexed tensor's ``shape``, also rewritten so the
+    indexed dims land where PyTorch puts them (``index.torch_key``)."""
     Tensor = tensors.Tensor
     if isinstance(key, Tensor):
         return key.data
     if isinstance(key, list):
         return np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
     if not isinstance(key, tuple):
-        return key
+        return _foreign_array(key)
     parts = []
     arrays = False
     for k in key:
@@ -31,6 +32,8 @@ def index_key(key, shape=None):
             k = k.data
         elif isinstance(k, list):
             k = np.asarray(k)
+        else:
+            k = _foreign_array(k)
         if isinstance(k, np.ndarray):
             arrays = True
         parts.append(k)
@@ -38,6 +41,13 @@ def index_key(key, shape=None):
     if arrays and shape is not None:  # only a key with arrays can need torch's placement
         key = index.torch_key(key, shape)
     return key
+
+
+def _foreign_array(k):
+    """An array of another library (anything with ``__array__`` that numpy does not index by itself)."""
+    if hasattr(k, "__array__") and not isinstance(k, (np.ndarray, np.generic)):
+        return np.asarray(k)
+    return k
 
 
 def _sizes(args):

@@ -108,3 +108,26 @@ def test_non_numeric_data_is_refused_at_construction(data):
         ad.tensor(data)
     with pytest.raises(TypeError, match="numbers or booleans"):
         ad.Tensor(data)
+
+
+class _ArrayLike:
+    """An index array of another library: numpy reads it through __array__."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values
+
+
+@pytest.mark.parametrize("key", [lambda i: i, lambda i: (slice(None), i), lambda i: (None, i, i)])
+def test_foreign_index_arrays_are_advanced_indices_and_repeats_accumulate(key):
+    idx = [0, 2, 2, 1]
+    x = ad.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    ours = x[key(_ArrayLike(idx))]
+    ref = x.data[key(np.asarray(idx))]
+    np.testing.assert_array_equal(ours.data, ref)
+    ours.sum().backward()
+    expected = np.zeros((3, 3))
+    np.add.at(expected, key(np.asarray(idx)), 1.0)
+    np.testing.assert_array_equal(x.grad.data, expected)
