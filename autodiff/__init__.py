@@ -5,7 +5,7 @@ The public API, re-exported from the modules that define it; nothing is defined 
 from .backward import grad, run_backward
 from .creation import (arange, default_generator, eye, full, full_like, linspace, manual_seed, ones,
                        ones_like, rand, randint, randn, tensor, zeros, zeros_like)
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 from .function import Function, FunctionCtx
 from .function_forms import (abs, argmax, argmin, broadcast_to, cat, clamp, clip, concatenate, cos, exp,
                              expand_dims, flatten, log, log_softmax, logsumexp, matmul, max, maximum, mean,

@@ -7,6 +7,7 @@ without a gradient (bool or integer), computed with torch's type promotion.
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
+from ..errors import DTypeError
 from ..ops import arith, elementwise, linalg
 from ..ops.promotion import promote_args
 from . import products
@@ -34,7 +35,7 @@ def _bitwise(name, ufunc, a, b):
     """A bitwise ufunc on integer/bool operands with torch's promotion; floats are refused."""
     dtype, (x, y) = promote_args(_data(a), _data(b))
     if dtype.kind not in "biu":
-        raise TypeError(f"{name}: only integer and bool tensors are supported, got dtype {dtype}")
+        raise DTypeError(f"{name}: only integer and bool tensors are supported, got dtype {dtype}")
     return tensors.Tensor._make(ufunc(x, y))
 
 
@@ -309,7 +310,7 @@ class ArithmeticMethods:
 
     def __invert__(self):
         if self.data.dtype.kind not in "biu":
-            raise TypeError(f"bitwise_not: only integer and bool tensors are supported, got dtype "
+            raise DTypeError(f"bitwise_not: only integer and bool tensors are supported, got dtype "
                             f"{self.data.dtype}")
         return tensors.Tensor._make(np.invert(self.data))
 
