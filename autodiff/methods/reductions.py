@@ -7,6 +7,7 @@ import numpy as np
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..errors import ShapeError
 from ..ops import cumulative, elementwise, norms, reduce, select
+from ..ops.dims import wrap_dim
 from .math import as_dtype
 
 
@@ -245,22 +246,26 @@ class ReductionMethods:
         dim = _axis(axis, dim)
         if dim is None:
             raise TypeError("cumsum: missing the required argument 'dim'")
+        wrap_dim(dim, self.ndim, "cumsum")  # IndexError out of range (a 0-d tensor takes 0 and -1)
         return cumulative.Cumsum.apply(_cast_input(self, dtype), dim, False)
 
     def cumprod(self, dim=None, *, dtype=None, axis=None):
         dim = _axis(axis, dim)
         if dim is None:
             raise TypeError("cumprod: missing the required argument 'dim'")
+        wrap_dim(dim, self.ndim, "cumprod")  # IndexError out of range (a 0-d tensor takes 0 and -1)
         return cumulative.Cumprod.apply(_cast_input(self, dtype), dim)
 
     def logcumsumexp(self, dim=None, *, axis=None):
         dim = _axis(axis, dim)
         if dim is None:
             raise TypeError("logcumsumexp: missing the required argument 'dim'")
+        wrap_dim(dim, self.ndim, "logcumsumexp")  # IndexError out of range (a 0-d tensor takes 0 and -1)
         return cumulative.LogCumSumExp.apply(self, dim)
 
     def _cumulative_extreme(self, dim, name, largest):
         if self.ndim == 0:
+            wrap_dim(dim, 0, name)
             return select.return_type(name)(self * 1, tensors.Tensor._make(np.zeros((), np.int64)))
         d = _one_dim(self, dim, name)
         idx = select.cumulative_extreme_indices(self.data, d, largest)

@@ -305,3 +305,13 @@ def test_where_of_two_python_numbers_has_torchs_dtype(a, b):
     theirs = torch.where(torch.tensor(cond), a, b)
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"])
+@pytest.mark.parametrize("shape,dim", [((), 1), ((20,), 1), ((20,), -2), ((2, 3), 2)])
+def test_cumulative_ops_refuse_a_dim_out_of_range_as_torch(op, shape, dim):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError):
+        getattr(torch.zeros(shape), op)(dim)
+    with pytest.raises(IndexError, match=f"{op}: "):
+        getattr(ad.zeros(*shape), op)(dim)
