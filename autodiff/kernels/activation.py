@@ -11,7 +11,9 @@ Semantics (as ``np.maximum(x, 0)`` and PyTorch's ``threshold_backward``): NaN pr
 ``g`` is inf or NaN, which a multiply by 0 would turn into NaN).
 
 Sigmoid uses ``vmath.vsigmoid`` (vectorisable, about 1 ulp from the exact value, finite for any
-input, NaN propagates); its backward is ``g * s * (1 - s)`` from the saved output ``s``.
+input, NaN propagates); its backward is ``g * s * (1 - s)`` from the saved output ``s``. ``sigmoid``
+is the logistic function on arrays of any size and layout; it is always this kernel (a numba call
+costs less than numpy's several passes of a stable formula, even on small arrays).
 
 Shape: ``x``, ``g``: any shape, C-contiguous, same dtype (float32 or float64); outputs like ``x``.
 """
@@ -20,7 +22,7 @@ import numpy as np
 from .jit import njit_serial
 from .vmath import vsigmoid
 
-__all__ = ["relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward", "fits_kernel",
+__all__ = ["relu_forward", "relu_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward", "fits_kernel",
            "fits_kernel_pair", "KERNEL_MIN_SIZE"]
 
 #: arrays with fewer elements use numpy (measured crossover about 4,000 elements; kept well above)
@@ -97,6 +99,21 @@ def _sigmoid_bwd(g, s, out):
 def sigmoid_forward(x):
     """``1 / (1 + exp(-x))`` of a C-contiguous float array, in one pass."""
     return _map1(_sigmoid_fwd, x)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))`` of any float array: the one definition the engine
+    uses on arrays (``vmath.vsigmoid`` per element: finite for any input, NaN propagates).
+
+    float16 is computed in float32 and returned as float16; other arrays are copied to a C-contiguous
+    float32/float64 array first (a non-float array computes in float64).
+    """
+    x = np.asarray(x)
+    dtype = x.dtype
+    work = dtype if dtype in _FLOATS else np.dtype(np.float32 if dtype == np.float16 else np.float64)
+    a = x if dtype is work and x.flags.c_contiguous else np.ascontiguousarray(x, dtype=work)
+    out = _map1(_sigmoid_fwd, a)
+    return out.astype(np.float16) if dtype == np.float16 else out
 
 
 def sigmoid_backward(g, s):

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from .jit import njit_parallel, njit_serial, prange, run_kernel
+from .vmath import vsigmoid
 
 __all__ = ["matmul", "linear_act", "gemm", "bias_act_", "use_numba_gemm", "blas_matmul", "measure_crossover",
            "ACTIVATIONS", "NUMBA_MAX_FLOPS", "BLAS_THREADED_MIN_WORK"]
@@ -54,10 +55,7 @@ def _activate(v, act):
     if act == 2:
         return math.tanh(v)
     if act == 3:
-        if v >= 0:
-            return 1.0 / (1.0 + math.exp(-v))
-        e = math.exp(v)
-        return e / (1.0 + e)
+        return vsigmoid(v)
     return v
 
 

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .activation import sigmoid
 from .im2col import conv_output_size
 from .pool import pool_output_size
 
@@ -191,5 +192,5 @@ def linear_act(x, weight, bias=None, activation=None):
     elif activation == "tanh":
         y = np.tanh(y)
     elif activation == "sigmoid":
-        y = 1 / (1 + np.exp(-y))
+        y = sigmoid(y)
     return y.astype(x.dtype)

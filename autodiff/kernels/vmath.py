@@ -132,7 +132,7 @@ def _tanh32(x):
 
 def vsigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))`` (only callable inside njit code)."""
-    raise TypeError("vsigmoid is for Numba kernels; use autodiff.kernels.reference_rnn.sigmoid")
+    raise TypeError("vsigmoid is for Numba kernels; use autodiff.kernels.activation.sigmoid")
 
 
 def vtanh(x):

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ..function import Function
-from ..kernels.activation import (fits_kernel, fits_kernel_pair, relu_backward, relu_forward,
-                                  sigmoid_backward, sigmoid_forward)
+from ..kernels.activation import (fits_kernel, fits_kernel_pair, relu_backward, relu_forward, sigmoid,
+                                  sigmoid_backward)
 from .array_or_tensor import cos, exp, log, sign, sin, unbroadcast, where
 from .promotion import floating_dtype, promote, promote_args, result_type, to_floating
 
@@ -262,33 +262,17 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
-def stable_sigmoid(x):
-    """1 / (1 + e^-x) without overflow: uses e^-|x| on both sides of zero."""
-    x = np.asarray(x)
-    e = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
-    np.abs(x, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)                       # e = e^-|x| in (0, 1]: never overflows
-    r = np.add(e, 1, out=np.empty_like(e))
-    np.reciprocal(r, out=r)                # 1 / (1 + e^-|x|) = sigmoid(|x|)
-    # for x < 0, sigmoid(x) = e^x / (1 + e^x) = e * r; branch-free (masked ufuncs are slow on mixed
-    # signs): factor = max(e, [x >= 0]) is 1 where x >= 0 and e where x < 0
-    factor = np.greater_equal(x, 0, out=np.empty_like(e))
-    np.maximum(factor, e, out=factor)
-    np.multiply(r, factor, out=r)
-    return r
-
-
 class Sigmoid(Function):
     """sigmoid(a) = 1/(1+e^-a): derivative s (1 - s).
 
-    Large contiguous float arrays go through one-pass Numba kernels (``kernels.activation``).
+    The values come from ``kernels.activation.sigmoid``, the one definition of the logistic function
+    on arrays; large contiguous backward passes use its one-pass kernel too.
     """
 
     @staticmethod
     def forward(ctx, a):
         a = to_floating(a)  # integer inputs compute in the default float dtype
-        out = sigmoid_forward(a) if fits_kernel(a) else stable_sigmoid(a)
+        out = sigmoid(a)
         ctx.save_for_backward(out)
         return out
 
@@ -459,5 +443,4 @@ class Cast(Function):
 
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Sin", "Cos", "Tanh",
-           "Sigmoid", "Softplus", "Relu", "Clip", "Maximum", "Minimum", "Where", "Cast", "stable_sigmoid",
-           "exp"]
+           "Sigmoid", "Softplus", "Relu", "Clip", "Maximum", "Minimum", "Where", "Cast", "exp"]

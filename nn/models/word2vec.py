@@ -23,6 +23,7 @@ import os
 
 import numpy as np
 
+import autodiff
 from nn.data.text import Vocab, build_vocab, read_fortunes, tokenize_words
 
 __all__ = ["keep_probability", "subsample", "Word2Vec"]
@@ -53,7 +54,8 @@ def _log_sigmoid(x):
 
 
 def _sigmoid(x):
-    return np.exp(_log_sigmoid(x))
+    """The engine's logistic function on a numpy array (this model trains on arrays directly)."""
+    return autodiff.sigmoid(x).data
 
 
 class Word2Vec:
