@@ -7,7 +7,7 @@ plane. The ops are ``once_differentiable`` (their backward is a Numba kernel).
 import numpy as np
 
 from ..function import Function
-from ..kernels import pool as K
+from ..kernels import pool as pool_kernels
 from .conv import int_tuple
 
 __all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -39,7 +39,7 @@ def _check_input(name, dims, x, kernel_size, stride, padding, dilation, ceil_mod
         raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {shape})")
     spatial = shape[-dims:]
     for ax in range(dims):
-        out = K.pool_output_size(spatial[ax], kernel_size[ax], stride[ax], padding[ax], dilation[ax], ceil_mode)
+        out = pool_kernels.pool_output_size(spatial[ax], kernel_size[ax], stride[ax], padding[ax], dilation[ax], ceil_mode)
         if out < 1:
             raise ValueError(f"{name}: kernel_size {kernel_size} (dilation {dilation}) is larger than the padded "
                              f"input {tuple(s + 2 * p for s, p in zip(spatial, padding))} (input {shape})")
@@ -55,7 +55,7 @@ class MaxPool(Function):
     @staticmethod
     def forward(ctx, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False,
                 shape4=None, out_shape=None, indices_out=None):
-        out, idx = K.max_pool2d_forward(x.reshape(shape4), kernel_size, stride, padding, dilation, ceil_mode)
+        out, idx = pool_kernels.max_pool2d_forward(x.reshape(shape4), kernel_size, stride, padding, dilation, ceil_mode)
         ctx.save_for_backward(idx)
         ctx.shapes = (shape4, x.shape)
         if indices_out is not None:
@@ -66,7 +66,7 @@ class MaxPool(Function):
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
         shape4, shape = ctx.shapes
-        return K.max_pool2d_backward(g.reshape(idx.shape), idx, shape4).reshape(shape)
+        return pool_kernels.max_pool2d_backward(g.reshape(idx.shape), idx, shape4).reshape(shape)
 
 
 class AvgPool(Function):
@@ -78,7 +78,7 @@ class AvgPool(Function):
     @staticmethod
     def forward(ctx, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=False,
                 count_include_pad=True, divisor_override=None, shape4=None, out_shape=None):
-        out = K.avg_pool2d_forward(x.reshape(shape4), kernel_size, stride, padding, ceil_mode, count_include_pad,
+        out = pool_kernels.avg_pool2d_forward(x.reshape(shape4), kernel_size, stride, padding, ceil_mode, count_include_pad,
                                    divisor_override)
         ctx.args = (shape4, x.shape, out.shape, kernel_size, stride, padding, count_include_pad, divisor_override)
         return out.reshape(out_shape)
@@ -86,7 +86,7 @@ class AvgPool(Function):
     @staticmethod
     def backward(ctx, g):
         shape4, shape, out4, kernel_size, stride, padding, count_include_pad, divisor = ctx.args
-        gx = K.avg_pool2d_backward(g.reshape(out4), shape4, kernel_size, stride, padding, count_include_pad, divisor)
+        gx = pool_kernels.avg_pool2d_backward(g.reshape(out4), shape4, kernel_size, stride, padding, count_include_pad, divisor)
         return gx.reshape(shape)
 
 
@@ -98,14 +98,14 @@ class AdaptiveAvgPool(Function):
 
     @staticmethod
     def forward(ctx, x, output_size=(1, 1), shape4=None, out_shape=None):
-        out = K.adaptive_avg_pool2d_forward(x.reshape(shape4), output_size)
+        out = pool_kernels.adaptive_avg_pool2d_forward(x.reshape(shape4), output_size)
         ctx.shapes = (shape4, x.shape, out.shape)
         return out.reshape(out_shape)
 
     @staticmethod
     def backward(ctx, g):
         shape4, shape, out4 = ctx.shapes
-        return K.adaptive_avg_pool2d_backward(g.reshape(out4), shape4).reshape(shape)
+        return pool_kernels.adaptive_avg_pool2d_backward(g.reshape(out4), shape4).reshape(shape)
 
 
 def _shape4(shape, dims):
@@ -120,7 +120,7 @@ def _geometry(name, dims, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Validated ``(shape4, out_shape, kernel, stride, padding, dilation)``, all as 2-d pooling arguments."""
     kernel_size, stride, padding, dilation = normalize_pool_args(name, dims, kernel_size, stride, padding, dilation)
     shape = _check_input(name, dims, x, kernel_size, stride, padding, dilation, ceil_mode)
-    out_spatial = tuple(K.pool_output_size(shape[-dims + a], kernel_size[a], stride[a], padding[a], dilation[a],
+    out_spatial = tuple(pool_kernels.pool_output_size(shape[-dims + a], kernel_size[a], stride[a], padding[a], dilation[a],
                                            ceil_mode) for a in range(dims))
     out_shape = shape[:-dims] + out_spatial
     if dims == 1:

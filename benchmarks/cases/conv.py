@@ -90,11 +90,11 @@ def _im2col_inputs():
 
 @register("conv.im2col_64x20x12x12_k5", group="conv")
 def im2col_row(quick):
-    from autodiff.kernels import im2col as K
-    from autodiff.kernels import reference as R
+    from autodiff.kernels import im2col
+    from autodiff.kernels import reference
 
     x = _im2col_inputs()
-    return Case(ours=lambda: K.im2col(x, (5, 5)), refs={"numpy": lambda: R.im2col(x, (5, 5))}, rtol=0, atol=0,
+    return Case(ours=lambda: im2col.im2col(x, (5, 5)), refs={"numpy": lambda: reference.im2col(x, (5, 5))}, rtol=0, atol=0,
                 notes="im2col (Numba; one thread below 16M elements, prange over channel x sample blocks above) "
                       "vs the numpy reference "
                       "(25 strided slice copies); output (500, 4096) float32")
@@ -102,25 +102,25 @@ def im2col_row(quick):
 
 @register("conv.col2im_64x20x12x12_k5", group="conv")
 def col2im_row(quick):
-    from autodiff.kernels import im2col as K
-    from autodiff.kernels import reference as R
+    from autodiff.kernels import im2col
+    from autodiff.kernels import reference
 
     cols = _f32(_rng(), 500, 4096)
     shape = (64, 20, 12, 12)
-    return Case(ours=lambda: K.col2im(cols, shape, (5, 5)), refs={"numpy": lambda: R.col2im(cols, shape, (5, 5))},
+    return Case(ours=lambda: im2col.col2im(cols, shape, (5, 5)), refs={"numpy": lambda: reference.col2im(cols, shape, (5, 5))},
                 rtol=1e-5, atol=1e-5, notes="col2im (scatter-add) vs the numpy reference (25 strided slice adds)")
 
 
 def _pool_case(kind):
     ad = require("autodiff", "Tensor")
-    from autodiff.kernels import reference as R
-    from autodiff.ops import pool as P
+    from autodiff.kernels import reference
+    from autodiff.ops import pool as pool_ops
 
     rng = _rng()
     x = (rng.permutation(64 * 20 * 24 * 24).reshape(64, 20, 24, 24) / 1000.0).astype(np.float32)
     g = _f32(rng, 64, 20, 12, 12)
     X, G = ad.Tensor(x, requires_grad=True), ad.Tensor(g)
-    fn = P.max_pool2d if kind == "max" else P.avg_pool2d
+    fn = pool_ops.max_pool2d if kind == "max" else pool_ops.avg_pool2d
 
     def ours():
         X.grad = None
@@ -130,11 +130,11 @@ def _pool_case(kind):
 
     if kind == "max":
         def numpy_ref():
-            y, idx = R.max_pool2d(x, (2, 2), (2, 2))
-            return y, R.max_pool2d_backward(g, idx, x.shape)
+            y, idx = reference.max_pool2d(x, (2, 2), (2, 2))
+            return y, reference.max_pool2d_backward(g, idx, x.shape)
     else:
         def numpy_ref():
-            return R.avg_pool2d(x, (2, 2), (2, 2)), R.avg_pool2d_backward(g, x.shape, (2, 2), (2, 2))
+            return reference.avg_pool2d(x, (2, 2), (2, 2)), reference.avg_pool2d_backward(g, x.shape, (2, 2), (2, 2))
     refs = {"numpy": numpy_ref}
     torch = optional_import("torch")
     if torch is not None:
@@ -194,7 +194,7 @@ def _numba_gemm_row(s):
     def setup(quick):
         if quick and s not in _QUICK_GEMM_SIZES:
             raise Skip(f"--quick runs only sizes {_QUICK_GEMM_SIZES}")
-        from autodiff.kernels import gemm as G
+        from autodiff.kernels import gemm
 
         rng = _rng()
         a, b = _f32(rng, s, s), _f32(rng, s, s)
@@ -202,11 +202,11 @@ def _numba_gemm_row(s):
 
         def ours():
             out = np.empty((s, s), np.float32)
-            G._gemm_kernel(a, b, zero, 0, out)
+            gemm._gemm_kernel(a, b, zero, 0, out)
             return out
         return Case(ours=ours, refs={"numpy": lambda: np.matmul(a, b)}, flops=2 * s ** 3, rtol=1e-4, atol=1e-4,
                     notes=f"Numba GEMM kernel vs BLAS on square products; the crossover (ratio 1.00x) is encoded "
-                          f"as NUMBA_MAX_FLOPS = {G.NUMBA_MAX_FLOPS} multiply-adds")
+                          f"as NUMBA_MAX_FLOPS = {gemm.NUMBA_MAX_FLOPS} multiply-adds")
     return setup
 
 

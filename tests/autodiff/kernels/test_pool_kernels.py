@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autodiff.kernels import pool as K
-from autodiff.kernels import reference as R
+from autodiff.kernels import pool
+from autodiff.kernels import reference
 
 MAX_CASES = [
     # shape, kernel, stride, padding, dilation, ceil_mode
@@ -24,19 +24,19 @@ def _distinct(rng, shape, dtype):
 @pytest.mark.parametrize("shape, kernel, stride, padding, dilation, ceil_mode", MAX_CASES)
 def test_max_pool_forward_backward(rng, dtype, shape, kernel, stride, padding, dilation, ceil_mode):
     x = _distinct(rng, shape, dtype)
-    out, idx = K.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
-    ref_out, ref_idx = R.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    out, idx = pool.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    ref_out, ref_idx = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(idx, ref_idx)
     g = rng.standard_normal(out.shape).astype(dtype)
-    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), R.max_pool2d_backward(g, ref_idx, shape),
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, ref_idx, shape),
                                rtol=1e-6, atol=1e-6)
 
 
 def test_max_pool_padding_never_wins():
     """All-negative input: padded windows still pick a real (negative) value, like -inf padding."""
     x = -np.ones((1, 1, 3, 3), dtype=np.float32) - np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3)
-    out, _ = K.max_pool2d_forward(x, (3, 3), (1, 1), (1, 1))
+    out, _ = pool.max_pool2d_forward(x, (3, 3), (1, 1), (1, 1))
     assert out.max() < 0
     assert out[0, 0, 0, 0] == -1.0
 
@@ -55,12 +55,12 @@ AVG_CASES = [
 def test_avg_pool_forward_backward(rng, dtype, count_include_pad, divisor, shape, kernel, stride, padding,
                                    ceil_mode):
     x = rng.standard_normal(shape).astype(dtype)
-    out = K.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
-    ref = R.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    out = pool.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    ref = reference.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
     g = rng.standard_normal(out.shape).astype(dtype)
-    got = K.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad, divisor)
-    want = R.avg_pool2d_backward(g, shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    got = pool.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad, divisor)
+    want = reference.avg_pool2d_backward(g, shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -69,28 +69,28 @@ def test_avg_pool_forward_backward(rng, dtype, count_include_pad, divisor, shape
                                              ((1, 1, 4, 6), (4, 6)), ((2, 1, 3, 3), (5, 2))])
 def test_adaptive_avg_pool(rng, dtype, shape, out_size):
     x = rng.standard_normal(shape).astype(dtype)
-    out = K.adaptive_avg_pool2d_forward(x, out_size)
-    np.testing.assert_allclose(out, R.adaptive_avg_pool2d(x, out_size), rtol=1e-5, atol=1e-6)
+    out = pool.adaptive_avg_pool2d_forward(x, out_size)
+    np.testing.assert_allclose(out, reference.adaptive_avg_pool2d(x, out_size), rtol=1e-5, atol=1e-6)
     g = rng.standard_normal(out.shape).astype(dtype)
-    np.testing.assert_allclose(K.adaptive_avg_pool2d_backward(g, shape), R.adaptive_avg_pool2d_backward(g, shape),
+    np.testing.assert_allclose(pool.adaptive_avg_pool2d_backward(g, shape), reference.adaptive_avg_pool2d_backward(g, shape),
                                rtol=1e-5, atol=1e-6)
 
 
 def test_output_size_ceil_mode_rule():
     # the last window must start inside the input or the left padding
-    assert K.pool_output_size(7, 2, 2, 0, 1, False) == 3
-    assert K.pool_output_size(7, 2, 2, 0, 1, True) == 4
-    assert K.pool_output_size(6, 2, 2, 1, 1, True) == 4
-    assert K.pool_output_size(5, 3, 2, 1, 1, True) == 3
+    assert pool.pool_output_size(7, 2, 2, 0, 1, False) == 3
+    assert pool.pool_output_size(7, 2, 2, 0, 1, True) == 4
+    assert pool.pool_output_size(6, 2, 2, 1, 1, True) == 4
+    assert pool.pool_output_size(5, 3, 2, 1, 1, True) == 3
 
 
 def test_pool_errors():
     with pytest.raises(ValueError, match=r"max_pool2d: expected a 4-d .* got shape \(4, 4\)"):
-        K.max_pool2d_forward(np.zeros((4, 4)), (2, 2), (2, 2))
+        pool.max_pool2d_forward(np.zeros((4, 4)), (2, 2), (2, 2))
     with pytest.raises(ValueError, match=r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"):
-        K.max_pool2d_forward(np.zeros((1, 1, 4, 4)), (3, 3), (1, 1), (2, 2))
+        pool.max_pool2d_forward(np.zeros((1, 1, 4, 4)), (3, 3), (1, 1), (2, 2))
     with pytest.raises(ValueError, match=r"larger than the padded input \(2, 2\)"):
-        K.avg_pool2d_forward(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1))
+        pool.avg_pool2d_forward(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1))
 
 
 def test_parallel_drivers_match_reference(rng, monkeypatch):
@@ -100,21 +100,21 @@ def test_parallel_drivers_match_reference(rng, monkeypatch):
     monkeypatch.setattr(jit, "LAYOUT_PARALLEL_MIN_WORK", 0)
     shape, kernel, stride, padding = (2, 3, 7, 9), (3, 3), (2, 2), (1, 1)
     x = _distinct(rng, shape, np.float32)
-    out, idx = K.max_pool2d_forward(x, kernel, stride, padding)
-    ref_out, ref_idx = R.max_pool2d(x, kernel, stride, padding)
+    out, idx = pool.max_pool2d_forward(x, kernel, stride, padding)
+    ref_out, ref_idx = reference.max_pool2d(x, kernel, stride, padding)
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(idx, ref_idx)
     g = rng.standard_normal(out.shape).astype(np.float32)
-    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), R.max_pool2d_backward(g, ref_idx, shape),
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, ref_idx, shape),
                                rtol=1e-6)
-    a = K.avg_pool2d_forward(x, kernel, stride, padding)
-    np.testing.assert_allclose(a, R.avg_pool2d(x, kernel, stride, padding), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(K.avg_pool2d_backward(g, shape, kernel, stride, padding),
-                               R.avg_pool2d_backward(g, shape, kernel, stride, padding), rtol=1e-5, atol=1e-6)
-    ad_out = K.adaptive_avg_pool2d_forward(x, (2, 3))
-    np.testing.assert_allclose(ad_out, R.adaptive_avg_pool2d(x, (2, 3)), rtol=1e-5, atol=1e-6)
+    a = pool.avg_pool2d_forward(x, kernel, stride, padding)
+    np.testing.assert_allclose(a, reference.avg_pool2d(x, kernel, stride, padding), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, shape, kernel, stride, padding),
+                               reference.avg_pool2d_backward(g, shape, kernel, stride, padding), rtol=1e-5, atol=1e-6)
+    ad_out = pool.adaptive_avg_pool2d_forward(x, (2, 3))
+    np.testing.assert_allclose(ad_out, reference.adaptive_avg_pool2d(x, (2, 3)), rtol=1e-5, atol=1e-6)
     ga = rng.standard_normal(ad_out.shape).astype(np.float32)
-    np.testing.assert_allclose(K.adaptive_avg_pool2d_backward(ga, shape), R.adaptive_avg_pool2d_backward(ga, shape),
+    np.testing.assert_allclose(pool.adaptive_avg_pool2d_backward(ga, shape), reference.adaptive_avg_pool2d_backward(ga, shape),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -124,15 +124,15 @@ def test_max_pool_nan_and_inf_follow_torch(kernel, stride):
     x = np.arange(36, dtype=np.float32).reshape(1, 1, 6, 6)
     x[0, 0, 1, 1] = np.nan
     x[0, 0, 4, 4] = np.inf
-    out, idx = K.max_pool2d_forward(x, kernel, stride)
-    has_nan = R.max_pool2d(np.isnan(x).astype(np.float32), kernel, stride)[0] > 0
-    ref, _ = R.max_pool2d(np.where(np.isnan(x), np.float32(-1), x), kernel, stride)
+    out, idx = pool.max_pool2d_forward(x, kernel, stride)
+    has_nan = reference.max_pool2d(np.isnan(x).astype(np.float32), kernel, stride)[0] > 0
+    ref, _ = reference.max_pool2d(np.where(np.isnan(x), np.float32(-1), x), kernel, stride)
     np.testing.assert_array_equal(np.isnan(out), has_nan)
     np.testing.assert_array_equal(out[~has_nan], ref[~has_nan])
     assert idx[0, 0, 0, 0] == 7                    # the NaN's own position
     assert np.isinf(out).any()
     x2 = np.full((1, 1, 4, 4), -np.inf, dtype=np.float32)
-    out2, _ = K.max_pool2d_forward(x2, (2, 2), (2, 2))
+    out2, _ = pool.max_pool2d_forward(x2, (2, 2), (2, 2))
     assert np.all(out2 == -np.inf)
 
 
@@ -143,8 +143,8 @@ def test_max_pool_2x2_fast_path_ties_and_odd_sizes(rng, dtype, shape, ceil_mode)
     window hang over, which the general loop handles): few distinct values, so most windows hold ties and
     the first in scan order must win, as in the reference and PyTorch."""
     x = rng.integers(-2, 2, size=shape).astype(dtype)
-    out, idx = K.max_pool2d_forward(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
-    ref_out, ref_idx = R.max_pool2d(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
+    out, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
+    ref_out, ref_idx = reference.max_pool2d(x, (2, 2), (2, 2), ceil_mode=ceil_mode)
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(idx, ref_idx)
     torch = pytest.importorskip("torch")
@@ -162,7 +162,7 @@ def test_max_pool_2x2_fast_path_nan_inf_in_every_position():
     x[0, 0, 6, 1] = np.inf
     x[0, 0, 7, 6] = -np.inf
     x[0, 0, 4, 4] = x[0, 0, 5, 5] = np.nan
-    out, idx = K.max_pool2d_forward(x, (2, 2), (2, 2))
+    out, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2))
     t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, 2, return_indices=True)
     np.testing.assert_array_equal(out, t_out.numpy())
     np.testing.assert_array_equal(np.isnan(out), np.isnan(t_out.numpy()))
@@ -178,13 +178,13 @@ def test_max_pool_backward_overwrites_every_position(rng, shape, kernel, stride,
     parallel."""
     from autodiff.kernels import im2col, jit
     x = _distinct(rng, shape, np.float32)
-    out, idx = K.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    out, idx = pool.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
     g = rng.standard_normal(out.shape).astype(np.float32)
-    want = R.max_pool2d_backward(g, idx, shape)
-    for driver in (K._max_backward_serial, K._max_backward_parallel):
+    want = reference.max_pool2d_backward(g, idx, shape)
+    for driver in (pool._max_backward_serial, pool._max_backward_parallel):
         dx = np.full(shape, np.nan, np.float32)
         driver(g, idx, dx)
         np.testing.assert_allclose(dx, want, rtol=1e-6, atol=1e-6)
     monkeypatch.setattr(jit, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(jit, "LAYOUT_PARALLEL_MIN_WORK", 0)
-    np.testing.assert_allclose(K.max_pool2d_backward(g, idx, shape), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, idx, shape), want, rtol=1e-6, atol=1e-6)

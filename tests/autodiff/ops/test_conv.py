@@ -171,8 +171,8 @@ def test_conv_errors_name_op_and_shapes():
 
 def test_input_gradient_in_sample_blocks_matches_torch(rng, monkeypatch):
     """Large batches build the input gradient block by block; the result must not change."""
-    import autodiff.ops.conv as C
-    monkeypatch.setattr(C, "COL_CHUNK", 60)  # 1-2 samples per block here
+    import autodiff.ops.conv as conv_module
+    monkeypatch.setattr(conv_module, "COL_CHUNK", 60)  # 1-2 samples per block here
     torch = pytest.importorskip("torch")
     _compare(conv2d, torch.nn.functional.conv2d, rng, (5, 2, 6, 7), (3, 2, 3, 2), dict(stride=(1, 2), padding=1))
 

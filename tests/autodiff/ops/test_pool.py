@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.ops import pool as P
+from autodiff.ops import pool as pool_ops
 
 
 def _distinct(rng, shape):
@@ -33,13 +33,13 @@ def _compare(rng, fn, tname, shape, kw):
     ((3, 6, 6), dict(kernel_size=2)),
 ])
 def test_max_pool2d_matches_torch(rng, shape, kw):
-    _compare(rng, P.max_pool2d, "max_pool2d", shape, kw)
+    _compare(rng, pool_ops.max_pool2d, "max_pool2d", shape, kw)
 
 
 @pytest.mark.parametrize("shape, kw", [((2, 3, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
                                        ((1, 2, 8), dict(kernel_size=2))])
 def test_max_pool1d_matches_torch(rng, shape, kw):
-    _compare(rng, P.max_pool1d, "max_pool1d", shape, kw)
+    _compare(rng, pool_ops.max_pool1d, "max_pool1d", shape, kw)
 
 
 @pytest.mark.parametrize("shape, kw", [
@@ -50,34 +50,34 @@ def test_max_pool1d_matches_torch(rng, shape, kw):
     ((1, 2, 6, 6), dict(kernel_size=3, stride=1, padding=1, divisor_override=4)),
 ])
 def test_avg_pool2d_matches_torch(rng, shape, kw):
-    _compare(rng, P.avg_pool2d, "avg_pool2d", shape, kw)
+    _compare(rng, pool_ops.avg_pool2d, "avg_pool2d", shape, kw)
 
 
 def test_avg_pool1d_matches_torch(rng):
-    _compare(rng, P.avg_pool1d, "avg_pool1d", (2, 3, 9), dict(kernel_size=3, stride=2, padding=1))
+    _compare(rng, pool_ops.avg_pool1d, "avg_pool1d", (2, 3, 9), dict(kernel_size=3, stride=2, padding=1))
 
 
 @pytest.mark.parametrize("shape, size", [((2, 3, 7, 8), (3, 5)), ((2, 3, 5, 5), 1), ((1, 2, 4, 6), (None, 2))])
 def test_adaptive_avg_pool2d_matches_torch(rng, shape, size):
-    _compare(rng, P.adaptive_avg_pool2d, "adaptive_avg_pool2d", shape, dict(output_size=size))
+    _compare(rng, pool_ops.adaptive_avg_pool2d, "adaptive_avg_pool2d", shape, dict(output_size=size))
 
 
 def test_adaptive_avg_pool1d_matches_torch(rng):
-    _compare(rng, P.adaptive_avg_pool1d, "adaptive_avg_pool1d", (2, 3, 7), dict(output_size=3))
+    _compare(rng, pool_ops.adaptive_avg_pool1d, "adaptive_avg_pool1d", (2, 3, 7), dict(output_size=3))
 
 
 def test_max_pool_return_indices_match_torch(rng):
     torch = pytest.importorskip("torch")
     x = _distinct(rng, (2, 2, 5, 6))
-    y, idx = P.max_pool2d(ad.Tensor(x), 3, stride=2, padding=1, return_indices=True)
+    y, idx = pool_ops.max_pool2d(ad.Tensor(x), 3, stride=2, padding=1, return_indices=True)
     ty, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), 3, stride=2, padding=1, return_indices=True)
     np.testing.assert_array_equal(idx.data, tidx.numpy())
     assert idx.dtype == np.int64 and not idx.requires_grad
 
 
-@pytest.mark.parametrize("fn, kw", [(P.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),
-                                    (P.avg_pool2d, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
-                                    (P.adaptive_avg_pool2d, dict(output_size=(2, 3)))])
+@pytest.mark.parametrize("fn, kw", [(pool_ops.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),
+                                    (pool_ops.avg_pool2d, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+                                    (pool_ops.adaptive_avg_pool2d, dict(output_size=(2, 3)))])
 def test_pool_gradcheck_float64(rng, fn, kw):
     x = ad.Tensor(_distinct(rng, (1, 2, 5, 6)).astype(np.float64), requires_grad=True)
     assert ad.gradcheck(lambda x: fn(x, **kw), (x,))
@@ -85,10 +85,10 @@ def test_pool_gradcheck_float64(rng, fn, kw):
 
 def test_pool_errors():
     with pytest.raises(ValueError, match=r"max_pool2d: expected a \(N, C, H, W\) or \(C, H, W\) input, got shape \(4, 4\)"):
-        P.max_pool2d(ad.zeros((4, 4)), 2)
+        pool_ops.max_pool2d(ad.zeros((4, 4)), 2)
     with pytest.raises(ValueError, match=r"avg_pool2d: kernel_size \(5, 5\) .* larger than the padded input \(4, 4\)"):
-        P.avg_pool2d(ad.zeros((1, 1, 4, 4)), 5)
+        pool_ops.avg_pool2d(ad.zeros((1, 1, 4, 4)), 5)
     with pytest.raises(ValueError, match=r"max_pool1d: padding \(2,\) must be non-negative and at most half"):
-        P.max_pool1d(ad.zeros((1, 1, 8)), 3, padding=2)
+        pool_ops.max_pool1d(ad.zeros((1, 1, 8)), 3, padding=2)
     with pytest.raises(TypeError, match="floating-point"):
-        P.max_pool2d(ad.Tensor(np.zeros((1, 1, 4, 4), dtype=np.int64)), 2)
+        pool_ops.max_pool2d(ad.Tensor(np.zeros((1, 1, 4, 4), dtype=np.int64)), 2)

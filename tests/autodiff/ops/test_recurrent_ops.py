@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.ops import recurrent as R
+from autodiff.ops import recurrent
 
 GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
@@ -21,11 +21,11 @@ def _params(rng, kind, n_in, hidden, dtype, bias=True):
 def _run_ours(kind, x, states, params, reverse):
     w = list(params) + [None] * (4 - len(params))
     if kind == "lstm":
-        out, h, c = R.lstm_sequence(x, states[0], states[1], *w, reverse=reverse)
+        out, h, c = recurrent.lstm_sequence(x, states[0], states[1], *w, reverse=reverse)
         return [out, h, c]
     if kind == "gru":
-        return list(R.gru_sequence(x, states[0], *w, reverse=reverse))
-    return list(R.rnn_sequence(x, states[0], *w, nonlinearity=kind[4:], reverse=reverse))
+        return list(recurrent.gru_sequence(x, states[0], *w, reverse=reverse))
+    return list(recurrent.rnn_sequence(x, states[0], *w, nonlinearity=kind[4:], reverse=reverse))
 
 
 def _run_torch(torch, kind, x, states, params, reverse):
@@ -95,7 +95,7 @@ def test_sequence_without_initial_state_or_bias_and_unused_outputs():
     x = rng.standard_normal((4, 2, 3))
     w_ih, w_hh = _params(rng, "lstm", 3, 2, np.float64, bias=False)
     tx, tw_ih, tw_hh = (ad.Tensor(a.copy(), requires_grad=True) for a in (x, w_ih, w_hh))
-    out, h_n, c_n = R.lstm_sequence(tx, None, None, tw_ih, tw_hh)
+    out, h_n, c_n = recurrent.lstm_sequence(tx, None, None, tw_ih, tw_hh)
     out.sum().backward()          # h_n, c_n unused: their gradients arrive as zeros
     m = torch.nn.LSTM(3, 2, bias=False, dtype=torch.float64)
     with torch.no_grad():
@@ -118,7 +118,7 @@ def test_gru_cell_step_matches_torch_and_gradcheck():
     s = rng.standard_normal((batch, hidden))
     ours = [ad.Tensor(a.copy(), requires_grad=True) for a in (xg, hg, s)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (xg, hg, s)]
-    h = R.gru_cell_step(*ours)
+    h = recurrent.gru_cell_step(*ours)
     xr, xz, xn = theirs[0].chunk(3, 1)
     hr, hz, hn = theirs[1].chunk(3, 1)
     r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
@@ -128,7 +128,7 @@ def test_gru_cell_step_matches_torch_and_gradcheck():
     np.testing.assert_allclose(h.data, ht.detach().numpy(), rtol=1e-12)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
-    assert ad.gradcheck(R.gru_cell_step, [ad.Tensor(a, requires_grad=True) for a in (xg, hg, s)],
+    assert ad.gradcheck(recurrent.gru_cell_step, [ad.Tensor(a, requires_grad=True) for a in (xg, hg, s)],
                         atol=1e-6, rtol=1e-5)
 
 
@@ -143,7 +143,7 @@ def test_lstm_sequence_with_projection_matches_torch_and_gradcheck(reverse):
             rng.uniform(-0.6, 0.6, (4 * hidden, proj)), rng.uniform(-0.5, 0.5, 4 * hidden),
             rng.uniform(-0.5, 0.5, 4 * hidden), rng.uniform(-0.6, 0.6, (proj, hidden))]
     ours = [ad.Tensor(a.copy(), requires_grad=True) for a in arrs]
-    out, h_n, c_n = R.lstm_sequence(*ours[:7], ours[7], reverse=reverse)
+    out, h_n, c_n = recurrent.lstm_sequence(*ours[:7], ours[7], reverse=reverse)
     m = torch.nn.LSTM(n_in, hidden, proj_size=proj, dtype=torch.float64)
     names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0"]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrs]
@@ -158,33 +158,33 @@ def test_lstm_sequence_with_projection_matches_torch_and_gradcheck(reverse):
     for a, b, name in zip(ours, theirs, ["x", "h0", "c0"] + names):
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
     small = [ad.Tensor(a, requires_grad=True) for a in arrs]
-    assert ad.gradcheck(lambda *a: R.lstm_sequence(*a, reverse=reverse)[0], small, atol=1e-6, rtol=1e-5)
+    assert ad.gradcheck(lambda *a: recurrent.lstm_sequence(*a, reverse=reverse)[0], small, atol=1e-6, rtol=1e-5)
 
 
 def test_bad_shapes_raise_errors_naming_the_op():
     x = ad.Tensor(np.zeros((3, 2, 4), np.float32))
     w_ih, w_hh = np.zeros((8, 4), np.float32), np.zeros((8, 2), np.float32)
     with pytest.raises(ValueError, match=r"lstm: weight_ih has shape \(8, 4\), expected \(8, 5\)"):
-        R.lstm_sequence(ad.Tensor(np.zeros((3, 2, 5), np.float32)), None, None, w_ih, w_hh)
+        recurrent.lstm_sequence(ad.Tensor(np.zeros((3, 2, 5), np.float32)), None, None, w_ih, w_hh)
     with pytest.raises(ValueError, match=r"gru: input must be 3-d .* got shape \(2, 4\)"):
-        R.gru_sequence(ad.Tensor(np.zeros((2, 4), np.float32)), None, w_ih[:6], w_hh[:6])
+        recurrent.gru_sequence(ad.Tensor(np.zeros((2, 4), np.float32)), None, w_ih[:6], w_hh[:6])
     with pytest.raises(ValueError, match=r"lstm: state 0 has shape \(3, 2\), expected \(2, 2\)"):
-        R.lstm_sequence(x, np.zeros((3, 2), np.float32), None, w_ih, w_hh)
+        recurrent.lstm_sequence(x, np.zeros((3, 2), np.float32), None, w_ih, w_hh)
     with pytest.raises(ValueError, match="lstm: weight_hh has dtype float64 but the input has float32"):
-        R.lstm_sequence(x, None, None, w_ih, w_hh.astype(np.float64))
+        recurrent.lstm_sequence(x, None, None, w_ih, w_hh.astype(np.float64))
     with pytest.raises(ValueError, match=r"gru: expected sequence length to be larger than 0.*\(0, 2, 4\)"):
-        R.gru_sequence(ad.Tensor(np.zeros((0, 2, 4), np.float32)), None, w_ih[:6], w_hh[:6])
+        recurrent.gru_sequence(ad.Tensor(np.zeros((0, 2, 4), np.float32)), None, w_ih[:6], w_hh[:6])
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
-        R.rnn_sequence(x, None, w_ih[:2], w_hh[:2], nonlinearity="sigmoid")
+        recurrent.rnn_sequence(x, None, w_ih[:2], w_hh[:2], nonlinearity="sigmoid")
 
 
 def test_reused_work_arrays_never_clobber_live_outputs_or_saved_values():
     rng = np.random.default_rng(10)
     x1, x2 = (ad.Tensor(rng.standard_normal((4, 2, 3)), requires_grad=True) for _ in range(2))
     w = [ad.Tensor(p, requires_grad=True) for p in _params(rng, "lstm", 3, 5, np.float64)]
-    out1, h1, c1 = R.lstm_sequence(x1, None, None, *w)
+    out1, h1, c1 = recurrent.lstm_sequence(x1, None, None, *w)
     kept = out1.data.copy()
-    out2, _, _ = R.lstm_sequence(x2, None, None, *w)     # same shapes: must not reuse out1's arrays
+    out2, _, _ = recurrent.lstm_sequence(x2, None, None, *w)     # same shapes: must not reuse out1's arrays
     assert out1.data is not out2.data
     np.testing.assert_array_equal(out1.data, kept)
     loss1 = (out1 * out1).sum()
@@ -193,7 +193,7 @@ def test_reused_work_arrays_never_clobber_live_outputs_or_saved_values():
     for p in [x1] + w:
         p.grad = None
     del out2
-    R.lstm_sequence(x2, None, None, *w)                  # a third call while graph 1 is still alive
+    recurrent.lstm_sequence(x2, None, None, *w)                  # a third call while graph 1 is still alive
     loss1.backward()
     for p, g in zip([x1] + w, g_first):
         np.testing.assert_array_equal(p.grad.data, g)
