@@ -14,7 +14,7 @@ from .function_forms import (abs, argmax, argmin, broadcast_to, cat, clamp, clip
                              var, where)
 from .gradcheck import GradcheckError, gradcheck
 from .graph import Node
-from .mode import (current_scope, enable_grad, is_grad_enabled, is_tracing, no_grad, scope,
+from .grad_mode import (current_scope, enable_grad, is_grad_enabled, is_tracing, no_grad, scope,
                    set_grad_enabled, tracing)
 from .tensor import Tensor
 from .value import Value
@@ -52,4 +52,4 @@ from .function_forms import (absolute, acos, acosh, add, all, allclose, amax, am
                              subtract, tan, true_divide, trunc, var_mean, logaddexp2, xlogy, addcmul,
                              addcdiv, lerp, rsub, fmax, fmin, ldexp, heaviside, sinc, aminmax, quantile,
                              mvlgamma, dist, trapezoid, trapz)
-from .mode import inference_mode, is_inference_mode_enabled
+from .grad_mode import inference_mode, is_inference_mode_enabled

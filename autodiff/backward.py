@@ -23,7 +23,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from . import mode
+from . import grad_mode
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from .function import Function
 
@@ -69,7 +69,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             if t._node is not None:
                 capture.setdefault((id(t._node), t._out_idx), []).append(k)
 
-    with mode.enable_grad() if create_graph else mode.no_grad():
+    with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
         _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured)
 
     for leaf in leaf_order:

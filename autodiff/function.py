@@ -25,16 +25,16 @@ gradients work.
 """
 import numpy as np
 
-from . import mode
+from . import grad_mode
 from .errors import ShapeError
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports the ops)
 from .graph import Node, clock
 
 __all__ = ["Function", "FunctionCtx", "view_indices"]
 
-_grad_enabled = mode._grad_enabled
-_scope = mode._scope
-_tracing = mode._tracing
+_grad_enabled = grad_mode._grad_enabled
+_scope = grad_mode._scope
+_tracing = grad_mode._tracing
 _ndarray = np.ndarray
 
 

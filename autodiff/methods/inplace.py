@@ -7,7 +7,7 @@ into its base's graph (``CopySlices``), as PyTorch does.
 """
 import numpy as np
 
-from .. import mode
+from .. import grad_mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..errors import ShapeError
 from ..function import view_indices
@@ -16,7 +16,7 @@ from ..ops.promotion import result_type
 from .arithmetic import _scaled
 from .shapes import index_key
 
-_grad_enabled = mode._grad_enabled
+_grad_enabled = grad_mode._grad_enabled
 
 
 class InplaceMethods:

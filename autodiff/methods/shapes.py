@@ -2,7 +2,7 @@
 short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an expand and a reshape)."""
 import numpy as np
 
-from .. import mode
+from .. import grad_mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..ops import index
 from ..ops import shape as shape_ops
@@ -323,7 +323,7 @@ class ShapeMethods:
 
     # --- the same, in place: the tensor takes the new shape (and the new graph node) ---------------
     def _restride(self, what, result):
-        if self._requires_grad and self._node is None and mode.is_grad_enabled():
+        if self._requires_grad and self._node is None and grad_mode.is_grad_enabled():
             raise RuntimeError(f"{what}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation (shape {tuple(self.shape)}); use the out-of-place {what[:-1]}")
         self.data, self._node, self._out_idx = result.data, result._node, result._out_idx

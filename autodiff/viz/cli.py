@@ -66,7 +66,7 @@ def _neuron():
 def _mlp(sizes=(784, 256, 128, 10), batch=64):
     """A three-layer MLP on a batch of 64 (Tensor engine), one scope per layer."""
     from .. import creation
-    from ..mode import scope
+    from ..grad_mode import scope
     from ..tensor import Tensor
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((batch, sizes[0])).astype(np.float32))

@@ -10,7 +10,7 @@ stale entry never mislabels.
 """
 import weakref
 
-from ..mode import current_scope
+from ..grad_mode import current_scope
 
 __all__ = ["note_module", "module_at", "param_names_from_scopes", "normalize_params", "normalize_inputs"]
 
