@@ -1,4 +1,4 @@
-"""Convolution, pooling, im2col/col2im and GEMM rows (issue 5), and the LeNet training step vs PyTorch.
+"""Convolution, pooling, im2col/col2im and GEMM rows, and the LeNet training step vs PyTorch.
 
 Rows:
     conv.conv2d_20to50_k5_fwd_bwd   Conv 20->50, 5x5 on 64x20x12x12 (LeNet's second conv), forward and

@@ -2,10 +2,10 @@
 
 Rows:
     engine.chain1000_16x16_fwd_bwd  1,000 x ``y = y * c + d`` on a 16x16 float32 tensor, forward
-        and backward (ours vs PyTorch eager vs hand-written numpy). Issue 3 target: ratio vs torch <= 0.5.
+        and backward (ours vs PyTorch eager vs hand-written numpy). Target: ratio vs torch <= 0.5.
     engine.value_two_moons_step     micrograd's demo step (MLP 2-16-16-1, 100 points, SVM max-margin
         loss + L2 alpha=1e-4, backward, SGD; 20 points with --quick). Ours = autodiff.Value driving micrograd's own nn.py
-        source, unchanged. Issue 3 target: ratio vs micrograd <= 0.33.
+        source, unchanged. Target: ratio vs micrograd <= 0.33.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Row:
     gpt.train_step   a character-level GPT on the fortunes vocabulary: 4 pre-LayerNorm Transformer blocks
         (nn.TransformerEncoderLayer, GELU tanh), d_model 128, 4 heads, context 64, batch 32; forward,
         cross-entropy, backward, gradient clipping at 1.0 and one AdamW step. Both sides start from the
-        same weights and batch; checked: loss and parameters after the first step. Issue 20 goal: at most
+        same weights and batch; checked: loss and parameters after the first step. Goal: at most
         1.0x PyTorch at 1 and 2 threads.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Rows:
     nn.mlp784_step      ours (nn.Sequential of nn.Linear/nn.ReLU, nn.CrossEntropyLoss, nn.optim.SGD)
-        vs PyTorch vs hand-written numpy forward/backward/update. Issue 4 target: ratio vs torch
+        vs PyTorch vs hand-written numpy forward/backward/update. Target: ratio vs torch
         <= 1.0 and vs numpy <= 1.2. Checked: loss and all six parameters after the first step.
     memory.mlp784_step  peak memory allocated within one step (see benchmarks.memprobe).
     memory.lstm_step, memory.gru_step  the same for the recurrent steps of benchmarks.cases.rnn.
@@ -144,7 +144,7 @@ def mlp_memory(quick):
 
 
 def recurrent_step(side: str, kind: str = "LSTM"):
-    """The LSTM/GRU training step of ``benchmarks.cases.rnn`` (issue 6's benchmark), for the memory rows."""
+    """The LSTM/GRU training step of ``benchmarks.cases.rnn``, for the memory rows."""
     from benchmarks.cases import rnn
 
     if side == "ours":

@@ -3,7 +3,7 @@
 Rows:
     rnn.lstm_step   LSTM(64 -> 128), sequence 32, batch 32, a Linear(128 -> 64) head on every step,
         cross-entropy, backward and one SGD step: ours (nn.LSTM, one graph node per layer with the fused
-        Numba gate kernels) vs PyTorch's nn.LSTM. Issue 6 target: ratio vs torch <= 1.0. Checked: loss
+        Numba gate kernels) vs PyTorch's nn.LSTM. Target: ratio vs torch <= 1.0. Checked: loss
         and all parameters after the first step.
     rnn.gru_step    the same with GRU.
     rnn.lstm_gates_fwd / _bwd, rnn.gru_gates_fwd / _bwd   one time step's gate arithmetic (batch 32,

@@ -8,7 +8,7 @@ Rows:
         process: what every run after the first pays.
     memory.lenet_step       peak MB allocated within one LeNet step (see benchmarks.memprobe).
 
-LeNet is the course's (issue 5): Conv(1->20, 5x5), ReLU, MaxPool 2, Conv(20->50, 5x5), ReLU,
+LeNet is the course's: Conv(1->20, 5x5), ReLU, MaxPool 2, Conv(20->50, 5x5), ReLU,
 MaxPool 2, Flatten, Linear(800->500), ReLU, Linear(500->10); batch 64 of 1x28x28 float32,
 cross-entropy, SGD. The PyTorch reference has no kernel cache, so its figure is the same in
 both rows; it is measured in each row anyway, in the same interleaved rounds.
