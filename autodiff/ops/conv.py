@@ -8,6 +8,7 @@ The kernels are Numba (``autodiff.kernels.im2col``); the op is ``once_differenti
 """
 import numpy as np
 
+from ..errors import DTypeError
 from ..function import Function
 from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, conv_output_size, im2col, nchw_to_rows, rows_to_nchw
@@ -265,7 +266,7 @@ def conv_nd(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                       stride, pads, dilation, groups, unbatched=unbatched)
     dtype = getattr(input, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} "
+        raise DTypeError(f"{name}: expected a floating-point input, got dtype {dtype} "
                         f"(input {_shape_of(input)})")
     if unbatched:
         input = input.reshape((1,) + tuple(input.shape))

@@ -11,7 +11,7 @@ output size is ``(H - 1) s - 2 p + d (k - 1) + output_padding + 1``. The op is `
 """
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..kernels.gemm import blas_matmul, matmul
 from ..kernels.im2col import col2im, im2col, nchw_to_rows
@@ -103,7 +103,7 @@ def _conv_transpose(name, dims, input, weight, bias, stride, padding, output_pad
                          f"got shape {x_shape}")
     dtype = np.dtype(getattr(input, "dtype", np.float64))
     if dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: expected a float32 or float64 input, got dtype {dtype}")
+        raise DTypeError(f"{name}: expected a float32 or float64 input, got dtype {dtype}")
     unbatched = len(x_shape) == dims + 1
     if unbatched:
         x_shape = (1,) + x_shape

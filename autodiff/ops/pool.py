@@ -6,6 +6,7 @@ plane. The ops are ``once_differentiable`` (their backward is a Numba kernel).
 """
 import numpy as np
 
+from ..errors import DTypeError
 from ..function import Function
 from ..kernels import pool as pool_kernels
 from .conv import int_tuple
@@ -36,7 +37,7 @@ def _check_input(name, dims, x, kernel_size, stride, padding, dilation, ceil_mod
         raise ValueError(f"{name}: expected a {layout} input, got shape {shape}")
     dtype = getattr(x, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {shape})")
+        raise DTypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {shape})")
     spatial = shape[-dims:]
     for ax in range(dims):
         out = pool_kernels.pool_output_size(spatial[ax], kernel_size[ax], stride[ax], padding[ax], dilation[ax], ceil_mode)
@@ -219,7 +220,7 @@ def adaptive_avg_pool_nd(x, output_size, *, dims=2, name="adaptive_avg_pool2d"):
         raise ValueError(f"{name}: output_size {out_spatial} must be positive and the input {shape} non-empty")
     dtype = getattr(x, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {shape})")
+        raise DTypeError(f"{name}: expected a floating-point input, got dtype {dtype} (input {shape})")
     size2 = out_spatial if dims == 2 else (1,) + out_spatial
     return AdaptiveAvgPool.apply(x, output_size=size2, shape4=_shape4(shape, dims),
                                  out_shape=shape[:-dims] + out_spatial)
