@@ -19,7 +19,7 @@ DEMOS = {
                  "fortunes text (or --text FILE): nearest words and an analogy"),
     "charrnn": ("nn.demos.charrnn_demo", "character-level 2-layer LSTM on fortunes text "
                 "(or --text FILE), sampling at several temperatures"),
-    "gpt": ("nn.demos.gpt_demo", "character-level GPT (4 Transformer blocks) on fortunes text for 5 minutes "
+    "gpt": ("nn.demos.gpt_demo", "character-level GPT (2 Transformer blocks) on fortunes text for 5 minutes "
             "(--seconds): AdamW, cosine schedule, samples, loss curve, attention heatmap"),
     "onnx": ("nn.demos.onnx_demo", "LeNet trained on Fashion-MNIST, exported with nn.onnx.export and run in "
              "onnxruntime, then its state_dict loaded into PyTorch; both checked against our outputs"),
