@@ -57,7 +57,7 @@ from autodiff.ops.unpool import max_unpool_nd  # the layers' entry (layer name i
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
             "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
             "lp_pool1d", "lp_pool2d", "lp_pool3d"]
-# attention and the Transformer activations (issue 20)
+# attention and the Transformer activations
 from autodiff.ops.attention import scaled_dot_product_attention
 from autodiff.ops.attention import split_heads  # MultiheadAttention's head split; not torch API
 from autodiff.ops.gelu import GELU as _GELU
