@@ -444,6 +444,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return losses.sum()
     return losses.sum() / float(wt.sum())
 
+
 def gelu(input, approximate="none"):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'``:
     x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""

@@ -63,7 +63,7 @@ def test_quick_run_rows_have_time_or_reason_and_no_fail(quick_run):
 
 
 MODEL_STEPS = ("engine.chain1000_16x16_fwd_bwd", "nn.mlp784_step", "conv.lenet_step", "rnn.lstm_step",
-               "rnn.gru_step")
+               "rnn.gru_step", "gpt.train_step")
 
 
 def test_quick_run_model_steps_are_isolated_with_floor_and_the_table_says_each_mode(quick_run):
