@@ -214,10 +214,7 @@ class Function:
         trace = _tracing.get()
 
         # 2. forward, on arrays
-        ctx = _new(FunctionCtx)
-        ctx.needs_input_grad = needs
-        ctx._saved = ()
-        ctx._node = None
+        ctx = FunctionCtx(needs)
         try:
             out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except ValueError as e:
@@ -283,7 +280,6 @@ class Function:
         return result
 
 
-_new = object.__new__
 _NO_GRADS = [(False,) * n for n in range(8)]
 
 
