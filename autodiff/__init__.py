@@ -3,8 +3,9 @@
 The public API, re-exported from the modules that define it; nothing is defined here.
 """
 from .backward import grad, run_backward
-from .creation import (arange, default_generator, eye, full, full_like, linspace, manual_seed, ones,
-                       ones_like, rand, randint, randn, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, bernoulli, default_generator, eye, from_numpy, full, full_like,
+                       linspace, logspace, manual_seed, multinomial, normal, ones, ones_like, rand, randint,
+                       randn, randperm, tensor, zeros, zeros_like)
 from .errors import DTypeError, ShapeError
 from .function import Function, FunctionCtx
 from .function_forms import (abs, argmax, argmin, broadcast_to, cat, clamp, clip, concatenate, cos, exp,

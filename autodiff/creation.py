@@ -1,6 +1,7 @@
 """Tensor construction and the seeded global random generator."""
 import numpy as np
 
+from .errors import ShapeError
 from .ops.promotion import get_default_dtype
 from .tensor import Tensor
 
@@ -122,3 +123,75 @@ def ones_like(t, dtype=None, requires_grad=False):
 def full_like(t, fill_value, dtype=None, requires_grad=False):
     t = t.data if isinstance(t, Tensor) else np.asarray(t)
     return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def from_numpy(ndarray):
+    """A tensor sharing ``ndarray``'s memory and keeping its dtype (as ``torch.from_numpy``)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return Tensor(ndarray)
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor without a copy when it already is one (or an ndarray of that dtype)."""
+    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray):
+        return Tensor(data if dtype is None else data.astype(_dtype(dtype), copy=False))
+    return tensor(data, dtype=dtype)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
+    """``base ** linspace(start, end, steps)``, computed in float64 then converted (as PyTorch)."""
+    values = np.power(float(base), np.linspace(float(start), float(end), int(steps), dtype=np.float64))
+    return Tensor(values.astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randperm(n, generator=None, dtype=np.int64, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64)."""
+    g = generator if generator is not None else _generator
+    return Tensor(g.permutation(int(n)).astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
+    """Normal samples; ``mean``/``std`` numbers with ``size``, or tensors broadcast together."""
+    g = generator if generator is not None else _generator
+    m = mean.data if isinstance(mean, Tensor) else mean
+    s = std.data if isinstance(std, Tensor) else std
+    if size is None:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        if dtype is None:
+            dtype = next((x.dtype for x in (m, s) if isinstance(x, np.ndarray) and x.dtype.kind == "f"), None)
+    else:
+        shape = _shape((size,) if isinstance(size, int) else tuple(size))
+    if np.any(np.asarray(s) < 0):
+        raise ShapeError(f"normal: std must be >= 0, got {s}")
+    out = g.normal(size=shape) * s + m
+    return Tensor(np.asarray(out).astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def bernoulli(input, p=None, generator=None):
+    """1 with probability ``input`` (or ``p``), else 0, elementwise; same shape and dtype as input."""
+    g = generator if generator is not None else _generator
+    probs = input.data if isinstance(input, Tensor) else np.asarray(input)
+    prob = probs if p is None else np.full(probs.shape, float(p))
+    if np.any((prob < 0) | (prob > 1)):
+        raise ShapeError("bernoulli: probabilities must be in [0, 1]")
+    return Tensor((g.random(probs.shape) < prob).astype(probs.dtype if probs.dtype.kind == "f" else np.float32))
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Indices drawn from each row's (unnormalised, non-negative) weights (int64, as PyTorch)."""
+    g = generator if generator is not None else _generator
+    w = np.asarray(input.data if isinstance(input, Tensor) else input, dtype=np.float64)
+    if w.ndim not in (1, 2):
+        raise ShapeError(f"multinomial: input must be 1-d or 2-d, got shape {w.shape}")
+    rows = w.reshape(-1, w.shape[-1])
+    if np.any(rows < 0) or np.any(rows.sum(axis=1) <= 0):
+        raise ShapeError("multinomial: weights must be non-negative with a positive sum in every row")
+    n = int(num_samples)
+    if not replacement and n > int((rows > 0).sum(axis=1).min()):
+        raise ShapeError(f"multinomial: cannot draw {n} samples without replacement from a row with "
+                         f"{int((rows > 0).sum(axis=1).min())} categories of non-zero weight")
+    out = np.stack([g.choice(rows.shape[1], size=n, replace=bool(replacement), p=r / r.sum()) for r in rows])
+    return Tensor(out.reshape(w.shape[:-1] + (n,)).astype(np.int64))

@@ -256,6 +256,24 @@ class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, Pie
     def numel(self):
         return self.data.size
 
+    nelement = numel
+
+    def ndimension(self):
+        return self.data.ndim
+
+    def stride(self, dim=None):
+        """Steps between neighbouring elements along each dim, in elements (PyTorch's ``stride``)."""
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        return steps if dim is None else steps[dim]
+
+    @property
+    def nbytes(self):
+        return self.data.nbytes
+
+    def cpu(self):
+        """This tensor: every tensor lives in host memory here."""
+        return self
+
     @property
     def dtype(self):
         return self.data.dtype

@@ -477,6 +477,18 @@ class Module:
         """Convert float parameters and buffers to float64."""
         return self.to(np.float64)
 
+    def half(self):
+        """Convert float parameters and buffers to float16."""
+        return self.to(np.float16)
+
+    def type(self, dst_type):
+        """Convert float parameters and buffers to ``dst_type`` (PyTorch's ``Module.type``)."""
+        return self.to(dst_type)
+
+    def cpu(self):
+        """This module: every tensor lives in host memory here."""
+        return self
+
     def __deepcopy__(self, memo):
         new = type(self).__new__(type(self))
         memo[id(self)] = new

@@ -228,6 +228,27 @@ class InplaceMethods:
         self[...] = value
         return self
 
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with samples from U[a, b) (the global generator unless ``generator``), in place."""
+        from ..creation import default_generator
+        g = generator if generator is not None else default_generator()
+        self[...] = g.uniform(a, b, self.shape).astype(self.data.dtype)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with samples from N(mean, std^2), in place."""
+        from ..creation import default_generator
+        g = generator if generator is not None else default_generator()
+        self[...] = (g.standard_normal(self.shape) * std + mean).astype(self.data.dtype)
+        return self
+
+    def bernoulli_(self, p=0.5, generator=None):
+        """Fill with 1 (probability ``p``) or 0, in place."""
+        from ..creation import default_generator
+        g = generator if generator is not None else default_generator()
+        self[...] = (g.random(self.shape) < p).astype(self.data.dtype)
+        return self
+
     def copy_(self, src):
         """Copy ``src`` (broadcast to this tensor's shape) into this tensor, in place."""
         self[...] = src
