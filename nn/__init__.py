@@ -25,6 +25,9 @@ from .layers import (GRU, LSTM, RNN, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPo
                      Conv2d, GRUCell, JordanRNN, LSTMCell, MaxPool1d, MaxPool2d, RNNCell)
 from .layers import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool3d, Conv3d,
                      ConvTranspose3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from .layers import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                     ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                     ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from . import data, metrics, optim
 from .checkpoint import load, save
 from .train import evaluate, fit, predict
