@@ -28,6 +28,7 @@ from .layers import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, Ad
 from .layers import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                      ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .layers import ParameterDict, ParameterList
 from . import data, metrics, optim
 from .checkpoint import load, save
 from .train import evaluate, fit, predict
