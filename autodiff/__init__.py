@@ -14,6 +14,8 @@ from .function_forms import (abs, argmax, argmin, broadcast_to, cat, clamp, clip
                              split, sqrt, squeeze, stack, std, sum, swapaxes, tanh, transpose, unsqueeze,
                              var, where)
 from .gradcheck import GradcheckError, gradcheck
+from .methods.products import det, logdet, slogdet
+from .methods.products import inv as inverse
 from .graph import Node
 from .grad_mode import (current_scope, enable_grad, is_grad_enabled, is_tracing, no_grad, scope,
                    set_grad_enabled, tracing)

@@ -2,12 +2,13 @@
 forms (``beta * input + alpha * product``), tensordot and einsum. Each is a check of the shapes torch
 requires and then ``MatMul``, ``Einsum`` or elementwise ops."""
 import string
+from collections import namedtuple
 
 import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..ops import einsum as einsum_op
-from ..ops import linalg
+from ..ops import linalg, matrix
 from ..ops import shape as shape_ops
 from ..ops.dims import ShapeError, wrap_dim
 
@@ -198,10 +199,47 @@ def addr(input, vec1, vec2, beta=1, alpha=1):
     return _add_scaled("addr", input, outer(vec1, vec2), beta, alpha)
 
 
+_slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def inv(A):
+    """The inverse of each square matrix in ``A`` (``(*, n, n)``); singular matrices raise."""
+    return matrix.Inverse.apply(A)
+
+
+def det(A):
+    """The determinant of each square matrix in ``A``."""
+    return matrix.Det.apply(A)
+
+
+def slogdet(A):
+    """``(sign, log|det|)`` of each square matrix in ``A`` (a namedtuple, as torch)."""
+    return _slogdet(*matrix.LogAbsDet.apply(A))
+
+
+def logdet(A):
+    """``log det A``: nan where the determinant is negative, -inf where it is 0 (as torch)."""
+    sign, logabs = slogdet(A)
+    bad = sign.data < 0
+    return logabs + np.where(bad, np.nan, 0.0).astype(logabs.dtype) if bad.any() else logabs
+
+
 class ProductMethods:
-    """mm, bmm, mv, outer, kron, cross, inner and the add* forms as Tensor methods."""
+    """mm, bmm, mv, outer, kron, cross, inner, the add* forms, inverse and determinants as Tensor methods."""
 
     __slots__ = ()
+
+    def inverse(self):
+        return inv(self)
+
+    def det(self):
+        return det(self)
+
+    def logdet(self):
+        return logdet(self)
+
+    def slogdet(self):
+        return slogdet(self)
 
     def mm(self, mat2):
         return mm(self, mat2)

@@ -447,3 +447,18 @@ def test_3d_and_adaptive_max_layers(tmp_path, rng, layer, shape):
 ])
 def test_pooling_options(tmp_path, rng, layer, shape):
     roundtrip(tmp_path, layer(), [f32(rng, *shape)], {"input": {0: "batch"}}, [f32(rng, 3, *shape[1:])])
+
+
+def test_determinant_exports_as_onnx_det(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+
+    class Dets(nn.Module):
+        def forward(self, x):
+            return ad.linalg.det(x) * 2
+
+    x = ad.tensor(np.random.default_rng(0).normal(size=(3, 4, 4)).astype(np.float32))
+    path = tmp_path / "det.onnx"
+    nn.onnx.export(Dets(), (x,), str(path))
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = sess.run(None, {sess.get_inputs()[0].name: x.data})[0]
+    np.testing.assert_allclose(out, Dets()(x).data, rtol=1e-5, atol=1e-5)

@@ -385,7 +385,7 @@ NOT_EXPORTED = {
     "loss.CrossEntropy", "loss.BinaryCrossEntropy",
     "cumulative.Cumprod", "cumulative.LogCumSumExp", "norms.SingularValueNorm",
     "reduce.MedianAll", "scatter.ScatterReduce", "unary.Erfinv", "unary.Lgamma", "unary.Digamma",
-    "unary.Polygamma", "unary.NanToNum",
+    "unary.Polygamma", "unary.NanToNum", "matrix.Inverse", "matrix.LogAbsDet",
 }
 
 

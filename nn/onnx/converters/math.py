@@ -266,3 +266,11 @@ def _picks(args, axis, pick):
     data, idx = (np.asarray(a.data if hasattr(a, "grad_fn") else a) for a in args[:2])
     return idx.shape == tuple(1 if k == axis else s for k, s in enumerate(data.shape)) and \
         np.array_equal(idx, pick(data, axis=axis, keepdims=True))
+
+
+try:
+    from autodiff.ops import matrix
+except ImportError:  # pragma: no cover
+    matrix = None
+if matrix is not None:
+    converts_named(matrix, "Det")(_direct("Det"))
