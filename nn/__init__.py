@@ -29,6 +29,7 @@ from .layers import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
                      ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .layers import ParameterDict, ParameterList
+from .layers import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from . import data, metrics, optim
 from .checkpoint import load, save
 from .train import evaluate, fit, predict

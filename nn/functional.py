@@ -456,3 +456,9 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """x sigmoid(x) (also called swish)."""
     return _SiLU.apply(_t(input))
+
+
+# group and instance normalisation (composed from Tensor ops; defined beside their layers)
+from .layers.norm_extra import group_norm, instance_norm  # noqa: E402
+
+__all__ += ["group_norm", "instance_norm"]
