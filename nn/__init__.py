@@ -30,6 +30,7 @@ from .layers import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .layers import ParameterDict, ParameterList
 from .layers import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .layers import AlphaDropout, Dropout1d, Dropout2d, Dropout3d
 from . import data, metrics, optim
 from .checkpoint import load, save
 from .train import evaluate, fit, predict

@@ -12,6 +12,7 @@ from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .resample import (Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold, Upsample, UpsamplingBilinear2d,
                        UpsamplingNearest2d)
 from .dropout import Dropout
+from .dropout_extra import AlphaDropout, Dropout1d, Dropout2d, Dropout3d
 from .norm_extra import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter_containers import ParameterDict, ParameterList
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
