@@ -114,3 +114,16 @@ def test_bias_flag_matches_torch(affine, bias):
         x = np.random.default_rng(0).standard_normal((2, 4, 3, 3)).astype(np.float32)
         np.testing.assert_allclose(ours(autodiff.Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(),
                                    rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("fn", ["group_norm", "instance_norm"])
+def test_second_order_matches_torch(fn):
+    x = np.random.default_rng(0).standard_normal((2, 4, 3))
+    args = (2,) if fn == "group_norm" else ()
+    a = autodiff.Tensor(x, requires_grad=True)
+    g, = autodiff.grad((getattr(F, fn)(a, *args) ** 3).sum(), [a], create_graph=True)
+    (g * g).sum().backward()
+    t = torch.tensor(x, requires_grad=True)
+    gt, = torch.autograd.grad((getattr(torch.nn.functional, fn)(t, *args) ** 3).sum(), [t], create_graph=True)
+    (gt * gt).sum().backward()
+    np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-9)
