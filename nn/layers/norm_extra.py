@@ -9,6 +9,7 @@ from autodiff import Tensor
 
 from ..module import Module
 from ..parameter import Parameter
+from .norm import RunningStats
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "group_norm", "instance_norm"]
 
@@ -158,7 +159,7 @@ class GroupNorm(Module):
                 f"bias={self.bias_enabled}")
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(RunningStats, Module):
     _spatial = 1
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
@@ -176,20 +177,7 @@ class _InstanceNorm(Module):
             self.bias = Parameter(np.zeros(self.num_features, dtype))
         else:
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+        self._register_running_stats(dtype)
 
     def reset_parameters(self):
         self.reset_running_stats()
