@@ -7,6 +7,7 @@ import numpy as np
 
 from autodiff import Tensor
 
+from .. import functional as F  # nn.functional re-exports this file's functions: read at call time
 from ..module import Module
 from ..parameter import Parameter
 from .norm import RunningStats
@@ -16,12 +17,6 @@ __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "g
 
 def _t(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-
-
-def _check_float(who, input):
-    if input.dtype.kind in "biu":
-        raise TypeError(f"{who}: input has dtype {input.dtype}; integer and bool inputs are not converted "
-                        f"automatically: call .float() on the input (input shape {tuple(input.shape)})")
 
 
 def _affine(out, weight, bias):
@@ -47,7 +42,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         Tensor of the input's shape.
     """
     input = _t(input)
-    _check_float("group_norm", input)
+    F._require_float("group_norm", input)
     if input.ndim < 2:
         raise ValueError(f"group_norm: expected an input of at least 2 dims (N, C, *), got shape "
                          f"{tuple(input.shape)}")
@@ -80,7 +75,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         Tensor of the input's shape.
     """
     input = _t(input)
-    _check_float("instance_norm", input)
+    F._require_float("instance_norm", input)
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of at least 3 dims (N, C, *spatial), got shape "
                          f"{tuple(input.shape)}")
