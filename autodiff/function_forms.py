@@ -16,8 +16,9 @@ def _as_tensor(x):
 
 
 def _method_form(name, doc):
-    def fn(x, *args, **kwargs):
-        return getattr(_as_tensor(x), name)(*args, **kwargs)
+    """``autodiff.name(input, ...)``: the Tensor method of that name (``input`` as torch names it)."""
+    def fn(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return fn

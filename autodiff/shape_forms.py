@@ -4,6 +4,7 @@
 import numpy as np
 
 from .creation import rand, randn, zeros
+from .function_forms import _as_tensor, _method_form
 from .methods import products
 from .ops import shape as shape_ops
 from .ops import sorting
@@ -15,18 +16,6 @@ __all__ = ["meshgrid", "cartesian_prod", "hstack", "vstack", "row_stack", "dstac
            "bucketize", "empty", "empty_like", "rand_like", "randn_like", "einsum", "mm", "bmm", "mv", "dot",
            "vdot", "outer", "ger", "inner", "kron", "cross", "tensordot", "addmm", "addmv", "baddbmm",
            "addbmm", "addr", "tril_indices", "triu_indices", "block_diag", "combinations"]
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _method_form(name, doc):
-    def fn(input, *args, **kwargs):
-        return getattr(_as_tensor(input), name)(*args, **kwargs)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
 
 
 _METHOD_FORMS = {
