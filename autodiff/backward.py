@@ -25,7 +25,8 @@ import numpy as np
 
 from . import grad_mode
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from .function import Function
+from .function import Function, _engine
+from .graph import Node
 
 __all__ = ["run_backward", "grad"]
 
@@ -70,7 +71,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 capture.setdefault((id(t._node), t._out_idx), []).append(k)
 
     with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
-        _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured)
+        (_loop if _engine is None else _engine.loop)(heap, buffers, leaf_grads, leaf_order, retain_graph,
+                                                     create_graph, capture, captured)
 
     for leaf in leaf_order:
         g = leaf_grads.pop(id(leaf))
@@ -91,7 +93,11 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
 
 def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured):
-    Tensor = tensors.Tensor
+    """Run every node reachable from the roots in ``heap``; leaves' gradients go to ``leaf_grads``.
+
+    The compiled engine (``_engine.loop``, when built) is this same loop statement by statement; the
+    rare branches (hooks, create_graph, padding, errors) are the helpers below, called by both.
+    """
     stack = []
     while stack or heap:
         if stack:
@@ -107,12 +113,7 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
         fn = node.fn
         tensor_mode = create_graph and not fn.once_differentiable
         if len(grads) > 1 or create_graph:
-            for i, g in enumerate(grads):
-                if g is None:  # an output no consumer used: its gradient is zero
-                    shape, dtype = node.output_meta[i]
-                    grads[i] = Tensor(np.zeros(shape, dtype)) if tensor_mode else np.zeros(shape, dtype)
-                elif create_graph and not tensor_mode and isinstance(g, Tensor):
-                    grads[i] = g.data
+            _complete_grads(node, grads, create_graph, tensor_mode)
         if tensor_mode:
             ctx._node = node  # saved_tensors hands back Tensors connected to this node
             try:
@@ -138,25 +139,49 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
                 continue
             shape, dtype = meta[k]
             if check and g.shape != shape:
-                raise RuntimeError(
-                    f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
-                    f"for an input of shape {tuple(shape)}")
+                _wrong_shape(node, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             if create_graph and not tensor_mode:
-                g = _NotTwiceDifferentiable.apply(Tensor(g, requires_grad=True), node.name)
-            if type(e) is tuple:
+                g = _once_differentiable(node, g)
+            if type(e) is Node:
+                child, idx = e, 0
+            elif type(e) is tuple:
                 child, idx = e
-                if child.uses == 1 and child not in buffers:  # its only consumer: ready now
-                    child_grads = [None] * len(child.output_meta)
-                    child_grads[idx] = g
-                    stack.append((child, child_grads))
-                else:
-                    _send(child, idx, g, buffers, heap)
             else:
                 _accumulate_leaf(leaf_grads, leaf_order, e, g)
+                continue
+            if child.uses == 1 and child not in buffers:  # its only consumer: ready now
+                child_grads = [None] * len(child.output_meta)
+                child_grads[idx] = g
+                stack.append((child, child_grads))
+            else:
+                _send(child, idx, g, buffers, heap)
         if not retain_graph:
             ctx._saved = ctx._inputs = None  # ctx.release()
+
+
+def _complete_grads(node, grads, create_graph, tensor_mode):
+    """Before a multi-output node's backward (or any under create_graph): zeros for outputs no consumer
+    used, Tensors in tensor mode, arrays for a once-differentiable op."""
+    Tensor = tensors.Tensor
+    for i, g in enumerate(grads):
+        if g is None:  # an output no consumer used: its gradient is zero
+            shape, dtype = node.output_meta[i]
+            grads[i] = Tensor(np.zeros(shape, dtype)) if tensor_mode else np.zeros(shape, dtype)
+        elif create_graph and not tensor_mode and isinstance(g, Tensor):
+            grads[i] = g.data
+
+
+def _wrong_shape(node, g, shape):
+    raise RuntimeError(f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
+                       f"for an input of shape {tuple(shape)}")
+
+
+def _once_differentiable(node, g):
+    """Under create_graph, the gradient from a once-differentiable op: a Tensor whose own backward
+    raises a clear error."""
+    return _NotTwiceDifferentiable.apply(tensors.Tensor(g, requires_grad=True), node.name)
 
 
 def _send(node, idx, g, buffers, heap):

@@ -23,6 +23,8 @@ gets Tensors instead (saved arrays that were an input's or an output's data come
 connected to the graph), so the same code records the backward pass itself and gradients of
 gradients work.
 """
+import os
+
 import numpy as np
 
 from . import grad_mode
@@ -30,7 +32,18 @@ from .errors import ShapeError
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports the ops)
 from .graph import Node, clock
 
-__all__ = ["Function", "FunctionCtx", "view_indices"]
+__all__ = ["Function", "FunctionCtx", "view_indices", "record", "ENGINE"]
+
+# The recorder and the backward loop compiled (autodiff/_engine.c, built at install when a C compiler
+# is there): the same two functions as ``record`` below and ``backward._loop``, with no per-op code.
+# AUTODIFF_PURE_PYTHON=1 runs the Python ones.
+_engine = None
+if not os.environ.get("AUTODIFF_PURE_PYTHON"):
+    try:
+        from . import _engine
+    except ImportError:
+        pass
+ENGINE = "compiled" if _engine is not None else "python"
 
 _grad_enabled = grad_mode._grad_enabled
 _scope = grad_mode._scope
@@ -150,6 +163,102 @@ class FunctionCtx:
         return Tensor(arr) if isinstance(arr, _ndarray) else arr
 
 
+def record(cls, *args, **kwargs):
+    """Run Function ``cls`` on Tensors (and plain values) and record it in the graph when needed.
+
+    This is the one recorder (``Function.apply``): every op of the engine, and every user-written
+    Function, is recorded here, in three steps: unwrap the inputs, run ``forward``, link the outputs
+    to the inputs through one Node. ``autodiff/_engine.c`` is this same function compiled, used when
+    it is built (see ``ENGINE``).
+    """
+    Tensor = tensors.Tensor
+    # 1. unwrap: arrays for forward; which inputs need a gradient
+    arrays = []
+    needs = []
+    wants_grad = False
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a.data)
+            if a._requires_grad:
+                wants_grad = True
+                needs.append(True)
+            else:
+                needs.append(False)
+        else:
+            arrays.append(a)
+            needs.append(False)
+    if wants_grad and not _grad_enabled.get():
+        wants_grad = False
+    needs = tuple(needs) if wants_grad else _no_grads(len(args))
+    trace = _tracing.get()
+
+    # 2. forward, on arrays
+    ctx = FunctionCtx(needs)
+    try:
+        out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+    except ValueError as e:
+        raise _shape_error(cls.name, e, args) from None
+    multi = type(out) is tuple
+    if multi:
+        raw = out  # as forward returned them: saved arrays are matched by identity
+        outs = tuple(o if type(o) is _ndarray else np.asarray(o) for o in out)
+    else:
+        raw = (out,)
+        outs = (out if type(out) is _ndarray else np.asarray(out),)
+    make = Tensor._make
+    if not (wants_grad or trace):
+        result = tuple(make(o) for o in outs) if multi else make(outs[0])
+        if cls.returns_view:
+            _share_version_if_view(result, args[0], cls, args[1:], kwargs)
+        return result
+
+    # 3. record: one Node, its edges to the inputs' producers (or leaves), the outputs pointing at it
+    edges = []
+    meta = []
+    k = 0
+    for a in args:
+        if needs[k]:
+            d = a.data
+            producer = a._node
+            if producer is None:
+                edges.append(a)  # a leaf: its gradient accumulates into .grad
+                meta.append((d.shape, d.dtype))
+            else:
+                producer.uses += 1
+                idx = a._out_idx
+                edges.append(producer if idx == 0 else (producer, idx))
+                # the producer's record of this output describes the input: share the tuple
+                # (fewer objects alive per op, less work for Python's garbage collector)
+                m = producer.output_meta[idx]
+                meta.append(m if m[1] is d.dtype and m[0] == d.shape else (d.shape, d.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+        k += 1
+    if multi:
+        out_meta = tuple((o.shape, o.dtype) for o in outs)
+    else:
+        o = outs[0]
+        out_meta = ((o.shape, o.dtype),)
+        for m in meta:  # an elementwise op's output is described like its input: share it
+            if m is not None and m[1] is o.dtype and m[0] == o.shape:
+                out_meta = (m,)
+                break
+    node = Node(cls, ctx, tuple(edges), tuple(meta), out_meta, _scope.get())
+    if trace:
+        node.inputs, node.kwargs = args, kwargs
+    if multi:
+        result = results = tuple(make(o, node, i, wants_grad) for i, o in enumerate(outs))
+    else:
+        result = make(outs[0], node, 0, wants_grad)
+        results = (result,)
+    if ctx._saved:
+        ctx._note_saved(args, raw, results)
+    if cls.returns_view:
+        _share_version_if_view(result, args[0], cls, args[1:], kwargs)
+    return result
+
+
 class Function:
     """Base class of every differentiable op. Subclass it and define static ``forward``/``backward``.
 
@@ -184,100 +293,7 @@ class Function:
     def backward(ctx, *grads):
         raise TypeError("a Function subclass must define backward(ctx, *grads)")
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the op on Tensors (and plain values) and record it in the graph when needed.
-
-        This is the one recorder: every op of the engine, and every user-written Function, is
-        recorded here, in three steps: unwrap the inputs, run ``forward``, link the outputs to the
-        inputs through one Node.
-        """
-        Tensor = tensors.Tensor
-        # 1. unwrap: arrays for forward; which inputs need a gradient
-        arrays = []
-        needs = []
-        wants_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a._requires_grad:
-                    wants_grad = True
-                    needs.append(True)
-                else:
-                    needs.append(False)
-            else:
-                arrays.append(a)
-                needs.append(False)
-        if wants_grad and not _grad_enabled.get():
-            wants_grad = False
-        needs = tuple(needs) if wants_grad else _no_grads(len(args))
-        trace = _tracing.get()
-
-        # 2. forward, on arrays
-        ctx = FunctionCtx(needs)
-        try:
-            out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
-        except ValueError as e:
-            raise _shape_error(cls.name, e, args) from None
-        multi = type(out) is tuple
-        if multi:
-            raw = out  # as forward returned them: saved arrays are matched by identity
-            outs = tuple(o if type(o) is _ndarray else np.asarray(o) for o in out)
-        else:
-            raw = (out,)
-            outs = (out if type(out) is _ndarray else np.asarray(out),)
-        make = Tensor._make
-        if not (wants_grad or trace):
-            result = tuple(make(o) for o in outs) if multi else make(outs[0])
-            if cls.returns_view:
-                _share_version_if_view(result, args[0], cls, args[1:], kwargs)
-            return result
-
-        # 3. record: one Node, its edges to the inputs' producers (or leaves), the outputs pointing at it
-        edges = []
-        meta = []
-        k = 0
-        for a in args:
-            if needs[k]:
-                d = a.data
-                producer = a._node
-                if producer is None:
-                    edges.append(a)  # a leaf: its gradient accumulates into .grad
-                    meta.append((d.shape, d.dtype))
-                else:
-                    producer.uses += 1
-                    idx = a._out_idx
-                    edges.append((producer, idx))
-                    # the producer's record of this output describes the input: share the tuple
-                    # (fewer objects alive per op, less work for Python's garbage collector)
-                    m = producer.output_meta[idx]
-                    meta.append(m if m[1] is d.dtype and m[0] == d.shape else (d.shape, d.dtype))
-            else:
-                edges.append(None)
-                meta.append(None)
-            k += 1
-        if multi:
-            out_meta = tuple((o.shape, o.dtype) for o in outs)
-        else:
-            o = outs[0]
-            out_meta = ((o.shape, o.dtype),)
-            for m in meta:  # an elementwise op's output is described like its input: share it
-                if m is not None and m[1] is o.dtype and m[0] == o.shape:
-                    out_meta = (m,)
-                    break
-        node = Node(cls, ctx, tuple(edges), tuple(meta), out_meta, _scope.get())
-        if trace:
-            node.inputs, node.kwargs = args, kwargs
-        if multi:
-            result = results = tuple(make(o, node, i, wants_grad) for i, o in enumerate(outs))
-        else:
-            result = make(outs[0], node, 0, wants_grad)
-            results = (result,)
-        if ctx._saved:
-            ctx._note_saved(args, raw, results)
-        if cls.returns_view:
-            _share_version_if_view(result, args[0], cls, args[1:], kwargs)
-        return result
+    apply = classmethod(record if _engine is None else _engine.apply)
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]

@@ -43,7 +43,10 @@ class Node:
         fn: the Function subclass; ``name`` is its label (``"mul"``) in errors and pictures.
         ctx: the ``FunctionCtx`` that the op's forward filled and its backward reads.
         next: one entry per positional input: ``None`` (no gradient flows there), a leaf Tensor
-            (gradient accumulates into its ``.grad``) or ``(node, output_index)``.
+            (gradient accumulates into its ``.grad``), the Node that produced the input as its
+            output 0, or ``(node, output_index)`` for another output (no pair is kept for the usual
+            single output: a graph holds thousands of edges, each an object the garbage collector
+            walks). ``next_functions`` gives every edge as a pair.
         input_meta: ``(shape, dtype)`` per input that gets a gradient (else ``None``).
         output_meta: ``(shape, dtype)`` per output.
         scope: dotted scope name the op was recorded in (see ``autodiff.scope``).

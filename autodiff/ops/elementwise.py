@@ -31,16 +31,24 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:  # same dtype: nothing to promote
+            sa, sb = a.shape, b.shape
+            ctx.shapes = None if sa == sb else (sa, sb)  # None: no broadcasting, g has both shapes
+            return a + b
         ctx.shapes = _shapes(a, b)
-        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
-            _, (a, b) = promote_args(a, b)
+        _, (a, b) = promote_args(a, b)
         return a + b
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        return (_to_shape(g, sa) if na else None), (_to_shape(g, sb) if nb else None)
+        if ctx.shapes is None:
+            return (g if na else None), (g if nb else None)
+        sa, sb = ctx.shapes
+        shape = g.shape
+        ga = (g if shape == sa else unbroadcast(g, sa)) if na else None
+        gb = (g if shape == sb else unbroadcast(g, sb)) if nb else None
+        return ga, gb
 
 
 class Sub(Function):
@@ -50,16 +58,24 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:  # same dtype: nothing to promote
+            sa, sb = a.shape, b.shape
+            ctx.shapes = None if sa == sb else (sa, sb)  # None: no broadcasting, g has both shapes
+            return a - b
         ctx.shapes = _shapes(a, b)
-        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
-            _, (a, b) = promote_args(a, b)
+        _, (a, b) = promote_args(a, b)
         return a - b
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        return (_to_shape(g, sa) if na else None), (_to_shape(-g, sb) if nb else None)
+        if ctx.shapes is None:
+            return (g if na else None), (-g if nb else None)
+        sa, sb = ctx.shapes
+        shape = g.shape
+        ga = (g if shape == sa else unbroadcast(g, sa)) if na else None
+        gb = (-g if shape == sb else unbroadcast(-g, sb)) if nb else None
+        return ga, gb
 
 
 class Mul(Function):
@@ -78,8 +94,17 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = _to_shape(g * b, _shape(a)) if na else None
-        gb = _to_shape(g * a, _shape(b)) if nb else None
+        ga = gb = None
+        if na:
+            ga = g * b
+            sa = a.shape if type(a) is _nd else _shape(a)
+            if ga.shape != sa:
+                ga = unbroadcast(ga, sa)
+        if nb:
+            gb = g * a
+            sb = b.shape if type(b) is _nd else _shape(b)
+            if gb.shape != sb:
+                gb = unbroadcast(gb, sb)
         return ga, gb
 
 

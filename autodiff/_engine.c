@@ -1,0 +1,1005 @@
+/* The engine's recorder and backward loop, compiled: `Function.apply` and `backward._loop`.
+ *
+ * This file knows no op. It does what autodiff/function.py's `record` and autodiff/backward.py's
+ * `_loop` do, statement for statement, for every Function (built-in or user-written): unwrap the
+ * arguments, call the class's own Python `forward(ctx, ...)`, record one graph.Node; in backward, pop
+ * the newest ready node, call the class's own Python `backward(ctx, ...)`, route each gradient. The
+ * rare branches (hooks, create_graph, errors, view bookkeeping) call the same Python helpers the pure
+ * Python path calls, so they are written once.
+ *
+ * Objects are the Python classes' own: Tensor, FunctionCtx and Node instances whose `__slots__` are
+ * read and written through the classes' slot descriptors (their PyMemberDef), exactly as attribute
+ * access does. Without a C compiler, or with AUTODIFF_PURE_PYTHON=1, the package runs the Python
+ * versions, which the test suite runs as well.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+
+static int ready = 0, loop_ready = 0;
+static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT;
+static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *ShapeErrorFn, *ShareView,
+    *NoGrads, *Empty, *EmptyDict;
+static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *WrongShape, *OnceDiff, *HeapPop;
+/* needs_input_grad tuples for up to NEEDS_MAX inputs, by bit pattern (they are immutable) */
+#define NEEDS_MAX 4
+static PyObject *NeedsTable[NEEDS_MAX + 1][1 << NEEDS_MAX];
+static PyObject *S_forward, *S_backward, *S_name, *S_returns_view, *S_once, *S_exact, *S_shape, *S_dtype,
+    *S_version, *S_inputs, *S_kwargs, *S_tensor_hooks, *S_retained, *S_saved_tensors, *S_astype,
+    *S_note_saved, *One, *Zero;
+
+/* slots, from the classes' own slot descriptors */
+static PyMemberDef *T_data, *T_grad, *T_req, *T_node, *T_idx, *T_vbox, *T_hooks, *T_name;
+static PyMemberDef *C_needs, *C_saved, *C_inputs, *C_saved_outputs, *C_out_versions, *C_epoch, *C_node;
+static PyMemberDef *N_fn, *N_ctx, *N_next, *N_imeta, *N_ometa, *N_scope, *N_seq, *N_uses;
+
+/* a slot's value (borrowed; NULL when never set) and assignment, as the member descriptor does them */
+static inline PyObject *
+get(PyObject *o, PyMemberDef *m)
+{
+    return *(PyObject **)((char *)o + m->offset);
+}
+
+static inline void
+set(PyObject *o, PyMemberDef *m, PyObject *v)
+{
+    PyObject **p = (PyObject **)((char *)o + m->offset);
+    PyObject *old = *p;
+    Py_XINCREF(v);
+    *p = v;
+    Py_XDECREF(old);
+}
+
+/* set and steal the reference */
+static inline void
+put(PyObject *o, PyMemberDef *m, PyObject *v)
+{
+    PyObject **p = (PyObject **)((char *)o + m->offset);
+    PyObject *old = *p;
+    *p = v;
+    Py_XDECREF(old);
+}
+
+static PyMemberDef *
+member(PyTypeObject *type, const char *name)
+{
+    PyObject *d = PyDict_GetItemString(type->tp_dict, name);
+    if (d == NULL || Py_TYPE(d) != &PyMemberDescr_Type ||
+        ((PyMemberDescrObject *)d)->d_member->type != Py_T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "_engine: %s.%s is not an object slot of that class", type->tp_name,
+                     name);
+        return NULL;
+    }
+    return ((PyMemberDescrObject *)d)->d_member;
+}
+
+static PyObject *
+from(const char *module, const char *name)
+{
+    PyObject *m = PyImport_ImportModule(module);
+    if (m == NULL)
+        return NULL;
+    PyObject *v = PyObject_GetAttrString(m, name);
+    Py_DECREF(m);
+    return v; /* kept for the life of the interpreter */
+}
+
+#define NEED(x)          \
+    if ((x) == NULL)     \
+        return -1;
+
+static int
+setup(void)
+{
+    NEED(TensorT = (PyTypeObject *)from("autodiff.tensor", "Tensor"));
+    NEED(CtxT = (PyTypeObject *)from("autodiff.function", "FunctionCtx"));
+    NEED(ShapeErrorFn = from("autodiff.function", "_shape_error"));
+    NEED(ShareView = from("autodiff.function", "_share_version_if_view"));
+    NEED(NoGrads = from("autodiff.function", "_NO_GRADS"));
+    NEED(NodeT = (PyTypeObject *)from("autodiff.graph", "Node"));
+    NEED(Clock = from("autodiff.graph", "clock"));
+    NEED(NextSeq = from("autodiff.graph", "next_seq"));
+    NEED(GradVar = from("autodiff.grad_mode", "_grad_enabled"));
+    NEED(ScopeVar = from("autodiff.grad_mode", "_scope"));
+    NEED(TraceVar = from("autodiff.grad_mode", "_tracing"));
+    NEED(NdarrayT = (PyTypeObject *)from("numpy", "ndarray"));
+    NEED(AsArray = from("numpy", "asarray"));
+    if (!PyType_Check(TensorT) || !PyType_Check(CtxT) || !PyType_Check(NodeT) || !PyType_Check(NdarrayT) ||
+        !PyList_Check(Clock) || !PyList_Check(NoGrads) || !PyContextVar_CheckExact(GradVar) ||
+        !PyContextVar_CheckExact(ScopeVar) || !PyContextVar_CheckExact(TraceVar)) {
+        PyErr_SetString(PyExc_TypeError, "_engine: unexpected autodiff internals");
+        return -1;
+    }
+    NEED(T_data = member(TensorT, "data"));
+    NEED(T_grad = member(TensorT, "grad"));
+    NEED(T_req = member(TensorT, "_requires_grad"));
+    NEED(T_node = member(TensorT, "_node"));
+    NEED(T_idx = member(TensorT, "_out_idx"));
+    NEED(T_vbox = member(TensorT, "_vbox"));
+    NEED(T_hooks = member(TensorT, "_hooks"));
+    NEED(T_name = member(TensorT, "name"));
+    NEED(C_needs = member(CtxT, "needs_input_grad"));
+    NEED(C_saved = member(CtxT, "_saved"));
+    NEED(C_inputs = member(CtxT, "_inputs"));
+    NEED(C_saved_outputs = member(CtxT, "_saved_outputs"));
+    NEED(C_out_versions = member(CtxT, "_out_versions"));
+    NEED(C_epoch = member(CtxT, "_epoch"));
+    NEED(C_node = member(CtxT, "_node"));
+    NEED(N_fn = member(NodeT, "fn"));
+    NEED(N_ctx = member(NodeT, "ctx"));
+    NEED(N_next = member(NodeT, "next"));
+    NEED(N_imeta = member(NodeT, "input_meta"));
+    NEED(N_ometa = member(NodeT, "output_meta"));
+    NEED(N_scope = member(NodeT, "scope"));
+    NEED(N_seq = member(NodeT, "seq"));
+    NEED(N_uses = member(NodeT, "uses"));
+    NEED(Empty = PyTuple_New(0));
+    NEED(EmptyDict = PyDict_New());
+    NEED(One = PyLong_FromLong(1));
+    NEED(Zero = PyLong_FromLong(0));
+    for (int n = 0; n <= NEEDS_MAX; n++)
+        for (int bits = 0; bits < (1 << n); bits++) {
+            NEED(NeedsTable[n][bits] = PyTuple_New(n));
+            for (int k = 0; k < n; k++)
+                PyTuple_SET_ITEM(NeedsTable[n][bits], k, Py_NewRef(bits >> k & 1 ? Py_True : Py_False));
+            PyObject_GC_UnTrack(NeedsTable[n][bits]);
+        }
+#define NAME(var, text) NEED(var = PyUnicode_InternFromString(text))
+    NAME(S_forward, "forward");
+    NAME(S_backward, "backward");
+    NAME(S_name, "name");
+    NAME(S_returns_view, "returns_view");
+    NAME(S_once, "once_differentiable");
+    NAME(S_exact, "exact_grad_shapes");
+    NAME(S_shape, "shape");
+    NAME(S_dtype, "dtype");
+    NAME(S_version, "_version");
+    NAME(S_inputs, "inputs");
+    NAME(S_kwargs, "kwargs");
+    NAME(S_tensor_hooks, "tensor_hooks");
+    NAME(S_retained, "retained");
+    NAME(S_saved_tensors, "saved_tensors");
+    NAME(S_astype, "astype");
+    NAME(S_note_saved, "_note_saved");
+    ready = 1;
+    return 0;
+}
+
+static int
+loop_setup(void)
+{
+    NEED(HooksAndRetained = from("autodiff.backward", "_hooks_and_retained"));
+    NEED(CompleteGrads = from("autodiff.backward", "_complete_grads"));
+    NEED(PadResult = from("autodiff.backward", "_pad_result"));
+    NEED(Send = from("autodiff.backward", "_send"));
+    NEED(WrongShape = from("autodiff.backward", "_wrong_shape"));
+    NEED(OnceDiff = from("autodiff.backward", "_once_differentiable"));
+    NEED(HeapPop = from("heapq", "heappop"));
+    loop_ready = 1;
+    return 0;
+}
+
+static int
+var_true(PyObject *var)
+{
+    PyObject *v;
+    if (PyContextVar_Get(var, NULL, &v) < 0)
+        return -1;
+    int r = v == Py_True ? 1 : v == Py_False || v == Py_None ? 0 : PyObject_IsTrue(v);
+    Py_XDECREF(v);
+    return r;
+}
+
+static int
+attr_true(PyObject *o, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(o, name);
+    if (v == NULL)
+        return -1;
+    int r = v == Py_True ? 1 : v == Py_False || v == Py_None ? 0 : PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* Tensor._make(data, node, idx, requires_grad): the slots Tensor._init sets, with the same values */
+static PyObject *
+make_tensor(PyObject *data, PyObject *node, Py_ssize_t idx, int requires_grad)
+{
+    PyObject *t = TensorT->tp_alloc(TensorT, 0);
+    if (t == NULL)
+        return NULL;
+    PyObject *i = PyLong_FromSsize_t(idx);
+    if (i == NULL) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    set(t, T_data, data);
+    set(t, T_grad, Py_None);
+    set(t, T_node, node);
+    put(t, T_idx, i);
+    set(t, T_req, requires_grad ? Py_True : Py_False);
+    set(t, T_vbox, Py_None);
+    set(t, T_hooks, Py_None);
+    set(t, T_name, Py_None);
+    return t;
+}
+
+/* Take a tuple of atoms (ints, dtypes, other untracked objects) out of the garbage collector's
+ * lists, as the collector itself does on its first pass over it: it cannot be part of a cycle. The
+ * graph keeps thousands of shape tuples alive, and each collection would walk them all. */
+static void
+untrack_atoms(PyObject *t)
+{
+    if (!PyTuple_CheckExact(t) || !PyObject_GC_IsTracked(t))
+        return;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t); i++) {
+        PyObject *x = PyTuple_GET_ITEM(t, i);
+        if (PyObject_IS_GC(x) && PyObject_GC_IsTracked(x))
+            return;
+    }
+    PyObject_GC_UnTrack(t);
+}
+
+/* (a.shape, a.dtype) */
+static PyObject *
+meta_of(PyObject *a)
+{
+    PyObject *shape = PyObject_GetAttr(a, S_shape);
+    if (shape == NULL)
+        return NULL;
+    untrack_atoms(shape);
+    PyObject *dtype = PyObject_GetAttr(a, S_dtype);
+    if (dtype == NULL) {
+        Py_DECREF(shape);
+        return NULL;
+    }
+    PyObject *m = PyTuple_Pack(2, shape, dtype);
+    Py_DECREF(shape);
+    Py_DECREF(dtype);
+    if (m != NULL)
+        untrack_atoms(m);
+    return m;
+}
+
+/* m is (shape, dtype) describing array a: m[1] is a.dtype and m[0] == a.shape; -1 on error */
+static int
+describes(PyObject *m, PyObject *a)
+{
+    if (!PyTuple_CheckExact(m) || PyTuple_GET_SIZE(m) != 2)
+        return 0;
+    PyObject *dtype = PyObject_GetAttr(a, S_dtype);
+    if (dtype == NULL)
+        return -1;
+    int same = PyTuple_GET_ITEM(m, 1) == dtype;
+    Py_DECREF(dtype);
+    if (!same)
+        return 0;
+    PyObject *shape = PyObject_GetAttr(a, S_shape);
+    if (shape == NULL)
+        return -1;
+    int r = PyObject_RichCompareBool(PyTuple_GET_ITEM(m, 0), shape, Py_EQ);
+    Py_DECREF(shape);
+    return r;
+}
+
+static PyObject *
+kwargs_dict(PyObject *kwnames, PyObject *const *kwvalues)
+{
+    PyObject *d = PyDict_New();
+    if (d == NULL || kwnames == NULL)
+        return d;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(kwnames); j++)
+        if (PyDict_SetItem(d, PyTuple_GET_ITEM(kwnames, j), kwvalues[j]) < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    return d;
+}
+
+/* function._share_version_if_view(result, args[0], cls, args[1:], kwargs) */
+static int
+share_view(PyObject *result, PyObject *cls, PyObject *args, PyObject *kwnames, PyObject *const *kwvalues)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n == 0)
+        return 0;
+    PyObject *rest = PyTuple_GetSlice(args, 1, n);
+    if (rest == NULL)
+        return -1;
+    PyObject *kw = kwargs_dict(kwnames, kwvalues);
+    if (kw == NULL) {
+        Py_DECREF(rest);
+        return -1;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(ShareView, result, PyTuple_GET_ITEM(args, 0), cls, rest, kw, NULL);
+    Py_DECREF(rest);
+    Py_DECREF(kw);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* ctx._note_saved(args, raw, results) for the usual tuple of saved arrays */
+static int
+note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObject *results)
+{
+    if (!PyTuple_CheckExact(saved)) {
+        PyObject *r = PyObject_CallMethodObjArgs(ctx, S_note_saved, args, raw, results, NULL);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    untrack_atoms(saved); /* usually arrays and numbers */
+    PyObject *epoch = PyList_GetItem(Clock, 0);
+    if (epoch == NULL)
+        return -1;
+    set(ctx, C_epoch, epoch);
+    set(ctx, C_inputs, args);
+    PyObject *found = NULL, *boxes = NULL;
+    Py_ssize_t ns = PyTuple_GET_SIZE(saved);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(raw); k++) {
+        PyObject *o = PyTuple_GET_ITEM(raw, k);
+        for (Py_ssize_t i = 0; i < ns; i++) {
+            if (PyTuple_GET_ITEM(saved, i) != o)
+                continue;
+            if (found == NULL) {
+                found = PyDict_New();
+                boxes = PyDict_New();
+                if (found == NULL || boxes == NULL)
+                    goto fail;
+            }
+            PyObject *ki = PyLong_FromSsize_t(k), *ii = PyLong_FromSsize_t(i);
+            PyObject *box = PyObject_GetAttr(PyTuple_GET_ITEM(results, k), S_version);
+            int bad = ki == NULL || ii == NULL || box == NULL || PyDict_SetItem(found, ii, ki) < 0 ||
+                      PyDict_SetItem(boxes, ki, box) < 0;
+            Py_XDECREF(ki);
+            Py_XDECREF(ii);
+            Py_XDECREF(box);
+            if (bad)
+                goto fail;
+        }
+    }
+    put(ctx, C_saved_outputs, found ? found : Py_NewRef(Py_None));
+    put(ctx, C_out_versions, boxes ? boxes : Py_NewRef(Py_None));
+    return 0;
+fail:
+    Py_XDECREF(found);
+    Py_XDECREF(boxes);
+    return -1;
+}
+
+/* the ValueError that forward raised, as function._shape_error makes it (raise ... from None) */
+static void
+raise_shape_error(PyObject *cls, PyObject *args)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL)
+        PyException_SetTraceback(value, tb);
+    PyObject *name = PyObject_GetAttr(cls, S_name);
+    PyObject *exc = name ? PyObject_CallFunctionObjArgs(ShapeErrorFn, name, value, args, NULL) : NULL;
+    Py_XDECREF(name);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (exc == NULL)
+        return;
+    PyException_SetCause(exc, NULL); /* from None */
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+}
+
+#define SMALL 12
+
+static PyObject *
+engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nall = PyVectorcall_NARGS(nargsf);
+    if (nall < 1) {
+        PyErr_SetString(PyExc_TypeError, "apply: the Function class is missing");
+        return NULL;
+    }
+    if (!ready && setup() < 0)
+        return NULL;
+    PyObject *cls = argv[0];
+    PyObject *const *args = argv + 1;
+    Py_ssize_t n = nall - 1;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *const *kwvalues = argv + nall;
+
+    PyObject *small[SMALL];
+    char needs_small[SMALL];
+    PyObject **stack = small;
+    char *needf = needs_small;
+    PyObject *result = NULL, *ctx = NULL, *fwd = NULL, *out = NULL, *needs = NULL, *outs = NULL, *raw = NULL,
+             *argtuple = NULL, *edges = NULL, *meta = NULL, *out_meta = NULL, *node = NULL, *results = NULL;
+    if (1 + n + nkw > SMALL || n > SMALL) {
+        stack = PyMem_Malloc(sizeof(PyObject *) * (1 + n + nkw));
+        needf = PyMem_Malloc(n + 1);
+        if (stack == NULL || needf == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+
+    /* 1. unwrap: arrays for forward; which inputs need a gradient */
+    int wants_grad = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *a = args[k];
+        needf[k] = 0;
+        if (PyObject_TypeCheck(a, TensorT)) {
+            PyObject *d = get(a, T_data), *rg = get(a, T_req);
+            if (d == NULL || rg == NULL) {
+                PyErr_SetString(PyExc_AttributeError, "apply: a Tensor argument is not initialised");
+                goto done;
+            }
+            stack[1 + k] = d;
+            if (rg == Py_True) {
+                needf[k] = 1;
+                wants_grad = 1;
+            }
+        }
+        else
+            stack[1 + k] = a;
+    }
+    for (Py_ssize_t j = 0; j < nkw; j++)
+        stack[1 + n + j] = kwvalues[j];
+    if (wants_grad) {
+        int on = var_true(GradVar);
+        if (on < 0)
+            goto done;
+        wants_grad = on;
+    }
+    if (wants_grad && n <= NEEDS_MAX) {
+        int bits = 0;
+        for (Py_ssize_t k = 0; k < n; k++)
+            bits |= needf[k] << k;
+        needs = Py_NewRef(NeedsTable[n][bits]);
+    }
+    else if (wants_grad) {
+        if ((needs = PyTuple_New(n)) == NULL)
+            goto done;
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyTuple_SET_ITEM(needs, k, Py_NewRef(needf[k] ? Py_True : Py_False));
+    }
+    else if (n < PyList_GET_SIZE(NoGrads))
+        needs = Py_NewRef(PyList_GET_ITEM(NoGrads, n));
+    else {
+        if ((needs = PyTuple_New(n)) == NULL)
+            goto done;
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyTuple_SET_ITEM(needs, k, Py_NewRef(Py_False));
+    }
+    int trace = var_true(TraceVar);
+    if (trace < 0)
+        goto done;
+
+    /* 2. forward, on arrays */
+    if ((ctx = CtxT->tp_alloc(CtxT, 0)) == NULL)
+        goto done;
+    set(ctx, C_needs, needs);
+    set(ctx, C_saved, Empty);
+    set(ctx, C_node, Py_None);
+    stack[0] = ctx;
+    if ((fwd = PyObject_GetAttr(cls, S_forward)) == NULL)
+        goto done;
+    if ((argtuple = PyTuple_New(n)) == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++)
+        PyTuple_SET_ITEM(argtuple, k, Py_NewRef(args[k]));
+    out = PyObject_Vectorcall(fwd, stack, 1 + n, nkw ? kwnames : NULL);
+    if (out == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError))
+            raise_shape_error(cls, argtuple);
+        goto done;
+    }
+    int multi = PyTuple_CheckExact(out);
+    Py_ssize_t nout = multi ? PyTuple_GET_SIZE(out) : 1;
+    if (multi)
+        raw = Py_NewRef(out); /* as forward returned them: saved arrays are matched by identity */
+    else if ((raw = PyTuple_Pack(1, out)) == NULL)
+        goto done;
+    if ((outs = PyTuple_New(nout)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < nout; i++) {
+        PyObject *o = PyTuple_GET_ITEM(raw, i);
+        o = Py_TYPE(o) == NdarrayT ? Py_NewRef(o) : PyObject_CallOneArg(AsArray, o);
+        if (o == NULL)
+            goto done;
+        PyTuple_SET_ITEM(outs, i, o);
+    }
+    int view = attr_true(cls, S_returns_view);
+    if (view < 0)
+        goto done;
+    if (!(wants_grad || trace)) {
+        if ((results = PyTuple_New(nout)) == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < nout; i++) {
+            PyObject *t = make_tensor(PyTuple_GET_ITEM(outs, i), Py_None, 0, 0);
+            if (t == NULL)
+                goto done;
+            PyTuple_SET_ITEM(results, i, t);
+        }
+        result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
+        if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
+            Py_CLEAR(result);
+        goto done;
+    }
+
+    /* 3. record: one Node, its edges to the inputs' producers (or leaves), the outputs pointing at it */
+    if ((edges = PyTuple_New(n)) == NULL || (meta = PyTuple_New(n)) == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!needf[k] || !wants_grad) {
+            PyTuple_SET_ITEM(edges, k, Py_NewRef(Py_None));
+            PyTuple_SET_ITEM(meta, k, Py_NewRef(Py_None));
+            continue;
+        }
+        PyObject *a = args[k], *d = get(a, T_data), *producer = get(a, T_node);
+        if (producer == NULL || producer == Py_None) {
+            PyObject *m = meta_of(d); /* a leaf: its gradient accumulates into .grad */
+            if (m == NULL)
+                goto done;
+            PyTuple_SET_ITEM(edges, k, Py_NewRef(a));
+            PyTuple_SET_ITEM(meta, k, m);
+            continue;
+        }
+        PyObject *uses = get(producer, N_uses), *idx = get(a, T_idx);
+        PyObject *more = uses ? PyNumber_Add(uses, One) : NULL;
+        if (more == NULL || idx == NULL) {
+            Py_XDECREF(more);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_AttributeError, "apply: an input's node is not initialised");
+            goto done;
+        }
+        put(producer, N_uses, more);
+        Py_ssize_t i = PyLong_AsSsize_t(idx);
+        if (i == -1 && PyErr_Occurred())
+            goto done;
+        PyObject *e = i == 0 ? Py_NewRef(producer) : PyTuple_Pack(2, producer, idx); /* see graph.Node.next */
+        if (e == NULL)
+            goto done;
+        PyTuple_SET_ITEM(edges, k, e);
+        /* the producer's record of this output describes the input: share the tuple */
+        PyObject *om = get(producer, N_ometa), *m = NULL;
+        if (om != NULL && PyTuple_Check(om) && i >= 0 && i < PyTuple_GET_SIZE(om)) {
+            int same = describes(PyTuple_GET_ITEM(om, i), d);
+            if (same < 0)
+                goto done;
+            if (same)
+                m = Py_NewRef(PyTuple_GET_ITEM(om, i));
+        }
+        if (m == NULL && (m = meta_of(d)) == NULL)
+            goto done;
+        PyTuple_SET_ITEM(meta, k, m);
+    }
+    if ((out_meta = PyTuple_New(nout)) == NULL)
+        goto done;
+    if (multi) {
+        for (Py_ssize_t i = 0; i < nout; i++) {
+            PyObject *m = meta_of(PyTuple_GET_ITEM(outs, i));
+            if (m == NULL)
+                goto done;
+            PyTuple_SET_ITEM(out_meta, i, m);
+        }
+    }
+    else {
+        PyObject *o = PyTuple_GET_ITEM(outs, 0), *m = NULL;
+        for (Py_ssize_t k = 0; k < n && m == NULL; k++) { /* elementwise: described like its input */
+            PyObject *mk = PyTuple_GET_ITEM(meta, k);
+            if (mk == Py_None)
+                continue;
+            int same = describes(mk, o);
+            if (same < 0)
+                goto done;
+            if (same)
+                m = Py_NewRef(mk);
+        }
+        if (m == NULL && (m = meta_of(o)) == NULL)
+            goto done;
+        PyTuple_SET_ITEM(out_meta, 0, m);
+    }
+    untrack_atoms(meta);
+    untrack_atoms(out_meta);
+    PyObject *scope, *seq;
+    if (PyContextVar_Get(ScopeVar, NULL, &scope) < 0)
+        goto done;
+    if ((seq = PyObject_CallNoArgs(NextSeq)) == NULL) {
+        Py_XDECREF(scope);
+        goto done;
+    }
+    if ((node = NodeT->tp_alloc(NodeT, 0)) == NULL) {
+        Py_XDECREF(scope);
+        Py_DECREF(seq);
+        goto done;
+    }
+    set(node, N_fn, cls);
+    set(node, N_ctx, ctx);
+    set(node, N_next, edges);
+    set(node, N_imeta, meta);
+    set(node, N_ometa, out_meta);
+    put(node, N_scope, scope ? scope : Py_NewRef(Py_None));
+    put(node, N_seq, seq);
+    put(node, N_uses, PyLong_FromLong(0));
+    if (trace) {
+        PyObject *kw = kwargs_dict(kwnames, kwvalues);
+        if (kw == NULL || PyObject_SetAttr(node, S_inputs, argtuple) < 0 ||
+            PyObject_SetAttr(node, S_kwargs, kw) < 0) {
+            Py_XDECREF(kw);
+            goto done;
+        }
+        Py_DECREF(kw);
+    }
+    if ((results = PyTuple_New(nout)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < nout; i++) {
+        PyObject *t = make_tensor(PyTuple_GET_ITEM(outs, i), node, i, wants_grad);
+        if (t == NULL)
+            goto done;
+        PyTuple_SET_ITEM(results, i, t);
+    }
+    PyObject *saved = get(ctx, C_saved);
+    if (saved != NULL && saved != Py_None && (!PyTuple_CheckExact(saved) || PyTuple_GET_SIZE(saved) > 0)) {
+        int truth = PyTuple_CheckExact(saved) ? 1 : PyObject_IsTrue(saved);
+        if (truth < 0 || (truth && note_saved(ctx, saved, argtuple, raw, results) < 0))
+            goto done;
+    }
+    result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
+    if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
+        Py_CLEAR(result);
+
+done:
+    Py_XDECREF(ctx);
+    Py_XDECREF(fwd);
+    Py_XDECREF(out);
+    Py_XDECREF(needs);
+    Py_XDECREF(outs);
+    Py_XDECREF(raw);
+    Py_XDECREF(argtuple);
+    Py_XDECREF(edges);
+    Py_XDECREF(meta);
+    Py_XDECREF(out_meta);
+    Py_XDECREF(node);
+    Py_XDECREF(results);
+    if (stack != small)
+        PyMem_Free(stack);
+    if (needf != needs_small)
+        PyMem_Free(needf);
+    return result;
+}
+
+/* ---- the backward loop ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject **items; /* node, grads, node, grads, ... (owned) */
+    Py_ssize_t len, cap;
+} Stack;
+
+static int
+push(Stack *s, PyObject *node, PyObject *grads)
+{
+    if (s->len + 2 > s->cap) {
+        Py_ssize_t cap = s->cap ? 2 * s->cap : 64;
+        PyObject **items = PyMem_Realloc(s->items, sizeof(PyObject *) * cap);
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->len++] = Py_NewRef(node);
+    s->items[s->len++] = Py_NewRef(grads);
+    return 0;
+}
+
+static int
+accumulate_leaf(PyObject *leaf_grads, PyObject *leaf_order, PyObject *leaf, PyObject *g)
+{
+    PyObject *key = PyLong_FromVoidPtr(leaf); /* id(leaf) */
+    if (key == NULL)
+        return -1;
+    PyObject *old = PyDict_GetItemWithError(leaf_grads, key);
+    int r;
+    if (old == NULL) {
+        r = PyErr_Occurred() ? -1 : PyDict_SetItem(leaf_grads, key, g);
+        if (r == 0)
+            r = PyList_Append(leaf_order, leaf);
+    }
+    else {
+        PyObject *sum = PyNumber_Add(old, g);
+        r = sum == NULL ? -1 : PyDict_SetItem(leaf_grads, key, sum);
+        Py_XDECREF(sum);
+    }
+    Py_DECREF(key);
+    return r;
+}
+
+static int
+call_void(PyObject *fn, PyObject *const *args, Py_ssize_t n)
+{
+    PyObject *r = PyObject_Vectorcall(fn, args, n, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* One node: hooks, its Function's backward, each gradient routed to a producer or a leaf. */
+static int
+run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject *buffers, PyObject *leaf_grads,
+         PyObject *leaf_order, int retain_graph, int create_graph, PyObject *capture, PyObject *captured)
+{
+    PyObject *ctx = get(node, N_ctx), *fn = get(node, N_fn);
+    PyObject *cg = create_graph ? Py_True : Py_False;
+    PyObject *result = NULL, *bwd = NULL;
+    PyObject *small[SMALL], **args = small;
+    int rc = -1;
+    if (ctx == NULL || fn == NULL || !PyList_CheckExact(grads)) {
+        PyErr_SetString(PyExc_TypeError, "backward: a graph node is not initialised");
+        return -1;
+    }
+    if (get(ctx, C_saved) == NULL || get(ctx, C_saved) == Py_None) {
+        PyObject *r = PyObject_GetAttr(ctx, S_saved_tensors); /* raises the retain_graph error */
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    PyObject *th = PyObject_GetAttr(node, S_tensor_hooks);
+    if (th == NULL)
+        return -1;
+    PyObject *rt = PyObject_GetAttr(node, S_retained);
+    if (rt == NULL) {
+        Py_DECREF(th);
+        return -1;
+    }
+    int hooked = th != Py_None || rt != Py_None || capture != Py_None;
+    Py_DECREF(th);
+    Py_DECREF(rt);
+    if (hooked) {
+        PyObject *a[5] = {node, grads, cg, capture, captured};
+        if (call_void(HooksAndRetained, a, 5) < 0)
+            return -1;
+    }
+    int tensor_mode = 0;
+    if (create_graph) {
+        int once = attr_true(fn, S_once);
+        if (once < 0)
+            return -1;
+        tensor_mode = !once;
+    }
+    Py_ssize_t ng = PyList_GET_SIZE(grads);
+    if (ng > 1 || create_graph) {
+        PyObject *a[4] = {node, grads, cg, tensor_mode ? Py_True : Py_False};
+        if (call_void(CompleteGrads, a, 4) < 0)
+            return -1;
+        ng = PyList_GET_SIZE(grads);
+    }
+    if ((bwd = PyObject_GetAttr(fn, S_backward)) == NULL)
+        return -1;
+    if (ng + 1 > SMALL && (args = PyMem_Malloc(sizeof(PyObject *) * (ng + 1))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    args[0] = ctx;
+    for (Py_ssize_t i = 0; i < ng; i++) /* borrowed from the list, which the caller keeps alive */
+        args[1 + i] = PyList_GET_ITEM(grads, i);
+    if (tensor_mode) {
+        set(ctx, C_node, node); /* saved_tensors hands back Tensors connected to this node */
+        result = PyObject_Vectorcall(bwd, args, 1 + ng, NULL);
+        set(ctx, C_node, Py_None);
+    }
+    else
+        result = PyObject_Vectorcall(bwd, args, 1 + ng, NULL);
+    if (result == NULL)
+        goto done;
+    if (!PyTuple_CheckExact(result)) {
+        PyObject *t = PyTuple_Pack(1, result);
+        Py_SETREF(result, t);
+        if (result == NULL)
+            goto done;
+    }
+    PyObject *edges = get(node, N_next), *meta = get(node, N_imeta);
+    if (edges == NULL || !PyTuple_Check(edges) || meta == NULL || !PyTuple_Check(meta)) {
+        PyErr_SetString(PyExc_TypeError, "backward: a graph node has no edges");
+        goto done;
+    }
+    Py_ssize_t ne = PyTuple_GET_SIZE(edges);
+    if (PyTuple_GET_SIZE(result) != ne) {
+        PyObject *r = PyObject_CallFunctionObjArgs(PadResult, node, result, NULL);
+        Py_SETREF(result, r);
+        if (result == NULL)
+            goto done;
+        if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != ne) {
+            PyErr_SetString(PyExc_TypeError, "backward: gradients do not match the inputs");
+            goto done;
+        }
+    }
+    int exact = attr_true(fn, S_exact);
+    if (exact < 0)
+        goto done;
+    for (Py_ssize_t k = 0; k < ne; k++) {
+        PyObject *e = PyTuple_GET_ITEM(edges, k);
+        if (e == Py_None)
+            continue;
+        PyObject *g = PyTuple_GET_ITEM(result, k);
+        if (g == Py_None)
+            continue;
+        PyObject *m = PyTuple_GET_ITEM(meta, k);
+        if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
+            PyErr_SetString(PyExc_TypeError, "backward: a graph node has no input metadata");
+            goto done;
+        }
+        PyObject *shape = PyTuple_GET_ITEM(m, 0), *dtype = PyTuple_GET_ITEM(m, 1);
+        Py_INCREF(g);
+        if (!exact) {
+            PyObject *gs = PyObject_GetAttr(g, S_shape);
+            int differ = gs == NULL ? -1 : PyObject_RichCompareBool(gs, shape, Py_NE);
+            Py_XDECREF(gs);
+            if (differ) {
+                if (differ > 0) {
+                    PyObject *r = PyObject_CallFunctionObjArgs(WrongShape, node, g, shape, NULL);
+                    Py_XDECREF(r);
+                }
+                Py_DECREF(g);
+                goto done;
+            }
+        }
+        PyObject *gd = PyObject_GetAttr(g, S_dtype);
+        if (gd == NULL) {
+            Py_DECREF(g);
+            goto done;
+        }
+        int differ = gd == dtype ? 0 : PyObject_RichCompareBool(gd, dtype, Py_NE);
+        Py_DECREF(gd);
+        if (differ) {
+            PyObject *cast = differ < 0 ? NULL : PyObject_CallMethodOneArg(g, S_astype, dtype);
+            Py_SETREF(g, cast);
+            if (g == NULL)
+                goto done;
+        }
+        if (create_graph && !tensor_mode) {
+            PyObject *w = PyObject_CallFunctionObjArgs(OnceDiff, node, g, NULL);
+            Py_SETREF(g, w);
+            if (g == NULL)
+                goto done;
+        }
+        int bad;
+        int is_node = Py_TYPE(e) == NodeT;
+        if (is_node || PyTuple_CheckExact(e)) {
+            PyObject *child = is_node ? e : PyTuple_GET_ITEM(e, 0), *idx = is_node ? Zero : PyTuple_GET_ITEM(e, 1);
+            PyObject *uses = get(child, N_uses);
+            int once = uses != NULL && PyLong_CheckExact(uses) && PyLong_AsLong(uses) == 1;
+            int waiting = once ? PyDict_Contains(buffers, child) : 0;
+            if (waiting < 0) {
+                Py_DECREF(g);
+                goto done;
+            }
+            if (once && !waiting) { /* its only consumer: ready now */
+                PyObject *om = get(child, N_ometa);
+                Py_ssize_t no = om != NULL && PyTuple_Check(om) ? PyTuple_GET_SIZE(om) : 1;
+                Py_ssize_t i = PyLong_AsSsize_t(idx);
+                PyObject *cgs = PyList_New(no);
+                bad = cgs == NULL || i < 0 || i >= no;
+                if (!bad) {
+                    for (Py_ssize_t j = 0; j < no; j++)
+                        PyList_SET_ITEM(cgs, j, Py_NewRef(j == i ? g : Py_None));
+                    bad = push(stack, child, cgs) < 0;
+                }
+                else if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_IndexError, "backward: output index out of range");
+                Py_XDECREF(cgs);
+            }
+            else {
+                PyObject *a[5] = {child, idx, g, buffers, heap};
+                bad = call_void(Send, a, 5) < 0;
+            }
+        }
+        else
+            bad = accumulate_leaf(leaf_grads, leaf_order, e, g) < 0;
+        Py_DECREF(g);
+        if (bad)
+            goto done;
+    }
+    if (!retain_graph) { /* ctx.release() */
+        set(ctx, C_saved, Py_None);
+        set(ctx, C_inputs, Py_None);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(bwd);
+    Py_XDECREF(result);
+    if (args != small)
+        PyMem_Free(args);
+    return rc;
+}
+
+static PyObject *
+engine_loop(PyObject *module, PyObject *const *a, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured)");
+        return NULL;
+    }
+    if ((!ready && setup() < 0) || (!loop_ready && loop_setup() < 0))
+        return NULL;
+    PyObject *heap = a[0], *buffers = a[1], *leaf_grads = a[2], *leaf_order = a[3];
+    PyObject *capture = a[6], *captured = a[7];
+    if (!PyList_Check(heap) || !PyDict_Check(buffers) || !PyDict_Check(leaf_grads) || !PyList_Check(leaf_order)) {
+        PyErr_SetString(PyExc_TypeError, "loop: heap and leaf_order must be lists, buffers and leaf_grads dicts");
+        return NULL;
+    }
+    int retain_graph = PyObject_IsTrue(a[4]), create_graph = PyObject_IsTrue(a[5]);
+    if (retain_graph < 0 || create_graph < 0)
+        return NULL;
+    Stack stack = {NULL, 0, 0};
+    int rc = 0;
+    while (rc == 0) {
+        PyObject *node, *grads;
+        if (stack.len) {
+            grads = stack.items[--stack.len];
+            node = stack.items[--stack.len];
+        }
+        else if (PyList_GET_SIZE(heap)) {
+            PyObject *item = PyObject_CallOneArg(HeapPop, heap);
+            if (item == NULL) {
+                rc = -1;
+                break;
+            }
+            node = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2 ? Py_NewRef(PyTuple_GET_ITEM(item, 1)) : NULL;
+            Py_DECREF(item);
+            if (node == NULL) {
+                PyErr_SetString(PyExc_TypeError, "backward: bad heap entry");
+                rc = -1;
+                break;
+            }
+            grads = PyDict_GetItemWithError(buffers, node);
+            Py_XINCREF(grads);
+            if (grads == NULL || PyDict_DelItem(buffers, node) < 0) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, node);
+                Py_DECREF(node);
+                Py_XDECREF(grads);
+                rc = -1;
+                break;
+            }
+        }
+        else
+            break;
+        rc = run_node(node, grads, &stack, heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph,
+                      capture, captured);
+        Py_DECREF(node);
+        Py_DECREF(grads);
+    }
+    for (Py_ssize_t i = 0; i < stack.len; i++)
+        Py_DECREF(stack.items[i]);
+    PyMem_Free(stack.items);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"apply", (PyCFunction)(void (*)(void))engine_apply, METH_FASTCALL | METH_KEYWORDS,
+     "apply(cls, *args, **kwargs): run Function ``cls`` on the arguments and record it (function.record)."},
+    {"loop", (PyCFunction)(void (*)(void))engine_loop, METH_FASTCALL,
+     "loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured): the "
+     "backward loop (backward._loop)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_engine",
+                                    "The recorder and backward loop of autodiff, compiled (no per-op code).", -1,
+                                    methods};
+
+PyMODINIT_FUNC
+PyInit__engine(void)
+{
+    return PyModule_Create(&module);
+}
