@@ -41,68 +41,77 @@ def usable(*arrays) -> bool:
     return arrays[0].flags.writeable
 
 
-@njit_serial
+# The loops take 1-d arrays: the wrappers pass flat views of the (C-contiguous) parameters, so each
+# loop is compiled once per dtype, not once per number of dimensions (fewer compilations in the
+# first training step of a fresh process).
 def sgd(p, g, lr, gsign, wd):
     """``p -= lr * (gsign * g + wd * p)`` in place."""
-    pf = p.reshape(-1)
-    gf = g.reshape(-1)
-    for i in range(pf.shape[0]):
-        pi = pf[i]
-        pf[i] = pi - lr * (gsign * gf[i] + wd * pi)
+    _sgd(p.reshape(-1), g.reshape(-1), lr, gsign, wd)
+
+
+def sgd_momentum(p, g, b, *coefficients):
+    """Momentum SGD in place (see :func:`_sgd_momentum`)."""
+    _sgd_momentum(p.reshape(-1), g.reshape(-1), b.reshape(-1), *coefficients)
+
+
+def adam(p, g, m, v, *coefficients):
+    """One Adam/AdamW step in place (see :func:`_adam`)."""
+    _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *coefficients)
+
+
+def adam_amsgrad(p, g, m, v, vmax, *coefficients):
+    """One AMSGrad step in place (see :func:`_adam_amsgrad`)."""
+    _adam_amsgrad(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), vmax.reshape(-1), *coefficients)
 
 
 @njit_serial
-def sgd_momentum(p, g, b, lr, gsign, wd, momentum, damp, cd, cb):
+def _sgd(p, g, lr, gsign, wd):
+    """``p -= lr * (gsign * g + wd * p)`` in place."""
+    for i in range(p.shape[0]):
+        pi = p[i]
+        p[i] = pi - lr * (gsign * g[i] + wd * pi)
+
+
+@njit_serial
+def _sgd_momentum(p, g, b, lr, gsign, wd, momentum, damp, cd, cb):
     """Momentum SGD in place: ``d = gsign*g + wd*p; b = momentum*b + damp*d; p -= lr*(cd*d + cb*b)``.
 
     Plain momentum is cd=0, cb=1; Nesterov is cd=1, cb=momentum; the first step is
     momentum=0, damp=1 on a zeroed buffer (``b = d``).
     """
-    pf = p.reshape(-1)
-    gf = g.reshape(-1)
-    bf = b.reshape(-1)
-    for i in range(pf.shape[0]):
-        pi = pf[i]
-        d = gsign * gf[i] + wd * pi
-        bi = momentum * bf[i] + damp * d
-        bf[i] = bi
-        pf[i] = pi - lr * (cd * d + cb * bi)
+    for i in range(p.shape[0]):
+        pi = p[i]
+        d = gsign * g[i] + wd * pi
+        bi = momentum * b[i] + damp * d
+        b[i] = bi
+        p[i] = pi - lr * (cd * d + cb * bi)
 
 
 @njit_serial
-def adam(p, g, m, v, gsign, wd, shrink, one_minus_beta1, beta2, one_minus_beta2, step_size,
+def _adam(p, g, m, v, gsign, wd, shrink, one_minus_beta1, beta2, one_minus_beta2, step_size,
          bc2_sqrt, eps):
     """One Adam/AdamW step in place (``shrink`` = 1 - lr*wd for AdamW, else 1 with wd the L2 term)."""
-    pf = p.reshape(-1)
-    gf = g.reshape(-1)
-    mf = m.reshape(-1)
-    vf = v.reshape(-1)
-    for i in range(pf.shape[0]):
-        pi = pf[i] * shrink
-        gi = gsign * gf[i] + wd * pi
-        mi = mf[i] + one_minus_beta1 * (gi - mf[i])
-        vi = vf[i] * beta2 + one_minus_beta2 * gi * gi
-        mf[i] = mi
-        vf[i] = vi
-        pf[i] = pi - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
+    for i in range(p.shape[0]):
+        pi = p[i] * shrink
+        gi = gsign * g[i] + wd * pi
+        mi = m[i] + one_minus_beta1 * (gi - m[i])
+        vi = v[i] * beta2 + one_minus_beta2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] = pi - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
 
 
 @njit_serial
-def adam_amsgrad(p, g, m, v, vmax, gsign, wd, shrink, one_minus_beta1, beta2, one_minus_beta2,
+def _adam_amsgrad(p, g, m, v, vmax, gsign, wd, shrink, one_minus_beta1, beta2, one_minus_beta2,
                  step_size, bc2_sqrt, eps):
-    """:func:`adam` with AMSGrad: the denominator uses the running maximum ``vmax`` of v."""
-    pf = p.reshape(-1)
-    gf = g.reshape(-1)
-    mf = m.reshape(-1)
-    vf = v.reshape(-1)
-    vmf = vmax.reshape(-1)
-    for i in range(pf.shape[0]):
-        pi = pf[i] * shrink
-        gi = gsign * gf[i] + wd * pi
-        mi = mf[i] + one_minus_beta1 * (gi - mf[i])
-        vi = vf[i] * beta2 + one_minus_beta2 * gi * gi
-        mf[i] = mi
-        vf[i] = vi
-        vm = max(vmf[i], vi)
-        vmf[i] = vm
-        pf[i] = pi - step_size * mi / (np.sqrt(vm) / bc2_sqrt + eps)
+    """:func:`_adam` with AMSGrad: the denominator uses the running maximum ``vmax`` of v."""
+    for i in range(p.shape[0]):
+        pi = p[i] * shrink
+        gi = gsign * g[i] + wd * pi
+        mi = m[i] + one_minus_beta1 * (gi - m[i])
+        vi = v[i] * beta2 + one_minus_beta2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        vm = max(vmax[i], vi)
+        vmax[i] = vm
+        p[i] = pi - step_size * mi / (np.sqrt(vm) / bc2_sqrt + eps)
