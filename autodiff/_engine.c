@@ -23,7 +23,7 @@
 static int ready = 0, loop_ready = 0;
 static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT;
 static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *ShapeErrorFn, *ShareView,
-    *NoGrads, *Empty, *EmptyDict;
+    *NoGrads, *Empty;
 static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *WrongShape, *OnceDiff, *HeapPop;
 /* needs_input_grad tuples for up to NEEDS_MAX inputs, by bit pattern (they are immutable) */
 #define NEEDS_MAX 4
@@ -138,7 +138,6 @@ setup(void)
     NEED(N_seq = member(NodeT, "seq"));
     NEED(N_uses = member(NodeT, "uses"));
     NEED(Empty = PyTuple_New(0));
-    NEED(EmptyDict = PyDict_New());
     NEED(One = PyLong_FromLong(1));
     NEED(Zero = PyLong_FromLong(0));
     for (int n = 0; n <= NEEDS_MAX; n++)

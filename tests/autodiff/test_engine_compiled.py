@@ -78,7 +78,7 @@ def _node_signature(node, seen, leaves):
                 saved=None if saved is None else [np.asarray(a).tolist() if isinstance(a, np.ndarray) else a
                                                   for a in saved],
                 sources=ctx.saved_sources() if saved else (), saved_outputs=getattr(ctx, "_saved_outputs", None),
-                free=dict(getattr(ctx, "__dict__", {})) and sorted(ctx.__dict__))
+                free=sorted(getattr(ctx, "__dict__", {})))
 
 
 def _node_id(node, seen):
