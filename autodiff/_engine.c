@@ -204,6 +204,49 @@ attr_true(PyObject *o, PyObject *name)
     return r;
 }
 
+/* What the engine reads from a Function class at every call (forward, backward and three flags),
+ * kept per class while the class is unchanged: CPython gives a type a new version tag whenever an
+ * attribute of it or of a base class is set, so patching ``Mul.forward`` is seen at the next call. */
+typedef struct {
+    PyTypeObject *type; /* not owned: a new class at the same address has another tag */
+    unsigned int tag;
+    PyObject *forward, *backward;
+    int view, exact, once;
+} ClassInfo;
+
+#define CLASS_CACHE 256
+static ClassInfo class_cache[CLASS_CACHE];
+
+static ClassInfo *
+class_info(PyObject *cls)
+{
+    PyTypeObject *t = (PyTypeObject *)cls;
+    ClassInfo *c = &class_cache[((uintptr_t)cls >> 4) % CLASS_CACHE];
+    int valid = PyType_Check(cls) && (t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG);
+    if (valid && c->type == t && c->tag == t->tp_version_tag)
+        return c;
+    PyObject *fwd = PyObject_GetAttr(cls, S_forward);
+    PyObject *bwd = fwd ? PyObject_GetAttr(cls, S_backward) : NULL;
+    int view = bwd ? attr_true(cls, S_returns_view) : -1;
+    int exact = view >= 0 ? attr_true(cls, S_exact) : -1;
+    int once = exact >= 0 ? attr_true(cls, S_once) : -1;
+    if (once < 0) {
+        Py_XDECREF(fwd);
+        Py_XDECREF(bwd);
+        return NULL;
+    }
+    Py_XSETREF(c->forward, fwd);
+    Py_XSETREF(c->backward, bwd);
+    c->view = view;
+    c->exact = exact;
+    c->once = once;
+    /* the lookups above gave the class a valid tag if it can have one; else nothing is cached */
+    valid = PyType_Check(cls) && (t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG);
+    c->type = valid ? t : NULL;
+    c->tag = valid ? t->tp_version_tag : 0;
+    return c;
+}
+
 /* Tensor._make(data, node, idx, requires_grad): the slots Tensor._init sets, with the same values */
 static PyObject *
 make_tensor(PyObject *data, PyObject *node, Py_ssize_t idx, int requires_grad)
@@ -241,6 +284,101 @@ untrack_atoms(PyObject *t)
             return;
     }
     PyObject_GC_UnTrack(t);
+}
+
+/* ---- what the cycle collector walks ---------------------------------------------------------
+ * A recorded graph holds a Node, a FunctionCtx and a few tuples per op. Like PyTorch's C++ graph,
+ * they are kept out of Python's cycle collector when they cannot be part of a reference cycle: with
+ * them in, every collection of a growing graph walks all of them (a third of the time of a chain of
+ * small ops). A graph is a DAG from outputs to older inputs; a cycle needs a reference from it to
+ * something newer, and that appears only when
+ *   - the op keeps (in its ctx, saved values or arguments) an object other than a Tensor, an array,
+ *     a number or a tuple of such: the node stays visible (hidden_ok);
+ *   - a tensor is moved onto a node of an op that used it (in-place ops), a hook or retain_grad is
+ *     attached to a node, or a gradient with a graph is stored in .grad: those places call
+ *     graph.track(node), which makes the node visible again (show);
+ *   - a create_graph backward runs: it shows every node it runs and records visibly (keep_visible).
+ * The Python recorder leaves everything visible. */
+static int keep_visible = 0;
+
+static int
+atomic(PyObject *o, int depth)
+{
+    if (!PyObject_IS_GC(o) || !PyObject_GC_IsTracked(o) || PyObject_TypeCheck(o, TensorT))
+        return 1;
+    if (depth > 4)
+        return 0;
+    if (PyTuple_CheckExact(o)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++)
+            if (!atomic(PyTuple_GET_ITEM(o, i), depth + 1))
+                return 0;
+        return 1;
+    }
+    if (PySlice_Check(o)) {
+        PySliceObject *s = (PySliceObject *)o;
+        return atomic(s->start, depth + 1) && atomic(s->stop, depth + 1) && atomic(s->step, depth + 1);
+    }
+    return 0;
+}
+
+/* Whether nothing the op kept can lead back to its node (see above). */
+static int
+hidden_ok(PyObject *ctx, PyObject *argtuple)
+{
+    PyObject *saved = get(ctx, C_saved);
+    if (saved != NULL && !atomic(saved, 0))
+        return 0;
+    if (!atomic(argtuple, 0))
+        return 0;
+    PyObject **dp = _PyObject_GetDictPtr(ctx);
+    if (dp != NULL && *dp != NULL) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(*dp, &pos, &key, &value))
+            if (!atomic(value, 0))
+                return 0;
+    }
+    return 1;
+}
+
+static void
+set_visible(PyObject *o, int visible)
+{
+    int tracked = PyObject_GC_IsTracked(o);
+    if (visible && !tracked)
+        PyObject_GC_Track(o);
+    else if (!visible && tracked)
+        PyObject_GC_UnTrack(o);
+}
+
+/* Hide or show the objects of one node: the node, its ctx, its inputs, its edge tuples. */
+static void
+visibility(PyObject *node, int visible)
+{
+    set_visible(node, visible);
+    PyObject *ctx = get(node, N_ctx), *edges = get(node, N_next);
+    if (ctx != NULL && Py_TYPE(ctx) == CtxT) {
+        set_visible(ctx, visible);
+        PyObject *inputs = get(ctx, C_inputs);
+        if (inputs != NULL && PyTuple_CheckExact(inputs))
+            set_visible(inputs, visible);
+    }
+    if (edges != NULL && PyTuple_CheckExact(edges)) {
+        set_visible(edges, visible);
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(edges); k++)
+            if (PyTuple_CheckExact(PyTuple_GET_ITEM(edges, k)))
+                set_visible(PyTuple_GET_ITEM(edges, k), visible);
+    }
+}
+
+static PyObject *
+engine_track(PyObject *module, PyObject *node)
+{
+    if (!ready && setup() < 0)
+        return NULL;
+    if (Py_TYPE(node) == NodeT)
+        visibility(node, 1);
+    Py_RETURN_NONE;
 }
 
 /* (a.shape, a.dtype) */
@@ -485,8 +623,11 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     set(ctx, C_saved, Empty);
     set(ctx, C_node, Py_None);
     stack[0] = ctx;
-    if ((fwd = PyObject_GetAttr(cls, S_forward)) == NULL)
+    ClassInfo *info = class_info(cls);
+    if (info == NULL)
         goto done;
+    fwd = Py_NewRef(info->forward);
+    int view = info->view; /* read now: forward may run code that replaces the cache entry */
     if ((argtuple = PyTuple_New(n)) == NULL)
         goto done;
     for (Py_ssize_t k = 0; k < n; k++)
@@ -512,9 +653,6 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
             goto done;
         PyTuple_SET_ITEM(outs, i, o);
     }
-    int view = attr_true(cls, S_returns_view);
-    if (view < 0)
-        goto done;
     if (!(wants_grad || trace)) {
         if ((results = PyTuple_New(nout)) == NULL)
             goto done;
@@ -648,6 +786,8 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         if (truth < 0 || (truth && note_saved(ctx, saved, argtuple, raw, results) < 0))
             goto done;
     }
+    if (!trace && !keep_visible && hidden_ok(ctx, argtuple))
+        visibility(node, 0);
     result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
     if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
         Py_CLEAR(result);
@@ -749,17 +889,21 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
             return -1;
         Py_DECREF(r);
     }
-    PyObject *th = PyObject_GetAttr(node, S_tensor_hooks);
-    if (th == NULL)
-        return -1;
-    PyObject *rt = PyObject_GetAttr(node, S_retained);
-    if (rt == NULL) {
+    int hooked = capture != Py_None;
+    PyObject **dp = _PyObject_GetDictPtr(node);
+    if (!hooked && dp != NULL && *dp != NULL) { /* only a node with its own attributes can have hooks */
+        PyObject *th = PyObject_GetAttr(node, S_tensor_hooks);
+        if (th == NULL)
+            return -1;
+        PyObject *rt = PyObject_GetAttr(node, S_retained);
+        if (rt == NULL) {
+            Py_DECREF(th);
+            return -1;
+        }
+        hooked = th != Py_None || rt != Py_None;
         Py_DECREF(th);
-        return -1;
+        Py_DECREF(rt);
     }
-    int hooked = th != Py_None || rt != Py_None || capture != Py_None;
-    Py_DECREF(th);
-    Py_DECREF(rt);
     if (hooked) {
         PyObject *a[5] = {node, grads, cg, capture, captured};
         if (call_void(HooksAndRetained, a, 5) < 0)
@@ -767,10 +911,10 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
     }
     int tensor_mode = 0;
     if (create_graph) {
-        int once = attr_true(fn, S_once);
-        if (once < 0)
+        ClassInfo *info = class_info(fn);
+        if (info == NULL)
             return -1;
-        tensor_mode = !once;
+        tensor_mode = !info->once;
     }
     Py_ssize_t ng = PyList_GET_SIZE(grads);
     if (ng > 1 || create_graph) {
@@ -779,8 +923,11 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
             return -1;
         ng = PyList_GET_SIZE(grads);
     }
-    if ((bwd = PyObject_GetAttr(fn, S_backward)) == NULL)
+    ClassInfo *info = class_info(fn);
+    if (info == NULL)
         return -1;
+    bwd = Py_NewRef(info->backward);
+    int exact = info->exact; /* read now: backward may run code that replaces the cache entry */
     if (ng + 1 > SMALL && (args = PyMem_Malloc(sizeof(PyObject *) * (ng + 1))) == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -819,9 +966,6 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
             goto done;
         }
     }
-    int exact = attr_true(fn, S_exact);
-    if (exact < 0)
-        goto done;
     for (Py_ssize_t k = 0; k < ne; k++) {
         PyObject *e = PyTuple_GET_ITEM(edges, k);
         if (e == Py_None)
@@ -939,6 +1083,7 @@ engine_loop(PyObject *module, PyObject *const *a, Py_ssize_t nargs)
         return NULL;
     Stack stack = {NULL, 0, 0};
     int rc = 0;
+    keep_visible += create_graph;
     while (rc == 0) {
         PyObject *node, *grads;
         if (stack.len) {
@@ -971,11 +1116,14 @@ engine_loop(PyObject *module, PyObject *const *a, Py_ssize_t nargs)
         }
         else
             break;
+        if (create_graph)
+            visibility(node, 1); /* its backward's graph links to it: a cycle through .grad is possible */
         rc = run_node(node, grads, &stack, heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph,
                       capture, captured);
         Py_DECREF(node);
         Py_DECREF(grads);
     }
+    keep_visible -= create_graph;
     for (Py_ssize_t i = 0; i < stack.len; i++)
         Py_DECREF(stack.items[i]);
     PyMem_Free(stack.items);
@@ -990,6 +1138,9 @@ static PyMethodDef methods[] = {
     {"loop", (PyCFunction)(void (*)(void))engine_loop, METH_FASTCALL,
      "loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, capture, captured): the "
      "backward loop (backward._loop)."},
+    {"track", (PyCFunction)engine_track, METH_O,
+     "track(node): make a recorded node, its ctx and its edges visible to the cycle collector again "
+     "(graph.track)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import grad_mode
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
-from .function import Function, _engine
+from .function import Function, _engine, track
 from .graph import Node
 
 __all__ = ["run_backward", "grad"]
@@ -245,6 +245,8 @@ def set_grad(t, g, create_graph):
     if create_graph:
         gt = g if isinstance(g, Tensor) else Tensor(g)
         t.grad = gt if t.grad is None else t.grad + gt
+        if t.grad._node is not None:
+            track(t.grad._node)  # t -> .grad -> its graph -> t: a cycle the collector must see
         return
     if isinstance(g, Tensor):
         g = g.data

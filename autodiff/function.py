@@ -32,7 +32,7 @@ from .errors import ShapeError
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports the ops)
 from .graph import Node, clock
 
-__all__ = ["Function", "FunctionCtx", "view_indices", "record", "ENGINE"]
+__all__ = ["Function", "FunctionCtx", "view_indices", "record", "ENGINE", "track"]
 
 # The recorder and the backward loop compiled (autodiff/_engine.c, built at install when a C compiler
 # is there): the same two functions as ``record`` below and ``backward._loop``, with no per-op code.
@@ -44,6 +44,18 @@ if not os.environ.get("AUTODIFF_PURE_PYTHON"):
     except ImportError:
         pass
 ENGINE = "compiled" if _engine is not None else "python"
+
+
+def _all_visible(node):
+    """The Python recorder leaves every node visible to the cycle collector: nothing to do."""
+
+
+# track(node): make a recorded node (with its ctx and edges) visible to Python's cycle collector
+# again. The compiled recorder keeps nodes that cannot be part of a reference cycle out of the
+# collector (see the comment above ``atomic`` in _engine.c); the places that can link a graph back to
+# something newer (a tensor moved onto a node that used it, a hook or retain_grad on a node, a
+# gradient with a graph in .grad) call this.
+track = _all_visible if _engine is None else _engine.track
 
 _grad_enabled = grad_mode._grad_enabled
 _scope = grad_mode._scope

@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from . import backward
+from .function import track
 from .graph import VersionBox
 from .ops.promotion import get_default_dtype
 from .methods.arithmetic import ArithmeticMethods
@@ -186,6 +187,7 @@ class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, Pie
             return
         if node.retained is None:
             node.retained = {}
+            track(node)
         node.retained[self._out_idx] = weakref.ref(self)
 
     def register_hook(self, hook):
@@ -203,6 +205,7 @@ class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, Pie
         else:
             if node.tensor_hooks is None:
                 node.tensor_hooks = {}
+                track(node)  # a hook may refer to this tensor: tensor -> node -> hook -> tensor
             hooks = node.tensor_hooks.setdefault(self._out_idx, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

@@ -239,3 +239,37 @@ def test_pure_python_switch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "AUTODIFF_PURE_PYTHON": "1"})
     assert out.stdout.split() == ["python", "True"]
+
+
+def test_a_class_changed_between_calls_is_read_again():
+    """The engine keeps what it reads from a Function class only while the class is unchanged."""
+
+    class Scale(ad.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+    class Child(Scale):  # inherits forward and backward
+        pass
+
+    x = ad.tensor(np.ones(2), requires_grad=True)
+    for _ in range(2):  # the second call reads the kept entry
+        np.testing.assert_array_equal(Child.apply(x).data, [2.0, 2.0])
+    Scale.forward = staticmethod(lambda ctx, a: a * 5.0)  # a base class changes
+    np.testing.assert_array_equal(Child.apply(x).data, [5.0, 5.0])
+    y = Child.apply(x)
+    Child.backward = staticmethod(lambda ctx, g: g * 7.0)  # after recording, before backward
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [7.0, 7.0])
+    del Child.backward
+    x.grad = None
+    Child.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    Scale.forward = staticmethod(lambda ctx, a: a[::-1])  # a view of x's array
+    assert Child.apply(x)._version is not x._version
+    Scale.returns_view = True  # a flag changes too: the output now shares x's version counter
+    assert Child.apply(x)._version is x._version
