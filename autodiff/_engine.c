@@ -21,7 +21,7 @@
 #endif
 
 static int ready = 0, loop_ready = 0;
-static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT;
+static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT, *VBoxT;
 static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *ShapeErrorFn, *ShareView,
     *NoGrads, *Empty;
 static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *WrongShape, *OnceDiff, *HeapPop;
@@ -29,12 +29,13 @@ static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *WrongShap
 #define NEEDS_MAX 4
 static PyObject *NeedsTable[NEEDS_MAX + 1][1 << NEEDS_MAX];
 static PyObject *S_forward, *S_backward, *S_name, *S_returns_view, *S_once, *S_exact, *S_shape, *S_dtype,
-    *S_version, *S_inputs, *S_kwargs, *S_tensor_hooks, *S_retained, *S_saved_tensors, *S_astype,
+    *S_inputs, *S_kwargs, *S_tensor_hooks, *S_retained, *S_saved_tensors, *S_astype,
     *S_note_saved, *One, *Zero;
 
 /* slots, from the classes' own slot descriptors */
 static PyMemberDef *T_data, *T_grad, *T_req, *T_node, *T_idx, *T_vbox, *T_hooks, *T_name;
-static PyMemberDef *C_needs, *C_saved, *C_inputs, *C_saved_outputs, *C_out_versions, *C_epoch, *C_node;
+static PyMemberDef *C_needs, *C_saved, *C_in_pos, *C_in_versions, *C_saved_outputs, *C_out_versions, *C_epoch,
+    *C_node, *V_epoch;
 static PyMemberDef *N_fn, *N_ctx, *N_next, *N_imeta, *N_ometa, *N_scope, *N_seq, *N_uses;
 
 /* a slot's value (borrowed; NULL when never set) and assignment, as the member descriptor does them */
@@ -101,6 +102,7 @@ setup(void)
     NEED(ShareView = from("autodiff.function", "_share_version_if_view"));
     NEED(NoGrads = from("autodiff.function", "_NO_GRADS"));
     NEED(NodeT = (PyTypeObject *)from("autodiff.graph", "Node"));
+    NEED(VBoxT = (PyTypeObject *)from("autodiff.graph", "VersionBox"));
     NEED(Clock = from("autodiff.graph", "clock"));
     NEED(NextSeq = from("autodiff.graph", "next_seq"));
     NEED(GradVar = from("autodiff.grad_mode", "_grad_enabled"));
@@ -108,7 +110,7 @@ setup(void)
     NEED(TraceVar = from("autodiff.grad_mode", "_tracing"));
     NEED(NdarrayT = (PyTypeObject *)from("numpy", "ndarray"));
     NEED(AsArray = from("numpy", "asarray"));
-    if (!PyType_Check(TensorT) || !PyType_Check(CtxT) || !PyType_Check(NodeT) || !PyType_Check(NdarrayT) ||
+    if (!PyType_Check(TensorT) || !PyType_Check(CtxT) || !PyType_Check(NodeT) || !PyType_Check(VBoxT) || !PyType_Check(NdarrayT) ||
         !PyList_Check(Clock) || !PyList_Check(NoGrads) || !PyContextVar_CheckExact(GradVar) ||
         !PyContextVar_CheckExact(ScopeVar) || !PyContextVar_CheckExact(TraceVar)) {
         PyErr_SetString(PyExc_TypeError, "_engine: unexpected autodiff internals");
@@ -124,7 +126,8 @@ setup(void)
     NEED(T_name = member(TensorT, "name"));
     NEED(C_needs = member(CtxT, "needs_input_grad"));
     NEED(C_saved = member(CtxT, "_saved"));
-    NEED(C_inputs = member(CtxT, "_inputs"));
+    NEED(C_in_pos = member(CtxT, "_in_pos"));
+    NEED(C_in_versions = member(CtxT, "_in_versions"));
     NEED(C_saved_outputs = member(CtxT, "_saved_outputs"));
     NEED(C_out_versions = member(CtxT, "_out_versions"));
     NEED(C_epoch = member(CtxT, "_epoch"));
@@ -137,6 +140,7 @@ setup(void)
     NEED(N_scope = member(NodeT, "scope"));
     NEED(N_seq = member(NodeT, "seq"));
     NEED(N_uses = member(NodeT, "uses"));
+    NEED(V_epoch = member(VBoxT, "epoch"));
     NEED(Empty = PyTuple_New(0));
     NEED(One = PyLong_FromLong(1));
     NEED(Zero = PyLong_FromLong(0));
@@ -156,7 +160,6 @@ setup(void)
     NAME(S_exact, "exact_grad_shapes");
     NAME(S_shape, "shape");
     NAME(S_dtype, "dtype");
-    NAME(S_version, "_version");
     NAME(S_inputs, "inputs");
     NAME(S_kwargs, "kwargs");
     NAME(S_tensor_hooks, "tensor_hooks");
@@ -290,14 +293,16 @@ untrack_atoms(PyObject *t)
  * A recorded graph holds a Node, a FunctionCtx and a few tuples per op. Like PyTorch's C++ graph,
  * they are kept out of Python's cycle collector when they cannot be part of a reference cycle: with
  * them in, every collection of a growing graph walks all of them (a third of the time of a chain of
- * small ops). A graph is a DAG from outputs to older inputs; a cycle needs a reference from it to
- * something newer, and that appears only when
- *   - the op keeps (in its ctx, saved values or arguments) an object other than a Tensor, an array,
- *     a number or a tuple of such: the node stays visible (hidden_ok);
- *   - a tensor is moved onto a node of an op that used it (in-place ops), a hook or retain_grad is
- *     attached to a node, or a gradient with a graph is stored in .grad: those places call
- *     graph.track(node), which makes the node visible again (show);
+ * small ops). A node refers to its ctx, to older nodes and to leaf tensors; its ctx keeps arrays,
+ * numbers and version counters, never the tensors it was called with. A cycle through it needs a
+ * reference to something newer, and that appears only when
+ *   - the op keeps (in ctx attributes or saved values) an object other than a Tensor, an array, a
+ *     number or a tuple of such: the node stays visible (hidden_ok);
+ *   - a hook or retain_grad is attached to a node, or a gradient with a graph is stored in a leaf's
+ *     .grad: those places call function.track(node), which makes the node visible again (show);
  *   - a create_graph backward runs: it shows every node it runs and records visibly (keep_visible).
+ * Left out, as in PyTorch: a hook on a leaf, or a ctx attribute set after the op ran, that refers to
+ * a tensor computed from that leaf or op (such a cycle is freed only when broken by hand).
  * The Python recorder leaves everything visible. */
 static int keep_visible = 0;
 
@@ -323,12 +328,10 @@ atomic(PyObject *o, int depth)
 
 /* Whether nothing the op kept can lead back to its node (see above). */
 static int
-hidden_ok(PyObject *ctx, PyObject *argtuple)
+hidden_ok(PyObject *ctx)
 {
     PyObject *saved = get(ctx, C_saved);
     if (saved != NULL && !atomic(saved, 0))
-        return 0;
-    if (!atomic(argtuple, 0))
         return 0;
     PyObject **dp = _PyObject_GetDictPtr(ctx);
     if (dp != NULL && *dp != NULL) {
@@ -351,18 +354,14 @@ set_visible(PyObject *o, int visible)
         PyObject_GC_UnTrack(o);
 }
 
-/* Hide or show the objects of one node: the node, its ctx, its inputs, its edge tuples. */
+/* Hide or show the objects of one node: the node, its ctx, its edge tuples. */
 static void
 visibility(PyObject *node, int visible)
 {
     set_visible(node, visible);
     PyObject *ctx = get(node, N_ctx), *edges = get(node, N_next);
-    if (ctx != NULL && Py_TYPE(ctx) == CtxT) {
+    if (ctx != NULL && Py_TYPE(ctx) == CtxT)
         set_visible(ctx, visible);
-        PyObject *inputs = get(ctx, C_inputs);
-        if (inputs != NULL && PyTuple_CheckExact(inputs))
-            set_visible(inputs, visible);
-    }
     if (edges != NULL && PyTuple_CheckExact(edges)) {
         set_visible(edges, visible);
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(edges); k++)
@@ -461,6 +460,26 @@ share_view(PyObject *result, PyObject *cls, PyObject *args, PyObject *kwnames, P
     return 0;
 }
 
+/* Tensor._version: the tensor's version counter (a graph.VersionBox), made on first use. It holds
+ * only numbers, so it is kept out of the cycle collector. New reference. */
+static PyObject *
+version_box(PyObject *t)
+{
+    PyObject *box = get(t, T_vbox);
+    if (box != NULL && box != Py_None)
+        return Py_NewRef(box);
+    if ((box = VBoxT->tp_alloc(VBoxT, 0)) == NULL)
+        return NULL;
+    if (PyList_Append(box, Zero) < 0) { /* VersionBox.__init__: [0], epoch 0 */
+        Py_DECREF(box);
+        return NULL;
+    }
+    set(box, V_epoch, Zero);
+    PyObject_GC_UnTrack(box);
+    set(t, T_vbox, box);
+    return box;
+}
+
 /* ctx._note_saved(args, raw, results) for the usual tuple of saved arrays */
 static int
 note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObject *results)
@@ -475,9 +494,42 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
     if (epoch == NULL)
         return -1;
     set(ctx, C_epoch, epoch);
-    set(ctx, C_inputs, args);
-    PyObject *found = NULL, *boxes = NULL;
+    PyObject *found = NULL, *boxes = NULL, *pos = NULL, *versions = NULL;
     Py_ssize_t ns = PyTuple_GET_SIZE(saved);
+    /* which saved values are an input Tensor's array: its position and version counter */
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        PyObject *s = PyTuple_GET_ITEM(saved, i);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(args); j++) {
+            PyObject *a = PyTuple_GET_ITEM(args, j);
+            if (!PyObject_TypeCheck(a, TensorT) || get(a, T_data) != s)
+                continue;
+            if (pos == NULL) {
+                pos = PyTuple_New(ns);
+                versions = PyTuple_New(ns);
+                if (pos == NULL || versions == NULL)
+                    goto fail;
+                for (Py_ssize_t m = 0; m < ns; m++) {
+                    PyTuple_SET_ITEM(pos, m, Py_NewRef(Py_None));
+                    PyTuple_SET_ITEM(versions, m, Py_NewRef(Py_None));
+                }
+            }
+            PyObject *ji = PyLong_FromSsize_t(j), *box = version_box(a);
+            if (ji == NULL || box == NULL) {
+                Py_XDECREF(ji);
+                goto fail;
+            }
+            Py_SETREF(PyTuple_GET_ITEM(pos, i), ji);
+            Py_SETREF(PyTuple_GET_ITEM(versions, i), box);
+            break;
+        }
+    }
+    if (pos != NULL) {
+        untrack_atoms(pos);
+        untrack_atoms(versions);
+    }
+    put(ctx, C_in_pos, pos ? pos : Py_NewRef(Py_None));
+    put(ctx, C_in_versions, versions ? versions : Py_NewRef(Py_None));
+    pos = versions = NULL;
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(raw); k++) {
         PyObject *o = PyTuple_GET_ITEM(raw, k);
         for (Py_ssize_t i = 0; i < ns; i++) {
@@ -490,7 +542,7 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
                     goto fail;
             }
             PyObject *ki = PyLong_FromSsize_t(k), *ii = PyLong_FromSsize_t(i);
-            PyObject *box = PyObject_GetAttr(PyTuple_GET_ITEM(results, k), S_version);
+            PyObject *box = version_box(PyTuple_GET_ITEM(results, k));
             int bad = ki == NULL || ii == NULL || box == NULL || PyDict_SetItem(found, ii, ki) < 0 ||
                       PyDict_SetItem(boxes, ki, box) < 0;
             Py_XDECREF(ki);
@@ -506,6 +558,8 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
 fail:
     Py_XDECREF(found);
     Py_XDECREF(boxes);
+    Py_XDECREF(pos);
+    Py_XDECREF(versions);
     return -1;
 }
 
@@ -786,7 +840,7 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         if (truth < 0 || (truth && note_saved(ctx, saved, argtuple, raw, results) < 0))
             goto done;
     }
-    if (!trace && !keep_visible && hidden_ok(ctx, argtuple))
+    if (!trace && !keep_visible && hidden_ok(ctx))
         visibility(node, 0);
     result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
     if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
@@ -1051,7 +1105,6 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
     }
     if (!retain_graph) { /* ctx.release() */
         set(ctx, C_saved, Py_None);
-        set(ctx, C_inputs, Py_None);
     }
     rc = 0;
 done:

@@ -158,7 +158,7 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
             else:
                 _send(child, idx, g, buffers, heap)
         if not retain_graph:
-            ctx._saved = ctx._inputs = None  # ctx.release()
+            ctx._saved = None  # ctx.release()
 
 
 def _complete_grads(node, grads, create_graph, tensor_mode):

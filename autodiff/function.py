@@ -53,8 +53,7 @@ def _all_visible(node):
 # track(node): make a recorded node (with its ctx and edges) visible to Python's cycle collector
 # again. The compiled recorder keeps nodes that cannot be part of a reference cycle out of the
 # collector (see the comment above ``atomic`` in _engine.c); the places that can link a graph back to
-# something newer (a tensor moved onto a node that used it, a hook or retain_grad on a node, a
-# gradient with a graph in .grad) call this.
+# something newer (a hook or retain_grad on a node, a gradient with a graph in .grad) call this.
 track = _all_visible if _engine is None else _engine.track
 
 _grad_enabled = grad_mode._grad_enabled
@@ -69,11 +68,15 @@ class FunctionCtx:
     The API: ``save_for_backward(*arrays)``, ``saved_tensors``, ``needs_input_grad`` (one bool per
     positional input) and any free attribute (``ctx.axis = 1``). The engine's own fields (graph
     links, shapes, scheduling) live on the ``graph.Node`` that holds this ctx, never here; the
-    underscore slots below are the bookkeeping behind ``saved_tensors``.
+    underscore slots below are the bookkeeping behind ``saved_tensors``: per saved value, the input
+    (``_in_pos``, ``_in_versions``: position and version counter, aligned with the saved values) or
+    the output (``_saved_outputs``: saved index -> output index; ``_out_versions``) it is the array
+    of. The ctx keeps no Tensor: a graph holds arrays and counters, never the tensors it was built
+    from (as PyTorch's saved variables), so the tensors of a long chain are freed as it goes.
     """
 
-    __slots__ = ("needs_input_grad", "_saved", "_inputs", "_saved_outputs", "_out_versions", "_epoch",
-                 "_node", "__dict__")
+    __slots__ = ("needs_input_grad", "_saved", "_in_pos", "_in_versions", "_saved_outputs", "_out_versions",
+                 "_epoch", "_node", "__dict__")
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
@@ -109,23 +112,19 @@ class FunctionCtx:
 
     def release(self):
         """Drop the saved arrays (after a backward without ``retain_graph``)."""
-        self._saved = self._inputs = None
+        self._saved = None
 
     def saved_sources(self):
         """Per saved array: ``("out", k)``, ``("in", k)`` (input ``k``'s data) or ``("const", None)``."""
         if not self._saved:
             return ()
-        Tensor = tensors.Tensor
         src = []
-        for i, s in enumerate(self._saved):
+        for i in range(len(self._saved)):
             k = None if self._saved_outputs is None else self._saved_outputs.get(i)
             if k is not None:
                 src.append(("out", k))
-                continue
-            for j, a in enumerate(self._inputs):
-                if isinstance(a, Tensor) and a.data is s:
-                    src.append(("in", j))
-                    break
+            elif self._in_pos is not None and self._in_pos[i] is not None:
+                src.append(("in", self._in_pos[i]))
             else:
                 src.append(("const", None))
         return src
@@ -133,7 +132,17 @@ class FunctionCtx:
     def _note_saved(self, args, outs, results):
         """At record time: which saved arrays are outputs (the node keeps no outputs), and the clock."""
         self._epoch = clock[0]
-        self._inputs = args
+        Tensor = tensors.Tensor
+        pos = versions = None
+        for i, s in enumerate(self._saved):
+            for j, a in enumerate(args):
+                if isinstance(a, Tensor) and a.data is s:
+                    if pos is None:
+                        pos, versions = [None] * len(self._saved), [None] * len(self._saved)
+                    pos[i], versions[i] = j, a._version
+                    break
+        self._in_pos = None if pos is None else tuple(pos)
+        self._in_versions = None if versions is None else tuple(versions)
         found = boxes = None
         k = 0
         for o in outs:
@@ -153,7 +162,7 @@ class FunctionCtx:
         """Raise if a saved input or output was modified in place after this op was recorded."""
         for i, (kind, k) in enumerate(self.saved_sources()):
             if kind == "in":
-                box = self._inputs[k]._vbox
+                box = self._in_versions[i]
             elif kind == "out":
                 box = self._out_versions[k]
             else:
@@ -168,8 +177,15 @@ class FunctionCtx:
         kind, k = src
         arr = self._saved[i]
         Tensor = tensors.Tensor
-        if kind == "in":
-            return self._inputs[k]
+        if kind == "in":  # the input as the graph has it: the leaf itself, or its producer's output
+            edge = self._node.next[k]
+            if edge is None:
+                return Tensor._make(arr, None, 0, False, self._in_versions[i])
+            if type(edge) is tuple:
+                return Tensor._make(arr, edge[0], edge[1], True, self._in_versions[i])
+            if type(edge) is Node:
+                return Tensor._make(arr, edge, 0, True, self._in_versions[i])
+            return edge
         if kind == "out":
             return Tensor._make(arr, self._node, k, True, self._out_versions[k])
         return Tensor(arr) if isinstance(arr, _ndarray) else arr

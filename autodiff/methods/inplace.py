@@ -10,7 +10,7 @@ import numpy as np
 from .. import grad_mode
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..errors import ShapeError
-from ..function import track, view_indices
+from ..function import view_indices
 from ..ops import elementwise, index
 from ..ops.promotion import result_type
 from .arithmetic import _scaled
@@ -51,7 +51,6 @@ class InplaceMethods:
         """Copy a recorded out-of-place result into this tensor's array and move it onto its node."""
         np.copyto(self.data, result.data, casting="same_kind")
         self._node, self._out_idx, self._requires_grad = result._node, 0, True
-        track(self._node)  # the op may have taken this tensor itself (x += x): a cycle
         self._propagate_to_base()
 
     def _propagate_to_base(self):
@@ -69,7 +68,6 @@ class InplaceMethods:
         old = Tensor._make(base.data, base._node, base._out_idx, True) if base._node is not None else base
         result = index.CopySlices.apply(old, self, vidx)
         base._node, base._out_idx, base._requires_grad = result._node, 0, True
-        track(base._node)  # its inputs hold this view, which holds the base: a cycle
 
     def _inplace_result(self, fn, what, *others):
         """Set this tensor to ``fn(self)`` in place, recorded like any op when grad is on.

@@ -3,7 +3,6 @@ short composition of such calls: ``flip`` is a reversed slice, ``repeat`` an exp
 import numpy as np
 
 from .. import grad_mode
-from ..function import track
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..ops import index
 from ..ops import shape as shape_ops
@@ -328,8 +327,6 @@ class ShapeMethods:
             raise RuntimeError(f"{what}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation (shape {tuple(self.shape)}); use the out-of-place {what[:-1]}")
         self.data, self._node, self._out_idx = result.data, result._node, result._out_idx
-        if self._node is not None:
-            track(self._node)  # the op took this tensor: tensor -> node -> inputs -> tensor
         if getattr(result, "_base", None) is not None and result._base is not self:
             self._base, self._view_steps = result._base, result._view_steps
         return self

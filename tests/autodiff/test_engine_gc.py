@@ -1,10 +1,12 @@
 """The recorded graph and Python's cycle collector.
 
 The compiled recorder keeps a node, its ctx and its edge tuples out of the collector when they cannot
-be part of a reference cycle (see ``atomic`` in autodiff/_engine.c). These tests check both halves:
-an ordinary graph is hidden, and every way a graph can link back to something newer (in-place ops
-that take the tensor itself, hooks on a node, a ctx keeping a container, ``create_graph`` gradients
-in ``.grad``, in-place shape changes) leaves a cycle the collector frees, with either recorder.
+be part of a reference cycle (see ``atomic`` in autodiff/_engine.c), and a ctx keeps arrays and
+version counters, never the tensors the op was called with. These tests check both halves: an
+ordinary graph is hidden and frees its tensors as it goes, and every way a graph can link back to
+something newer (hooks on a node, a ctx keeping a container, ``create_graph`` gradients in
+``.grad``) or that once did (in-place ops on a tensor the op took, in-place shape changes) leaves
+nothing the collector cannot free, with either recorder.
 """
 import gc
 import weakref
@@ -76,6 +78,26 @@ def test_nodes_that_could_close_a_cycle_stay_or_become_visible():
 
     k = Keep.apply(x)
     assert gc.is_tracked(k.grad_fn) and gc.is_tracked(k.grad_fn.ctx)
+
+
+def test_a_chain_frees_its_intermediate_tensors():
+    x = _leaf()
+    y = x * 1.0
+    first = weakref.ref(y)
+    for _ in range(5):
+        y = y * 1.5 + 1.0  # Mul saves y's array, not y
+    assert first() is None  # freed by reference counting, no collection needed
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full(4, 1.5 ** 5))
+
+
+def test_saved_input_modified_in_place_is_still_caught():
+    x = _leaf()
+    h = x * 2.0
+    y = h * h  # saves h's array and h's version counter, not h
+    h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
 
 
 def test_in_place_op_on_itself_is_collected():
