@@ -480,12 +480,29 @@ version_box(PyObject *t)
     return box;
 }
 
-/* ctx._note_saved(args, raw, results) for the usual tuple of saved arrays */
+/* a new tuple of n borrowed objects */
+static PyObject *
+pack(PyObject *const *items, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    if (t != NULL)
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyTuple_SET_ITEM(t, k, Py_NewRef(items[k]));
+    return t;
+}
+
+/* ctx._note_saved(args, raw, results) for the usual tuple of saved arrays: the n arguments, the nout
+ * outputs as forward returned them and the nout result Tensors */
 static int
-note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObject *results)
+note_saved(PyObject *ctx, PyObject *saved, PyObject *const *args, Py_ssize_t n, PyObject *const *raw,
+           PyObject *const *results, Py_ssize_t nout)
 {
     if (!PyTuple_CheckExact(saved)) {
-        PyObject *r = PyObject_CallMethodObjArgs(ctx, S_note_saved, args, raw, results, NULL);
+        PyObject *a = pack(args, n), *w = a ? pack(raw, nout) : NULL, *t = w ? pack(results, nout) : NULL;
+        PyObject *r = t ? PyObject_CallMethodObjArgs(ctx, S_note_saved, a, w, t, NULL) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(w);
+        Py_XDECREF(t);
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
     }
@@ -499,8 +516,8 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
     /* which saved values are an input Tensor's array: its position and version counter */
     for (Py_ssize_t i = 0; i < ns; i++) {
         PyObject *s = PyTuple_GET_ITEM(saved, i);
-        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(args); j++) {
-            PyObject *a = PyTuple_GET_ITEM(args, j);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            PyObject *a = args[j];
             if (!PyObject_TypeCheck(a, TensorT) || get(a, T_data) != s)
                 continue;
             if (pos == NULL) {
@@ -530,8 +547,8 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
     put(ctx, C_in_pos, pos ? pos : Py_NewRef(Py_None));
     put(ctx, C_in_versions, versions ? versions : Py_NewRef(Py_None));
     pos = versions = NULL;
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(raw); k++) {
-        PyObject *o = PyTuple_GET_ITEM(raw, k);
+    for (Py_ssize_t k = 0; k < nout; k++) {
+        PyObject *o = raw[k];
         for (Py_ssize_t i = 0; i < ns; i++) {
             if (PyTuple_GET_ITEM(saved, i) != o)
                 continue;
@@ -542,7 +559,7 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *args, PyObject *raw, PyObje
                     goto fail;
             }
             PyObject *ki = PyLong_FromSsize_t(k), *ii = PyLong_FromSsize_t(i);
-            PyObject *box = version_box(PyTuple_GET_ITEM(results, k));
+            PyObject *box = version_box(results[k]);
             int bad = ki == NULL || ii == NULL || box == NULL || PyDict_SetItem(found, ii, ki) < 0 ||
                       PyDict_SetItem(boxes, ki, box) < 0;
             Py_XDECREF(ki);
@@ -607,8 +624,11 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     char needs_small[SMALL];
     PyObject **stack = small;
     char *needf = needs_small;
-    PyObject *result = NULL, *ctx = NULL, *fwd = NULL, *out = NULL, *needs = NULL, *outs = NULL, *raw = NULL,
-             *argtuple = NULL, *edges = NULL, *meta = NULL, *out_meta = NULL, *node = NULL, *results = NULL;
+    PyObject *result = NULL, *ctx = NULL, *fwd = NULL, *out = NULL, *needs = NULL, *argtuple = NULL, *edges = NULL,
+             *meta = NULL, *out_meta = NULL, *node = NULL;
+    PyObject *outs_small[SMALL] = {NULL}, *results_small[SMALL] = {NULL};
+    PyObject **outv = outs_small, **resv = results_small; /* the outputs as arrays, the result Tensors */
+    Py_ssize_t nout = 0;
     if (1 + n + nkw > SMALL || n > SMALL) {
         stack = PyMem_Malloc(sizeof(PyObject *) * (1 + n + nkw));
         needf = PyMem_Malloc(n + 1);
@@ -682,44 +702,37 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         goto done;
     fwd = Py_NewRef(info->forward);
     int view = info->view; /* read now: forward may run code that replaces the cache entry */
-    if ((argtuple = PyTuple_New(n)) == NULL)
-        goto done;
-    for (Py_ssize_t k = 0; k < n; k++)
-        PyTuple_SET_ITEM(argtuple, k, Py_NewRef(args[k]));
     out = PyObject_Vectorcall(fwd, stack, 1 + n, nkw ? kwnames : NULL);
     if (out == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError))
+        if (PyErr_ExceptionMatches(PyExc_ValueError) && (argtuple = pack(args, n)) != NULL)
             raise_shape_error(cls, argtuple);
         goto done;
     }
     int multi = PyTuple_CheckExact(out);
-    Py_ssize_t nout = multi ? PyTuple_GET_SIZE(out) : 1;
-    if (multi)
-        raw = Py_NewRef(out); /* as forward returned them: saved arrays are matched by identity */
-    else if ((raw = PyTuple_Pack(1, out)) == NULL)
-        goto done;
-    if ((outs = PyTuple_New(nout)) == NULL)
-        goto done;
+    nout = multi ? PyTuple_GET_SIZE(out) : 1;
+    /* the outputs as forward returned them (saved arrays are matched by identity), as arrays, and
+     * the result Tensors: C arrays, no tuple for the usual single output */
+    PyObject *const *raw = multi ? &PyTuple_GET_ITEM(out, 0) : (PyObject *const *)&out;
+    if (nout > SMALL) {
+        outv = PyMem_Calloc(nout, sizeof(PyObject *));
+        resv = PyMem_Calloc(nout, sizeof(PyObject *));
+        if (outv == NULL || resv == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     for (Py_ssize_t i = 0; i < nout; i++) {
-        PyObject *o = PyTuple_GET_ITEM(raw, i);
+        PyObject *o = raw[i];
         o = Py_TYPE(o) == NdarrayT ? Py_NewRef(o) : PyObject_CallOneArg(AsArray, o);
         if (o == NULL)
             goto done;
-        PyTuple_SET_ITEM(outs, i, o);
+        outv[i] = o;
     }
     if (!(wants_grad || trace)) {
-        if ((results = PyTuple_New(nout)) == NULL)
-            goto done;
-        for (Py_ssize_t i = 0; i < nout; i++) {
-            PyObject *t = make_tensor(PyTuple_GET_ITEM(outs, i), Py_None, 0, 0);
-            if (t == NULL)
+        for (Py_ssize_t i = 0; i < nout; i++)
+            if ((resv[i] = make_tensor(outv[i], Py_None, 0, 0)) == NULL)
                 goto done;
-            PyTuple_SET_ITEM(results, i, t);
-        }
-        result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
-        if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
-            Py_CLEAR(result);
-        goto done;
+        goto finish;
     }
 
     /* 3. record: one Node, its edges to the inputs' producers (or leaves), the outputs pointing at it */
@@ -773,14 +786,14 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         goto done;
     if (multi) {
         for (Py_ssize_t i = 0; i < nout; i++) {
-            PyObject *m = meta_of(PyTuple_GET_ITEM(outs, i));
+            PyObject *m = meta_of(outv[i]);
             if (m == NULL)
                 goto done;
             PyTuple_SET_ITEM(out_meta, i, m);
         }
     }
     else {
-        PyObject *o = PyTuple_GET_ITEM(outs, 0), *m = NULL;
+        PyObject *o = outv[0], *m = NULL;
         for (Py_ssize_t k = 0; k < n && m == NULL; k++) { /* elementwise: described like its input */
             PyObject *mk = PyTuple_GET_ITEM(meta, k);
             if (mk == Py_None)
@@ -819,46 +832,63 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     put(node, N_uses, PyLong_FromLong(0));
     if (trace) {
         PyObject *kw = kwargs_dict(kwnames, kwvalues);
-        if (kw == NULL || PyObject_SetAttr(node, S_inputs, argtuple) < 0 ||
-            PyObject_SetAttr(node, S_kwargs, kw) < 0) {
+        if (kw == NULL || (argtuple == NULL && (argtuple = pack(args, n)) == NULL) ||
+            PyObject_SetAttr(node, S_inputs, argtuple) < 0 || PyObject_SetAttr(node, S_kwargs, kw) < 0) {
             Py_XDECREF(kw);
             goto done;
         }
         Py_DECREF(kw);
     }
-    if ((results = PyTuple_New(nout)) == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < nout; i++) {
-        PyObject *t = make_tensor(PyTuple_GET_ITEM(outs, i), node, i, wants_grad);
-        if (t == NULL)
+    for (Py_ssize_t i = 0; i < nout; i++)
+        if ((resv[i] = make_tensor(outv[i], node, i, wants_grad)) == NULL)
             goto done;
-        PyTuple_SET_ITEM(results, i, t);
-    }
     PyObject *saved = get(ctx, C_saved);
     if (saved != NULL && saved != Py_None && (!PyTuple_CheckExact(saved) || PyTuple_GET_SIZE(saved) > 0)) {
         int truth = PyTuple_CheckExact(saved) ? 1 : PyObject_IsTrue(saved);
-        if (truth < 0 || (truth && note_saved(ctx, saved, argtuple, raw, results) < 0))
+        if (truth < 0 || (truth && note_saved(ctx, saved, args, n, raw, resv, nout) < 0))
             goto done;
     }
     if (!trace && !keep_visible && hidden_ok(ctx))
         visibility(node, 0);
-    result = multi ? Py_NewRef(results) : Py_NewRef(PyTuple_GET_ITEM(results, 0));
-    if (view && share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
-        Py_CLEAR(result);
+
+finish:
+    if (multi) {
+        if ((result = PyTuple_New(nout)) == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < nout; i++) {
+            PyTuple_SET_ITEM(result, i, resv[i]);
+            resv[i] = NULL;
+        }
+    }
+    else {
+        result = resv[0];
+        resv[0] = NULL;
+    }
+    if (view) {
+        int bad = argtuple == NULL && (argtuple = pack(args, n)) == NULL;
+        if (bad || share_view(result, cls, argtuple, kwnames, kwvalues) < 0)
+            Py_CLEAR(result);
+    }
 
 done:
     Py_XDECREF(ctx);
     Py_XDECREF(fwd);
     Py_XDECREF(out);
     Py_XDECREF(needs);
-    Py_XDECREF(outs);
-    Py_XDECREF(raw);
+    if (outv != NULL && resv != NULL)
+        for (Py_ssize_t i = 0; i < nout; i++) {
+            Py_XDECREF(outv[i]);
+            Py_XDECREF(resv[i]);
+        }
+    if (outv != outs_small)
+        PyMem_Free(outv);
+    if (resv != results_small)
+        PyMem_Free(resv);
     Py_XDECREF(argtuple);
     Py_XDECREF(edges);
     Py_XDECREF(meta);
     Py_XDECREF(out_meta);
     Py_XDECREF(node);
-    Py_XDECREF(results);
     if (stack != small)
         PyMem_Free(stack);
     if (needf != needs_small)
