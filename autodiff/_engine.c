@@ -24,7 +24,7 @@ static int ready = 0, loop_ready = 0;
 static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT, *VBoxT;
 static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *ShapeErrorFn, *ShareView,
     *NoGrads, *Empty;
-static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *WrongShape, *OnceDiff, *HeapPop;
+static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *SumToShape, *OnceDiff, *HeapPop;
 /* needs_input_grad tuples for up to NEEDS_MAX inputs, by bit pattern (they are immutable) */
 #define NEEDS_MAX 4
 static PyObject *NeedsTable[NEEDS_MAX + 1][1 << NEEDS_MAX];
@@ -178,7 +178,7 @@ loop_setup(void)
     NEED(CompleteGrads = from("autodiff.backward", "_complete_grads"));
     NEED(PadResult = from("autodiff.backward", "_pad_result"));
     NEED(Send = from("autodiff.backward", "_send"));
-    NEED(WrongShape = from("autodiff.backward", "_wrong_shape"));
+    NEED(SumToShape = from("autodiff.backward", "_sum_to_shape"));
     NEED(OnceDiff = from("autodiff.backward", "_once_differentiable"));
     NEED(HeapPop = from("heapq", "heappop"));
     loop_ready = 1;
@@ -1068,13 +1068,11 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
             PyObject *gs = PyObject_GetAttr(g, S_shape);
             int differ = gs == NULL ? -1 : PyObject_RichCompareBool(gs, shape, Py_NE);
             Py_XDECREF(gs);
-            if (differ) {
-                if (differ > 0) {
-                    PyObject *r = PyObject_CallFunctionObjArgs(WrongShape, node, g, shape, NULL);
-                    Py_XDECREF(r);
-                }
-                Py_DECREF(g);
-                goto done;
+            if (differ) { /* a broadcast gradient is summed back to the input's shape; else an error */
+                PyObject *r = differ < 0 ? NULL : PyObject_CallFunctionObjArgs(SumToShape, node, g, shape, NULL);
+                Py_SETREF(g, r);
+                if (g == NULL)
+                    goto done;
             }
         }
         PyObject *gd = PyObject_GetAttr(g, S_dtype);

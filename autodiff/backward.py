@@ -27,6 +27,7 @@ from . import grad_mode
 from . import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from .function import Function, _engine, track
 from .graph import Node
+from .ops.array_or_tensor import unbroadcast
 
 __all__ = ["run_backward", "grad"]
 
@@ -139,7 +140,7 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
                 continue
             shape, dtype = meta[k]
             if check and g.shape != shape:
-                _wrong_shape(node, g, shape)
+                g = _sum_to_shape(node, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             if create_graph and not tensor_mode:
@@ -173,8 +174,14 @@ def _complete_grads(node, grads, create_graph, tensor_mode):
             grads[i] = g.data
 
 
-def _wrong_shape(node, g, shape):
-    raise RuntimeError(f"{node.name}: backward returned a gradient of shape {tuple(g.shape)} "
+def _sum_to_shape(node, g, shape):
+    """A gradient of another shape than its input: summed back to the input's shape when the input
+    broadcasts to it (an op whose input was broadcast may return the broadcast gradient, as PyTorch's
+    engine allows); any other shape is the op's error."""
+    gshape = tuple(g.shape)
+    if len(gshape) >= len(shape) and all(s == 1 or s == t for s, t in zip(shape[::-1], gshape[::-1])):
+        return unbroadcast(g, shape)
+    raise RuntimeError(f"{node.name}: backward returned a gradient of shape {gshape} "
                        f"for an input of shape {tuple(shape)}")
 
 

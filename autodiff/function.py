@@ -296,7 +296,10 @@ class Function:
             a ``create_graph=True`` backward through them raises a clear error.
         exact_grad_shapes: True for built-in ops whose backward always returns each gradient with
             exactly its input's shape (tested with gradcheck over broadcasting shapes): the engine
-            then skips its own shape check of their gradients (a check that guards custom ops).
+            then skips its own shape check. Otherwise the engine compares each gradient with its
+            input's shape: a gradient of a shape the input broadcasts to is summed back to the
+            input's shape (as PyTorch's engine does; Add, Sub and Mul rely on it), any other shape
+            is an error naming the op.
         returns_view: True for ops whose output may be a view of their first argument's array
             (reshape, transpose, broadcast_to, basic indexing). When it is one, the output Tensor
             shares the version counter of that argument, as a PyTorch view does: an in-place change

@@ -15,77 +15,50 @@ def _shape(x):
     return x.shape if isinstance(x, np.ndarray) else np.shape(x)
 
 
-def _shapes(a, b):
-    return _shape(a), _shape(b)
-
-
 def _to_shape(g, shape):
     """``g`` summed back to ``shape`` when broadcasting stretched that input (else ``g`` itself)."""
     return g if g.shape == shape else unbroadcast(g, shape)
 
 
-class Add(Function):
-    """a + b: both gradients are the incoming gradient (summed over broadcast axes)."""
+# Add, Sub and Mul return gradients of the broadcast (output) shape: the engine sums each back to
+# its input's shape (backward._sum_to_shape), as PyTorch's engine does.
 
-    exact_grad_shapes = True
+class Add(Function):
+    """a + b: both gradients are the incoming gradient."""
 
     @staticmethod
     def forward(ctx, a, b):
-        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:  # same dtype: nothing to promote
-            sa, sb = a.shape, b.shape
-            ctx.shapes = None if sa == sb else (sa, sb)  # None: no broadcasting, g has both shapes
-            return a + b
-        ctx.shapes = _shapes(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return a + b
 
     @staticmethod
     def backward(ctx, g):
         na, nb = ctx.needs_input_grad
-        if ctx.shapes is None:
-            return (g if na else None), (g if nb else None)
-        sa, sb = ctx.shapes
-        shape = g.shape
-        ga = (g if shape == sa else unbroadcast(g, sa)) if na else None
-        gb = (g if shape == sb else unbroadcast(g, sb)) if nb else None
-        return ga, gb
+        return (g if na else None), (g if nb else None)
 
 
 class Sub(Function):
     """a - b: d/da = 1, d/db = -1."""
 
-    exact_grad_shapes = True
-
     @staticmethod
     def forward(ctx, a, b):
-        if type(a) is _nd and type(b) is _nd and a.dtype is b.dtype:  # same dtype: nothing to promote
-            sa, sb = a.shape, b.shape
-            ctx.shapes = None if sa == sb else (sa, sb)  # None: no broadcasting, g has both shapes
-            return a - b
-        ctx.shapes = _shapes(a, b)
-        _, (a, b) = promote_args(a, b)
+        if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
+            _, (a, b) = promote_args(a, b)
         return a - b
 
     @staticmethod
     def backward(ctx, g):
         na, nb = ctx.needs_input_grad
-        if ctx.shapes is None:
-            return (g if na else None), (-g if nb else None)
-        sa, sb = ctx.shapes
-        shape = g.shape
-        ga = (g if shape == sa else unbroadcast(g, sa)) if na else None
-        gb = (-g if shape == sb else unbroadcast(-g, sb)) if nb else None
-        return ga, gb
+        return (g if na else None), (-g if nb else None)
 
 
 class Mul(Function):
     """a * b: d/da = b, d/db = a."""
 
-    exact_grad_shapes = True
-
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)  # as given: backward's products are cast to each input's dtype
+        ctx.save_for_backward(a, b)  # as given: the engine casts each gradient to its input's dtype
         if not (type(a) is _nd and type(b) is _nd and a.dtype is b.dtype):  # same dtype: nothing to do
             _, (a, b) = promote_args(a, b)
         return a * b
@@ -94,18 +67,7 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        ga = gb = None
-        if na:
-            ga = g * b
-            sa = a.shape if type(a) is _nd else _shape(a)
-            if ga.shape != sa:
-                ga = unbroadcast(ga, sa)
-        if nb:
-            gb = g * a
-            sb = b.shape if type(b) is _nd else _shape(b)
-            if gb.shape != sb:
-                gb = unbroadcast(gb, sb)
-        return ga, gb
+        return (g * b if na else None), (g * a if nb else None)
 
 
 class Div(Function):

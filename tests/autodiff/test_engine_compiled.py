@@ -273,3 +273,30 @@ def test_a_class_changed_between_calls_is_read_again():
     assert Child.apply(x)._version is not x._version
     Scale.returns_view = True  # a flag changes too: the output now shares x's version counter
     assert Child.apply(x)._version is x._version
+
+
+def test_a_broadcast_gradient_is_summed_back_to_its_input(engine):
+    """As PyTorch's engine: a gradient of a shape its input broadcasts to is summed to the input's shape."""
+
+    class Plus(ad.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, 2.0 * g  # both of the output's (broadcast) shape
+
+    rng = np.random.default_rng(3)
+    a = ad.tensor(rng.standard_normal((3, 1)), requires_grad=True)
+    b = ad.tensor(rng.standard_normal((2, 1, 4)), requires_grad=True)
+    w = rng.standard_normal((2, 3, 4))
+    (Plus.apply(a, b) * w).sum().backward()
+    np.testing.assert_allclose(a.grad.data, w.sum(axis=(0, 2))[:, None])
+    np.testing.assert_allclose(b.grad.data, 2.0 * w.sum(axis=1, keepdims=True))
+    assert a.grad.shape == (3, 1) and b.grad.shape == (2, 1, 4)
+    # the same through the built-in ops, whose backward relies on it
+    a.grad = b.grad = None
+    ((a + b) * w - b * a).sum().backward()
+    np.testing.assert_allclose(a.grad.data, (w - b.data).sum(axis=(0, 2))[:, None])
+    np.testing.assert_allclose(b.grad.data, (w - a.data).sum(axis=1, keepdims=True))
