@@ -22,6 +22,7 @@
 
 static int ready = 0, loop_ready = 0;
 static PyTypeObject *TensorT, *CtxT, *NodeT, *NdarrayT, *VBoxT;
+static PyObject *SeqIter;
 static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *ShapeErrorFn, *ShareView,
     *NoGrads, *Empty;
 static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *SumToShape, *OnceDiff, *HeapPop;
@@ -105,6 +106,12 @@ setup(void)
     NEED(VBoxT = (PyTypeObject *)from("autodiff.graph", "VersionBox"));
     NEED(Clock = from("autodiff.graph", "clock"));
     NEED(NextSeq = from("autodiff.graph", "next_seq"));
+    /* next_seq is itertools.count().__next__: step the counter itself, without the call */
+    SeqIter = PyObject_GetAttrString(NextSeq, "__self__");
+    if (SeqIter == NULL)
+        PyErr_Clear();
+    else if (!PyIter_Check(SeqIter))
+        Py_CLEAR(SeqIter);
     NEED(GradVar = from("autodiff.grad_mode", "_grad_enabled"));
     NEED(ScopeVar = from("autodiff.grad_mode", "_scope"));
     NEED(TraceVar = from("autodiff.grad_mode", "_tracing"));
@@ -813,7 +820,8 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     PyObject *scope, *seq;
     if (PyContextVar_Get(ScopeVar, NULL, &scope) < 0)
         goto done;
-    if ((seq = PyObject_CallNoArgs(NextSeq)) == NULL) {
+    seq = SeqIter ? Py_TYPE(SeqIter)->tp_iternext(SeqIter) : PyObject_CallNoArgs(NextSeq);
+    if (seq == NULL) {
         Py_XDECREF(scope);
         goto done;
     }
