@@ -1058,6 +1058,10 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
             goto done;
         }
     }
+    /* a gradient passed on unchanged to an input described like the output needs no check */
+    PyObject *passed = NULL, *om = get(node, N_ometa);
+    if (ng == 1 && om != NULL && PyTuple_Check(om) && PyTuple_GET_SIZE(om) == 1)
+        passed = PyList_GET_ITEM(grads, 0);
     for (Py_ssize_t k = 0; k < ne; k++) {
         PyObject *e = PyTuple_GET_ITEM(edges, k);
         if (e == Py_None)
@@ -1072,7 +1076,8 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
         }
         PyObject *shape = PyTuple_GET_ITEM(m, 0), *dtype = PyTuple_GET_ITEM(m, 1);
         Py_INCREF(g);
-        if (!exact) {
+        int same = g == passed && m == PyTuple_GET_ITEM(om, 0);
+        if (!exact && !same) {
             PyObject *gs = PyObject_GetAttr(g, S_shape);
             int differ = gs == NULL ? -1 : PyObject_RichCompareBool(gs, shape, Py_NE);
             Py_XDECREF(gs);
@@ -1083,7 +1088,7 @@ run_node(PyObject *node, PyObject *grads, Stack *stack, PyObject *heap, PyObject
                     goto done;
             }
         }
-        PyObject *gd = PyObject_GetAttr(g, S_dtype);
+        PyObject *gd = same ? Py_NewRef(dtype) : PyObject_GetAttr(g, S_dtype);
         if (gd == NULL) {
             Py_DECREF(g);
             goto done;
@@ -1237,8 +1242,110 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_engine",
                                     "The recorder and backward loop of autodiff, compiled (no per-op code).", -1,
                                     methods};
 
+/* ---- Function.apply: a classmethod that keeps its bound method per class ----------------------
+ * ``Mul.apply(x, y)`` through a plain classmethod makes a bound method object at every call. This one
+ * makes it once per class and hands the same object back (it holds the class, so a class is not
+ * freed while its entry is kept; a new class at the slot replaces the entry). */
+#define BOUND_CACHE 64
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;
+    PyObject *cls[BOUND_CACHE], *bound[BOUND_CACHE];
+} CachedClassMethod;
+
+static PyObject *
+ccm_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *func;
+    if (!PyArg_ParseTuple(args, "O:cached_classmethod", &func))
+        return NULL;
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError, "cached_classmethod: the function must be callable");
+        return NULL;
+    }
+    CachedClassMethod *self = (CachedClassMethod *)type->tp_alloc(type, 0);
+    if (self != NULL)
+        self->func = Py_NewRef(func);
+    return (PyObject *)self;
+}
+
+static int
+ccm_traverse(CachedClassMethod *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->func);
+    for (int i = 0; i < BOUND_CACHE; i++) {
+        Py_VISIT(self->cls[i]);
+        Py_VISIT(self->bound[i]);
+    }
+    return 0;
+}
+
+static int
+ccm_clear(CachedClassMethod *self)
+{
+    Py_CLEAR(self->func);
+    for (int i = 0; i < BOUND_CACHE; i++) {
+        Py_CLEAR(self->cls[i]);
+        Py_CLEAR(self->bound[i]);
+    }
+    return 0;
+}
+
+static void
+ccm_dealloc(CachedClassMethod *self)
+{
+    PyObject_GC_UnTrack(self);
+    ccm_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+ccm_get(PyObject *op, PyObject *obj, PyObject *type)
+{
+    CachedClassMethod *self = (CachedClassMethod *)op;
+    if (type == NULL)
+        type = (PyObject *)Py_TYPE(obj);
+    int i = (int)(((uintptr_t)type >> 4) % BOUND_CACHE);
+    if (self->cls[i] == type)
+        return Py_NewRef(self->bound[i]);
+    PyObject *m = PyMethod_New(self->func, type);
+    if (m == NULL)
+        return NULL;
+    Py_XSETREF(self->cls[i], Py_NewRef(type));
+    Py_XSETREF(self->bound[i], Py_NewRef(m));
+    return m;
+}
+
+static PyMemberDef ccm_members[] = {
+    {"__func__", T_OBJECT, offsetof(CachedClassMethod, func), READONLY, "the function bound to the class"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject CachedClassMethodType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autodiff._engine.cached_classmethod",
+    .tp_basicsize = sizeof(CachedClassMethod),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "cached_classmethod(func): classmethod(func), with one bound method per class, made once.",
+    .tp_new = ccm_new,
+    .tp_traverse = (traverseproc)ccm_traverse,
+    .tp_clear = (inquiry)ccm_clear,
+    .tp_dealloc = (destructor)ccm_dealloc,
+    .tp_descr_get = ccm_get,
+    .tp_members = ccm_members,
+};
+
 PyMODINIT_FUNC
 PyInit__engine(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&CachedClassMethodType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "cached_classmethod", (PyObject *)&CachedClassMethodType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -130,6 +130,8 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
             result = _pad_result(node, result)
         check = not fn.exact_grad_shapes
         meta = node.input_meta
+        # a gradient passed on unchanged to an input described like the output needs no check
+        passed = grads[0] if len(grads) == 1 and len(node.output_meta) == 1 else None
         k = -1
         for e in edges:
             k += 1
@@ -138,11 +140,14 @@ def _loop(heap, buffers, leaf_grads, leaf_order, retain_graph, create_graph, cap
             g = result[k]
             if g is None:
                 continue
-            shape, dtype = meta[k]
-            if check and g.shape != shape:
-                g = _sum_to_shape(node, g, shape)
-            if g.dtype is not dtype and g.dtype != dtype:
-                g = g.astype(dtype)
+            if g is passed and meta[k] is node.output_meta[0]:
+                pass
+            else:
+                shape, dtype = meta[k]
+                if check and g.shape != shape:
+                    g = _sum_to_shape(node, g, shape)
+                if g.dtype is not dtype and g.dtype != dtype:
+                    g = g.astype(dtype)
             if create_graph and not tensor_mode:
                 g = _once_differentiable(node, g)
             if type(e) is Node:

@@ -324,7 +324,8 @@ class Function:
     def backward(ctx, *grads):
         raise TypeError("a Function subclass must define backward(ctx, *grads)")
 
-    apply = classmethod(record if _engine is None else _engine.apply)
+    # the compiled recorder's classmethod keeps one bound method per class (no object per call)
+    apply = classmethod(record) if _engine is None else _engine.cached_classmethod(_engine.apply)
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import tensor as tensors  # the Tensor class, read at call time (tensor.py imports this module)
 from ..errors import DTypeError
-from ..ops import arith, elementwise, linalg
+from ..ops import arith, linalg
+from ..ops.elementwise import Add, Div, Log, Mul, Neg, Pow, Sub, Where
 from ..ops.promotion import promote_args
 from . import products
 
@@ -27,7 +28,7 @@ def _scaled(other, alpha):
     if alpha == 1:
         return other
     if isinstance(other, tensors.Tensor):
-        return elementwise.Mul.apply(other, alpha)
+        return Mul.apply(other, alpha)
     return np.multiply(other, alpha) if isinstance(other, np.ndarray) else other * alpha
 
 
@@ -51,28 +52,28 @@ class ArithmeticMethods:
 
     # --- operators ---------------------------------------------------------------------------------
     def __add__(self, other):
-        return elementwise.Add.apply(self, other)
+        return Add.apply(self, other)
 
     def __radd__(self, other):
-        return elementwise.Add.apply(other, self)
+        return Add.apply(other, self)
 
     def __sub__(self, other):
-        return elementwise.Sub.apply(self, other)
+        return Sub.apply(self, other)
 
     def __rsub__(self, other):
-        return elementwise.Sub.apply(other, self)
+        return Sub.apply(other, self)
 
     def __mul__(self, other):
-        return elementwise.Mul.apply(self, other)
+        return Mul.apply(self, other)
 
     def __rmul__(self, other):
-        return elementwise.Mul.apply(other, self)
+        return Mul.apply(other, self)
 
     def __truediv__(self, other):
-        return elementwise.Div.apply(self, other)
+        return Div.apply(self, other)
 
     def __rtruediv__(self, other):
-        return elementwise.Div.apply(other, self)
+        return Div.apply(other, self)
 
     def __floordiv__(self, other):
         return arith.DivRounded.apply(self, other, "floor")
@@ -87,13 +88,13 @@ class ArithmeticMethods:
         return arith.Remainder.apply(other, self)
 
     def __pow__(self, other):
-        return elementwise.Pow.apply(self, other)
+        return Pow.apply(self, other)
 
     def __rpow__(self, other):
-        return elementwise.Pow.apply(other, self)
+        return Pow.apply(other, self)
 
     def __neg__(self):
-        return elementwise.Neg.apply(self)
+        return Neg.apply(self)
 
     def __pos__(self):
         return self
@@ -113,33 +114,33 @@ class ArithmeticMethods:
     # --- method forms --------------------------------------------------------------------------------
     def add(self, other, *, alpha=1):
         """self + alpha * other."""
-        return elementwise.Add.apply(self, _scaled(other, alpha))
+        return Add.apply(self, _scaled(other, alpha))
 
     def sub(self, other, *, alpha=1):
         """self - alpha * other."""
-        return elementwise.Sub.apply(self, _scaled(other, alpha))
+        return Sub.apply(self, _scaled(other, alpha))
 
     subtract = sub
 
     def rsub(self, other, *, alpha=1):
         """other - alpha * self."""
-        return elementwise.Sub.apply(other, _scaled(self, alpha))
+        return Sub.apply(other, _scaled(self, alpha))
 
     def mul(self, other):
-        return elementwise.Mul.apply(self, other)
+        return Mul.apply(self, other)
 
     multiply = mul
 
     def div(self, other, *, rounding_mode=None):
         """self / other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient (gradient 0)."""
         if rounding_mode is None:
-            return elementwise.Div.apply(self, other)
+            return Div.apply(self, other)
         return arith.DivRounded.apply(self, other, rounding_mode)
 
     divide = div
 
     def true_divide(self, other):
-        return elementwise.Div.apply(self, other)
+        return Div.apply(self, other)
 
     def floor_divide(self, other):
         return arith.DivRounded.apply(self, other, "floor")
@@ -153,15 +154,15 @@ class ArithmeticMethods:
         return arith.Fmod.apply(self, other)
 
     def pow(self, exponent):
-        return elementwise.Pow.apply(self, exponent)
+        return Pow.apply(self, exponent)
 
     def float_power(self, exponent):
         """self ** exponent computed in float64 (as PyTorch)."""
         e = exponent.double() if isinstance(exponent, tensors.Tensor) else exponent
-        return elementwise.Pow.apply(self.double(), e)
+        return Pow.apply(self.double(), e)
 
     def neg(self):
-        return elementwise.Neg.apply(self)
+        return Neg.apply(self)
 
     negative = neg
 
@@ -185,7 +186,7 @@ class ArithmeticMethods:
     def logaddexp2(self, other):
         """log2(2^self + 2^other), stable."""
         ln2 = float(np.log(2.0))
-        return elementwise.Mul.apply(arith.LogAddExp.apply(self * ln2, _scaled(other, ln2)), 1 / ln2)
+        return Mul.apply(arith.LogAddExp.apply(self * ln2, _scaled(other, ln2)), 1 / ln2)
 
     def xlogy(self, other):
         """self * log(other), 0 where self is 0 (as PyTorch, also when other is 0).
@@ -194,23 +195,23 @@ class ArithmeticMethods:
         there; elsewhere the gradient of self is log(other), as PyTorch's.
         """
         cut = np.asarray((self.data == 0) & (np.asarray(_data(other)) <= 0))
-        safe = elementwise.Where.apply(cut, 1.0, other) if isinstance(other, tensors.Tensor) else \
+        safe = Where.apply(cut, 1.0, other) if isinstance(other, tensors.Tensor) else \
             np.where(cut, 1.0, other)
-        return elementwise.Mul.apply(self, elementwise.Log.apply(safe))
+        return Mul.apply(self, Log.apply(safe))
 
     def fmax(self, other):
         """maximum ignoring NaN (NaN only where both are NaN); ties send the gradient to self, as torch."""
         a, b = self.data, np.asarray(_data(other))
-        return elementwise.Where.apply((a >= b) | np.isnan(b), self, other)
+        return Where.apply((a >= b) | np.isnan(b), self, other)
 
     def fmin(self, other):
         """minimum ignoring NaN; ties send the gradient to self, as torch."""
         a, b = self.data, np.asarray(_data(other))
-        return elementwise.Where.apply((a <= b) | np.isnan(b), self, other)
+        return Where.apply((a <= b) | np.isnan(b), self, other)
 
     def ldexp(self, other):
         """self * 2^other."""
-        return elementwise.Mul.apply(self, elementwise.Pow.apply(2.0, other))
+        return Mul.apply(self, Pow.apply(2.0, other))
 
     def heaviside(self, values):
         """0 where self < 0, 1 where self > 0, ``values`` where self == 0 (no gradient, as torch)."""
@@ -219,15 +220,15 @@ class ArithmeticMethods:
 
     def addcmul(self, tensor1, tensor2, *, value=1):
         """self + value * tensor1 * tensor2."""
-        return elementwise.Add.apply(self, _scaled(elementwise.Mul.apply(tensor1, tensor2), value))
+        return Add.apply(self, _scaled(Mul.apply(tensor1, tensor2), value))
 
     def addcdiv(self, tensor1, tensor2, *, value=1):
         """self + value * tensor1 / tensor2."""
-        return elementwise.Add.apply(self, _scaled(elementwise.Div.apply(tensor1, tensor2), value))
+        return Add.apply(self, _scaled(Div.apply(tensor1, tensor2), value))
 
     def lerp(self, end, weight):
         """self + weight * (end - self)."""
-        return elementwise.Add.apply(self, elementwise.Mul.apply(weight, elementwise.Sub.apply(end, self)))
+        return Add.apply(self, Mul.apply(weight, Sub.apply(end, self)))
 
     # --- comparisons: bool tensors, no gradient ----------------------------------------------------
     def _compare(self, other, ufunc):

@@ -300,3 +300,25 @@ def test_a_broadcast_gradient_is_summed_back_to_its_input(engine):
     ((a + b) * w - b * a).sum().backward()
     np.testing.assert_allclose(a.grad.data, (w - b.data).sum(axis=(0, 2))[:, None])
     np.testing.assert_allclose(b.grad.data, (w - a.data).sum(axis=1, keepdims=True))
+
+
+@pytest.mark.skipif(_engine is None, reason="the compiled recorder is not built")
+def test_apply_is_bound_once_per_class_and_frees_classes():
+    import gc
+    import weakref
+
+    assert elementwise.Mul.apply is elementwise.Mul.apply  # no bound method made per call
+    assert elementwise.Mul.apply.__self__ is elementwise.Mul and elementwise.Add.apply.__self__ is elementwise.Add
+    assert ad.Function.apply.__func__ is _engine.apply
+    refs = []
+    for k in range(200):  # classes made and dropped: the per-class entries let them go
+        cls = type(f"Scale{k}", (ad.Function,), {
+            "forward": staticmethod(lambda ctx, a, k=k: a * k),
+            "backward": staticmethod(lambda ctx, g, k=k: g * k)})
+        x = ad.tensor(np.ones(2), requires_grad=True)
+        cls.apply(x).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, [k, k])
+        refs.append(weakref.ref(cls))
+        del cls, x
+    gc.collect()
+    assert sum(r() is not None for r in refs) <= 64
