@@ -28,7 +28,9 @@ static PyObject *GradVar, *ScopeVar, *TraceVar, *Clock, *NextSeq, *AsArray, *Sha
 static PyObject *HooksAndRetained, *CompleteGrads, *PadResult, *Send, *SumToShape, *OnceDiff, *HeapPop;
 /* needs_input_grad tuples for up to NEEDS_MAX inputs, by bit pattern (they are immutable) */
 #define NEEDS_MAX 4
+#define SMALL 12
 static PyObject *NeedsTable[NEEDS_MAX + 1][1 << NEEDS_MAX];
+static PyObject *PosTable[2][256]; /* shared ctx._in_pos tuples, see note_saved */
 static PyObject *S_forward, *S_backward, *S_name, *S_returns_view, *S_once, *S_exact, *S_shape, *S_dtype,
     *S_inputs, *S_kwargs, *S_tensor_hooks, *S_retained, *S_saved_tensors, *S_astype,
     *S_note_saved, *One, *Zero;
@@ -520,37 +522,61 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *const *args, Py_ssize_t n, 
     set(ctx, C_epoch, epoch);
     PyObject *found = NULL, *boxes = NULL, *pos = NULL, *versions = NULL;
     Py_ssize_t ns = PyTuple_GET_SIZE(saved);
-    /* which saved values are an input Tensor's array: its position and version counter */
+    /* which saved values are an input Tensor's array: its position and version counter. The
+     * positions are a tuple of small ints and None; the usual ones (up to 2 saved values, inputs
+     * 0-14) are made once and shared */
+    Py_ssize_t at_small[SMALL], *at = at_small; /* per saved value: the input position, or -1 */
+    if (ns > SMALL && (at = PyMem_Malloc(sizeof(Py_ssize_t) * ns)) == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int code = 0, shareable = ns <= 2;
     for (Py_ssize_t i = 0; i < ns; i++) {
         PyObject *s = PyTuple_GET_ITEM(saved, i);
+        at[i] = -1;
         for (Py_ssize_t j = 0; j < n; j++) {
             PyObject *a = args[j];
             if (!PyObject_TypeCheck(a, TensorT) || get(a, T_data) != s)
                 continue;
-            if (pos == NULL) {
-                pos = PyTuple_New(ns);
-                versions = PyTuple_New(ns);
-                if (pos == NULL || versions == NULL)
-                    goto fail;
-                for (Py_ssize_t m = 0; m < ns; m++) {
-                    PyTuple_SET_ITEM(pos, m, Py_NewRef(Py_None));
+            if (versions == NULL) {
+                if ((versions = PyTuple_New(ns)) == NULL)
+                    goto fail_at;
+                for (Py_ssize_t m = 0; m < ns; m++)
                     PyTuple_SET_ITEM(versions, m, Py_NewRef(Py_None));
-                }
             }
-            PyObject *ji = PyLong_FromSsize_t(j), *box = version_box(a);
-            if (ji == NULL || box == NULL) {
-                Py_XDECREF(ji);
-                goto fail;
-            }
-            Py_SETREF(PyTuple_GET_ITEM(pos, i), ji);
+            PyObject *box = version_box(a);
+            if (box == NULL)
+                goto fail_at;
             Py_SETREF(PyTuple_GET_ITEM(versions, i), box);
+            at[i] = j;
+            if (j < 15)
+                code |= (int)(j + 1) << (4 * i);
+            else
+                shareable = 0;
             break;
         }
     }
-    if (pos != NULL) {
-        untrack_atoms(pos);
+    if (versions != NULL) {
         untrack_atoms(versions);
+        PyObject **shared = shareable ? &PosTable[ns - 1][code] : NULL;
+        if (shared != NULL && *shared != NULL)
+            pos = Py_NewRef(*shared);
+        else {
+            if ((pos = PyTuple_New(ns)) == NULL)
+                goto fail_at;
+            for (Py_ssize_t i = 0; i < ns; i++) {
+                PyObject *ji = at[i] < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(at[i]);
+                if (ji == NULL)
+                    goto fail_at;
+                PyTuple_SET_ITEM(pos, i, ji);
+            }
+            untrack_atoms(pos);
+            if (shared != NULL)
+                *shared = Py_NewRef(pos);
+        }
     }
+    if (at != at_small)
+        PyMem_Free(at);
     put(ctx, C_in_pos, pos ? pos : Py_NewRef(Py_None));
     put(ctx, C_in_versions, versions ? versions : Py_NewRef(Py_None));
     pos = versions = NULL;
@@ -579,6 +605,9 @@ note_saved(PyObject *ctx, PyObject *saved, PyObject *const *args, Py_ssize_t n, 
     put(ctx, C_saved_outputs, found ? found : Py_NewRef(Py_None));
     put(ctx, C_out_versions, boxes ? boxes : Py_NewRef(Py_None));
     return 0;
+fail_at:
+    if (at != at_small)
+        PyMem_Free(at);
 fail:
     Py_XDECREF(found);
     Py_XDECREF(boxes);
@@ -609,7 +638,6 @@ raise_shape_error(PyObject *cls, PyObject *args)
     Py_DECREF(exc);
 }
 
-#define SMALL 12
 
 static PyObject *
 engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObject *kwnames)
@@ -633,9 +661,9 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     char *needf = needs_small;
     PyObject *result = NULL, *ctx = NULL, *fwd = NULL, *out = NULL, *needs = NULL, *argtuple = NULL, *edges = NULL,
              *meta = NULL, *out_meta = NULL, *node = NULL;
-    PyObject *outs_small[SMALL] = {NULL}, *results_small[SMALL] = {NULL};
+    PyObject *outs_small[SMALL], *results_small[SMALL];
     PyObject **outv = outs_small, **resv = results_small; /* the outputs as arrays, the result Tensors */
-    Py_ssize_t nout = 0;
+    Py_ssize_t nout = 0, filled = 0;                     /* entries [0, filled) of both are set */
     if (1 + n + nkw > SMALL || n > SMALL) {
         stack = PyMem_Malloc(sizeof(PyObject *) * (1 + n + nkw));
         needf = PyMem_Malloc(n + 1);
@@ -734,6 +762,8 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         if (o == NULL)
             goto done;
         outv[i] = o;
+        resv[i] = NULL;
+        filled = i + 1;
     }
     if (!(wants_grad || trace)) {
         for (Py_ssize_t i = 0; i < nout; i++)
@@ -884,7 +914,7 @@ done:
     Py_XDECREF(out);
     Py_XDECREF(needs);
     if (outv != NULL && resv != NULL)
-        for (Py_ssize_t i = 0; i < nout; i++) {
+        for (Py_ssize_t i = 0; i < filled; i++) {
             Py_XDECREF(outv[i]);
             Py_XDECREF(resv[i]);
         }
