@@ -389,6 +389,46 @@ engine_track(PyObject *module, PyObject *node)
     Py_RETURN_NONE;
 }
 
+/* A tuple of the n items (references stolen), shared with an earlier node when it has the same
+ * items: a chain of ops on one shape gives every node the same (record, None) input tuple and the
+ * same (record,) output tuple, so most nodes allocate neither. Tuples of up to 3 items; the cache
+ * keeps the last tuple per hash slot (and so its items) alive. NULL on error (items released). */
+#define META_CACHE 64
+static PyObject *MetaCache[4][META_CACHE];
+
+static PyObject *
+shared_tuple(PyObject **items, Py_ssize_t n)
+{
+    PyObject **slot = NULL;
+    if (n >= 1 && n <= 3) {
+        uintptr_t h = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            h = h * 31 + ((uintptr_t)items[i] >> 4);
+        slot = &MetaCache[n][h % META_CACHE];
+        PyObject *t = *slot;
+        int same = t != NULL;
+        for (Py_ssize_t i = 0; same && i < n; i++)
+            same = PyTuple_GET_ITEM(t, i) == items[i];
+        if (same) {
+            for (Py_ssize_t i = 0; i < n; i++)
+                Py_DECREF(items[i]);
+            return Py_NewRef(t);
+        }
+    }
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            Py_DECREF(items[i]);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(t, i, items[i]);
+    untrack_atoms(t);
+    if (slot != NULL)
+        Py_XSETREF(*slot, Py_NewRef(t));
+    return t;
+}
+
 /* (a.shape, a.dtype) */
 static PyObject *
 meta_of(PyObject *a)
@@ -663,6 +703,8 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
              *meta = NULL, *out_meta = NULL, *node = NULL;
     PyObject *outs_small[SMALL], *results_small[SMALL];
     PyObject **outv = outs_small, **resv = results_small; /* the outputs as arrays, the result Tensors */
+    PyObject *mitems_small[SMALL], **mitems = mitems_small; /* the inputs' (shape, dtype) records */
+    Py_ssize_t nmeta = 0;                                   /* entries [0, nmeta) of mitems are set */
     Py_ssize_t nout = 0, filled = 0;                     /* entries [0, filled) of both are set */
     if (1 + n + nkw > SMALL || n > SMALL) {
         stack = PyMem_Malloc(sizeof(PyObject *) * (1 + n + nkw));
@@ -773,12 +815,16 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
     }
 
     /* 3. record: one Node, its edges to the inputs' producers (or leaves), the outputs pointing at it */
-    if ((edges = PyTuple_New(n)) == NULL || (meta = PyTuple_New(n)) == NULL)
+    if ((edges = PyTuple_New(n)) == NULL)
         goto done;
+    if (n > SMALL && (mitems = PyMem_Malloc(sizeof(PyObject *) * n)) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     for (Py_ssize_t k = 0; k < n; k++) {
         if (!needf[k] || !wants_grad) {
             PyTuple_SET_ITEM(edges, k, Py_NewRef(Py_None));
-            PyTuple_SET_ITEM(meta, k, Py_NewRef(Py_None));
+            mitems[nmeta++] = Py_NewRef(Py_None);
             continue;
         }
         PyObject *a = args[k], *d = get(a, T_data), *producer = get(a, T_node);
@@ -787,7 +833,7 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
             if (m == NULL)
                 goto done;
             PyTuple_SET_ITEM(edges, k, Py_NewRef(a));
-            PyTuple_SET_ITEM(meta, k, m);
+            mitems[nmeta++] = m;
             continue;
         }
         PyObject *uses = get(producer, N_uses), *idx = get(a, T_idx);
@@ -817,11 +863,14 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         }
         if (m == NULL && (m = meta_of(d)) == NULL)
             goto done;
-        PyTuple_SET_ITEM(meta, k, m);
+        mitems[nmeta++] = m;
     }
-    if ((out_meta = PyTuple_New(nout)) == NULL)
+    nmeta = 0; /* the items go to the tuple */
+    if ((meta = shared_tuple(mitems, n)) == NULL)
         goto done;
     if (multi) {
+        if ((out_meta = PyTuple_New(nout)) == NULL)
+            goto done;
         for (Py_ssize_t i = 0; i < nout; i++) {
             PyObject *m = meta_of(outv[i]);
             if (m == NULL)
@@ -843,9 +892,9 @@ engine_apply(PyObject *module, PyObject *const *argv, Py_ssize_t nargsf, PyObjec
         }
         if (m == NULL && (m = meta_of(o)) == NULL)
             goto done;
-        PyTuple_SET_ITEM(out_meta, 0, m);
+        if ((out_meta = shared_tuple(&m, 1)) == NULL)
+            goto done;
     }
-    untrack_atoms(meta);
     untrack_atoms(out_meta);
     PyObject *scope, *seq;
     if (PyContextVar_Get(ScopeVar, NULL, &scope) < 0)
@@ -922,6 +971,10 @@ done:
         PyMem_Free(outv);
     if (resv != results_small)
         PyMem_Free(resv);
+    for (Py_ssize_t k = 0; k < nmeta; k++)
+        Py_DECREF(mitems[k]);
+    if (mitems != mitems_small)
+        PyMem_Free(mitems);
     Py_XDECREF(argtuple);
     Py_XDECREF(edges);
     Py_XDECREF(meta);
