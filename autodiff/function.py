@@ -52,7 +52,7 @@ def _all_visible(node):
 
 # track(node): make a recorded node (with its ctx and edges) visible to Python's cycle collector
 # again. The compiled recorder keeps nodes that cannot be part of a reference cycle out of the
-# collector (see the comment above ``atomic`` in _engine.c); the places that can link a graph back to
+# collector (see autodiff/engine_c/visible.c); the places that can link a graph back to
 # something newer (a hook or retain_grad on a node, a gradient with a graph in .grad) call this.
 track = _all_visible if _engine is None else _engine.track
 

@@ -1,7 +1,7 @@
 """The recorded graph and Python's cycle collector.
 
 The compiled recorder keeps a node, its ctx and its edge tuples out of the collector when they cannot
-be part of a reference cycle (see ``atomic`` in autodiff/_engine.c), and a ctx keeps arrays and
+be part of a reference cycle (see autodiff/engine_c/visible.c), and a ctx keeps arrays and
 version counters, never the tensors the op was called with. These tests check both halves: an
 ordinary graph is hidden and frees its tensors as it goes, and every way a graph can link back to
 something newer (hooks on a node, a ctx keeping a container, ``create_graph`` gradients in
