@@ -21,14 +21,12 @@ class VersionBox(list):
 
     In-place changes do ``t._version[0] += 1``; the assignment also ticks the global clock and stamps
     the box with the new reading (``epoch``), so an op can tell whether a saved value changed after it
-    was recorded without keeping a version number per saved array.
+    was recorded without keeping a version number per saved array. Made by ``Tensor._version`` as
+    ``VersionBox((0,))`` with ``epoch = 0`` (list's own constructor: one is made for every tensor an
+    op saves, so no Python ``__init__`` runs).
     """
 
     __slots__ = ("epoch",)
-
-    def __init__(self):
-        super().__init__((0,))
-        self.epoch = 0
 
     def __setitem__(self, i, v):
         list.__setitem__(self, i, v)

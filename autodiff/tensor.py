@@ -226,7 +226,8 @@ class Tensor(ArithmeticMethods, MathMethods, ReductionMethods, ShapeMethods, Pie
         """The version counter box ``[n]``: in-place changes do ``t._version[0] += 1``."""
         box = self._vbox
         if box is None:
-            box = self._vbox = VersionBox()
+            box = self._vbox = VersionBox((0,))
+            box.epoch = 0
         return box
 
     # --- numpy interop and Python protocols -------------------------------------------------------

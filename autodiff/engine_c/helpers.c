@@ -213,7 +213,7 @@ version_box(PyObject *t)
         return Py_NewRef(box);
     if ((box = VBoxT->tp_alloc(VBoxT, 0)) == NULL)
         return NULL;
-    if (PyList_Append(box, Zero) < 0) { /* VersionBox.__init__: [0], epoch 0 */
+    if (PyList_Append(box, Zero) < 0) { /* as Tensor._version makes it: [0], epoch 0 */
         Py_DECREF(box);
         return NULL;
     }
