@@ -68,8 +68,11 @@ ccm_get(PyObject *op, PyObject *obj, PyObject *type)
     PyObject *m = PyMethod_New(self->func, type);
     if (m == NULL)
         return NULL;
-    Py_XSETREF(self->cls[i], Py_NewRef(type));
-    Py_XSETREF(self->bound[i], Py_NewRef(m));
+    PyObject *old_cls = self->cls[i], *old_bound = self->bound[i];
+    self->cls[i] = Py_NewRef(type); /* the entry is whole before the old one is released */
+    self->bound[i] = Py_NewRef(m);
+    Py_XDECREF(old_bound);
+    Py_XDECREF(old_cls);
     return m;
 }
 

@@ -32,6 +32,7 @@ class_info(PyObject *cls)
         Py_XDECREF(bwd);
         return NULL;
     }
+    c->type = NULL; /* no half-replaced entry is ever read (releasing the old functions may run code) */
     Py_XSETREF(c->forward, fwd);
     Py_XSETREF(c->backward, bwd);
     c->view = view;
